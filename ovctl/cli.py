@@ -1,0 +1,199 @@
+"""The thin command line: parse options, pass them to one library call, map errors to exit codes.
+
+Every command body imports its implementation lazily, so ``ovctl --help`` never loads the YAML,
+HTTP or sandbox stacks. ``main`` is the one place where errors become exit codes: an OvctlError
+prints its lines to stderr and exits 1; usage mistakes also exit 1 (2 and 3 are reserved for
+``plan --detailed-exitcode``).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(
+    name="ovctl",
+    help="Officevibe (Workleap) organisations as code: validate, plan and apply provisioning syncs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+sandbox_app = typer.Typer(help="A local Officevibe account on 127.0.0.1 for trying ovctl and for tests.",
+                          no_args_is_help=True)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+class ValidateFormat(str, Enum):
+    text = "text"
+    github = "github"
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+class FlavorName(str, Enum):
+    workleap = "workleap"
+    legacy = "legacy"
+
+
+class RenderFormat(str, Enum):
+    json = "json"
+    csv = "csv"
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+Paths = Annotated[list[Path], typer.Argument(help="Org files or directories of *.yaml / *.yml files.")]
+Endpoint = Annotated[Optional[str], typer.Option("--endpoint", envvar="OVCTL_ENDPOINT",
+                                                 help="Base URL of the account (or sandbox).")]
+Flavor = Annotated[FlavorName, typer.Option("--flavor", envvar="OVCTL_FLAVOR",
+                                            help="Payload flavour: workleap (current) or legacy.")]
+StateFile = Annotated[Optional[Path], typer.Option("--state-file",
+                                                   help="ovctl's state file [default: ovctl.state.json beside the org].")]
+
+
+def _exit(code: int) -> None:
+    if code:
+        raise typer.Exit(code)
+
+
+@app.command()
+def validate(
+    paths: Paths,
+    format: Annotated[ValidateFormat, typer.Option("--format", help="text, or github annotations.")] = ValidateFormat.text,
+) -> None:
+    """Check org files offline; report every problem as FILE:LINE:COLUMN."""
+    from .commands.validate import run
+
+    _exit(run(paths, fmt=format.value))
+
+
+@app.command()
+def plan(
+    paths: Paths,
+    state: Annotated[Optional[Path], typer.Option("--state", help="Plan offline against this snapshot file.")] = None,
+    format: Annotated[PlanFormat, typer.Option("--format")] = PlanFormat.text,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan (with its payloads) to this file.")] = None,
+    detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
+                                                    help="Exit 0 no changes, 2 changes pending, 3 blocked by a guard.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Lift the safety guards (they are still reported).")] = False,
+    mask_emails: Annotated[bool, typer.Option("--mask-emails", help="Mask emails in markdown output.")] = False,
+    flavor: Flavor = FlavorName.workleap,
+    endpoint: Endpoint = None,
+    state_file: StateFile = None,
+) -> None:
+    """Show what the next sync would do, before anything is sent."""
+    from .commands.plan import run
+
+    _exit(run(paths, state=state, fmt=format.value, out=out, detailed_exitcode=detailed_exitcode, force=force,
+              mask_emails=mask_emails, flavor=flavor.value, endpoint=endpoint, state_file=state_file))
+
+
+@app.command()
+def apply(
+    paths: Annotated[list[Path], typer.Argument(help="Org files/directories, or one saved plan file.")],
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Apply even when a safety guard fires.")] = False,
+    flavor: Flavor = FlavorName.workleap,
+    endpoint: Endpoint = None,
+    state_file: StateFile = None,
+) -> None:
+    """Plan, confirm, send the sync, verify convergence, write the state file."""
+    from .commands.apply import run
+
+    _exit(run(paths, auto_approve=auto_approve, force=force, flavor=flavor.value, endpoint=endpoint,
+              state_file=state_file))
+
+
+@app.command()
+def pull(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Snapshot file to write [default: stdout].")] = None,
+    flavor: Flavor = FlavorName.workleap,
+    endpoint: Endpoint = None,
+    state_file: StateFile = None,
+) -> None:
+    """Write a snapshot of the live account, carrying external ids from the state file."""
+    from .commands.pull import run
+
+    _exit(run(out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file))
+
+
+@app.command()
+def render(
+    paths: Paths,
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the payload files into.")],
+    flavor: Flavor = FlavorName.workleap,
+    format: Annotated[RenderFormat, typer.Option("--format")] = RenderFormat.json,
+) -> None:
+    """Write the sync payload (JSON, or the official script's three CSV files); nothing is sent."""
+    from .commands.render import run
+
+    _exit(run(paths, out=out, flavor=flavor.value, fmt=format.value))
+
+
+@app.command()
+def graph(
+    paths: Paths,
+    state: Annotated[Optional[Path], typer.Option("--state", help="Highlight what changes against this snapshot.")] = None,
+    format: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.mermaid,
+) -> None:
+    """Print the org chart of the teams, changed teams highlighted."""
+    from .commands.graph import run
+
+    _exit(run(paths, state=state, fmt=format.value))
+
+
+@sandbox_app.command("serve")
+def sandbox_serve(
+    db: Annotated[Optional[Path], typer.Option("--db", help="SQLite file [default: in the user's data directory].")] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8765,
+    api_key: Annotated[Optional[str], typer.Option("--api-key", envvar="OVCTL_SANDBOX_API_KEY",
+                                                   help="Key clients must send [default: generated, printed once].")] = None,
+    seed: Annotated[Optional[Path], typer.Option("--seed", help="Snapshot (JSON or YAML) to load into an empty database.")] = None,
+) -> None:
+    """Run a local Officevibe account (Starlette + uvicorn, SQLite)."""
+    from .sandbox.serve import run
+
+    _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point: the one place where errors become exit codes."""
+    import click
+
+    from .errors import OvctlError
+
+    try:
+        rv = app(args=argv, standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
+    except OvctlError as e:
+        for line in e.lines():
+            print(line, file=sys.stderr)
+        return e.exit_code
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return 1
+    except click.exceptions.Abort:
+        print("Aborted.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,301 @@
+"""The pure data of ovctl: desired org, observed snapshot, sync payload, sync report, plan.
+
+No I/O here. Everything is a plain dataclass so that the core stays cheap to build for tens of
+thousands of members (``slots=True``) and trivially JSON-able (``to_dict``).
+
+Conventions shared by every module:
+- property values are normalised strings everywhere in the core: choices/text as given, dates as
+  ``YYYY-MM-DD``, numerics in their shortest decimal form (``normalize_property_value``);
+- in a snapshot, members are referred to by email (as the export API identifies them) and teams
+  by Officevibe id; in a payload, both are referred to by external id;
+- emails are compared case-insensitively (``email_key``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+STATUSES = ("created", "invited", "active", "deactivated")
+ROLES = ("member", "admin", "executive")
+PROPERTY_TYPES = ("choices", "date", "numeric", "text")
+
+
+def email_key(email: str) -> str:
+    """Identity of an email address: case-insensitive, surrounding blanks ignored."""
+    return email.strip().lower()
+
+
+def normalize_property_value(value: Any) -> str:
+    """One canonical string per property value, so that YAML, JSON and CSV compare equal."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return str(value)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@dataclass(slots=True)
+class PropertyDef:
+    """A member property that exists in the account (ovctl can assign values, never create it)."""
+
+    type: str  # one of PROPERTY_TYPES
+    options: tuple[str, ...] | None = None  # for choices only
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": self.type}
+        if self.options is not None:
+            d["options"] = list(self.options)
+        return d
+
+
+# --------------------------------------------------------------------------- desired state
+
+
+@dataclass(slots=True)
+class Member:
+    """A member as the org file wants it. ``id`` is the external (HRIS) id."""
+
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    job_title: str | None = None
+    language: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Team:
+    """A team as the org file wants it, flattened: ``parent`` is the parent's external id."""
+
+    id: str
+    name: str
+    parent: str | None = None
+    managers: list[str] = field(default_factory=list)  # member ids
+    members: list[str] = field(default_factory=list)  # member ids
+    previous_name: str | None = None
+
+
+@dataclass(slots=True)
+class Safety:
+    """Plan guards: ratios of the current population, never below ``floor`` changes."""
+
+    max_deactivation_ratio: float = 0.10
+    max_team_removal_ratio: float = 0.10
+    floor: int = 5
+
+
+@dataclass(slots=True)
+class Settings:
+    risk_users: int | None = None  # mirror of the account's risk thresholds
+    risk_teams: int | None = None
+    safety: Safety = field(default_factory=Safety)
+    protected: list[str] = field(default_factory=list)  # member ids
+
+
+@dataclass(slots=True)
+class Org:
+    """The desired state: the merged, validated org file(s).
+
+    ``teams`` is flat and ordered parents-before-children (a pre-order walk of the tree).
+    """
+
+    organization: str = ""
+    settings: Settings = field(default_factory=Settings)
+    properties: dict[str, PropertyDef] = field(default_factory=dict)
+    members: list[Member] = field(default_factory=list)
+    teams: list[Team] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- observed state
+
+
+@dataclass(slots=True)
+class SnapMember:
+    """A member as the account has it (DESIGN §3). ``properties`` values are normalised strings."""
+
+    email: str
+    external_id: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    job_title: str | None = None
+    language: str | None = None
+    status: str = "active"  # one of STATUSES
+    role: str = "member"  # one of ROLES
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SnapTeam:
+    """A team as the account has it. ``parent`` is an Officevibe id; people are emails."""
+
+    officevibe_id: str
+    name: str
+    external_id: str | None = None
+    parent: str | None = None
+    managers: list[str] = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    rule_based: bool = False
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The account's state, as pulled (or as kept in the state file).
+
+    ``protected`` (member ids) is only kept by the state file, so that removing a member from
+    ``settings.protected`` in YAML does not lift the protection.
+    """
+
+    members: list[SnapMember] = field(default_factory=list)
+    teams: list[SnapTeam] = field(default_factory=list)
+    properties: dict[str, PropertyDef] = field(default_factory=dict)
+    invite_new_members: bool = False
+    protected: list[str] = field(default_factory=list)
+    format_version: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """The public snapshot format of DESIGN §3 (``schemas/state.schema.json``)."""
+        d: dict[str, Any] = {
+            "format_version": self.format_version,
+            "settings": {"invite_new_members": self.invite_new_members},
+            "properties": {k: v.to_dict() for k, v in self.properties.items()},
+            "members": [asdict(m) for m in self.members],
+            "teams": [asdict(t) for t in self.teams],
+        }
+        if self.protected:
+            d["protected"] = list(self.protected)
+        return d
+
+
+# --------------------------------------------------------------------------- sync payload
+
+
+@dataclass(slots=True)
+class PayloadMember:
+    external_id: str
+    email: str
+    first_name: str
+    last_name: str
+    job_title: str | None = None
+    language: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)  # "" clears a value
+
+
+@dataclass(slots=True)
+class PayloadTeam:
+    external_id: str
+    name: str
+
+
+@dataclass(slots=True)
+class Mapping:
+    """One mapping row: a member (as member and/or manager) or a sub-team, attached to a team."""
+
+    team: str  # external team id
+    member: str | None = None  # external member id
+    subteam: str | None = None  # external team id of the sub-team
+    is_member: bool = False
+    is_manager: bool = False
+
+
+@dataclass(slots=True)
+class Payload:
+    """A flavour-neutral provisioning sync: what the account receives, before wire encoding."""
+
+    members: list[PayloadMember] = field(default_factory=list)
+    teams: list[PayloadTeam] = field(default_factory=list)
+    mappings: list[Mapping] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- sync report
+
+
+@dataclass(slots=True)
+class ReportItem:
+    """One line of a sync report. ``message`` uses the account's own wording for issues
+    (e.g. "Attribute Not Found"); ``subject`` names the member/team/property concerned."""
+
+    kind: str  # "user" | "team" | "mapping"
+    message: str
+    subject: str = ""
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class SyncReport:
+    updates: list[ReportItem] = field(default_factory=list)
+    issues: list[ReportItem] = field(default_factory=list)
+    risk_users: int = 0
+    risk_teams: int = 0
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(slots=True)
+class Change:
+    """One intent-level change. ``data`` is exactly the JSON object of the plan contract."""
+
+    kind: str  # "member" | "team" | "membership"
+    action: str  # see model.ACTIONS
+    data: dict[str, Any]
+
+
+ACTIONS: dict[str, tuple[str, ...]] = {
+    "member": ("create", "update", "deactivate", "reactivate"),
+    "team": ("create", "rename", "adopt", "move", "remove"),
+    "membership": ("add", "remove"),
+}
+
+
+@dataclass(slots=True)
+class Warning_:
+    code: str
+    message: str
+
+
+@dataclass(slots=True)
+class GuardResult:
+    """A safety guard that fired: which, by how much, and how to proceed."""
+
+    guard: str
+    message: str
+    actual: float | int | None = None
+    limit: float | int | None = None
+    subjects: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Plan:
+    """A plan is a value: renderers only read it."""
+
+    organization: str
+    changes: list[Change]
+    warnings: list[Warning_]
+    guards: list[GuardResult]
+    risk_users: int
+    risk_teams: int
+    syncs: int
+    fingerprint_desired: str
+    fingerprint_state: str
+    payloads: list[Payload]
+    forced: bool = False
+    drift: list[Change] = field(default_factory=list)
+    report_issues: list[ReportItem] = field(default_factory=list)
+
+    @property
+    def safe(self) -> bool:
+        return not self.guards
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
