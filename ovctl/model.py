@@ -243,7 +243,9 @@ class SyncReport:
 
 @dataclass(slots=True)
 class Change:
-    """One intent-level change. ``data`` is exactly the JSON object of the plan contract."""
+    """One intent-level change. ``data`` holds every JSON field of the plan contract's change
+    object except ``kind`` and ``action`` (ids, names, ``before``/``after``); the JSON renderer
+    emits ``{"kind": ..., "action": ..., **data}``."""
 
     kind: str  # "member" | "team" | "membership"
     action: str  # see model.ACTIONS
