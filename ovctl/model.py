@@ -160,6 +160,7 @@ class Snapshot:
     properties: dict[str, PropertyDef] = field(default_factory=dict)
     invite_new_members: bool = False
     protected: list[str] = field(default_factory=list)
+    applied_plans: list[str] = field(default_factory=list)  # state file only: plans already applied
     format_version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
@@ -173,6 +174,8 @@ class Snapshot:
         }
         if self.protected:
             d["protected"] = list(self.protected)
+        if self.applied_plans:
+            d["applied_plans"] = list(self.applied_plans)
         return d
 
 
