@@ -8,6 +8,7 @@ prints its lines to stderr and exits 1; usage mistakes also exit 1 (2 and 3 are 
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -169,10 +170,22 @@ def sandbox_serve(
     _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed))
 
 
+def _exit_code_of_parser_error(e: Exception) -> int | None:
+    """Exit code for the command-line parser's own exceptions (click's, or typer's vendored copy)."""
+    names = {c.__name__ for c in type(e).__mro__}
+    if "Exit" in names and hasattr(e, "exit_code"):
+        return int(e.exit_code)
+    if "Abort" in names:
+        print("Aborted.", file=sys.stderr)
+        return 1
+    if "ClickException" in names and hasattr(e, "show"):
+        e.show()
+        return 1
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: the one place where errors become exit codes."""
-    import click
-
     from .errors import OvctlError
 
     try:
@@ -182,17 +195,20 @@ def main(argv: list[str] | None = None) -> int:
         for line in e.lines():
             print(line, file=sys.stderr)
         return e.exit_code
-    except click.exceptions.Exit as e:
-        return e.exit_code
-    except click.ClickException as e:
-        e.show()
-        return 1
-    except click.exceptions.Abort:
-        print("Aborted.", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except Exception as e:
+        code = _exit_code_of_parser_error(e)
+        if code is not None:
+            return code
+        if isinstance(e, BrokenPipeError):  # `ovctl plan ... | head`
+            return 0
+        if os.environ.get("OVCTL_DEBUG"):
+            raise
+        print(f"error: internal error ({type(e).__name__}: {e}); this is a bug in ovctl — "
+              "set OVCTL_DEBUG=1 for a traceback and report it.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover
