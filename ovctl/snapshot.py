@@ -1,0 +1,197 @@
+"""Parse and check a snapshot document (DESIGN §3) into ``model.Snapshot``. Pure: no file access.
+
+Every failure is one ``SnapshotError`` naming the file and the field path, e.g.
+``state.json: members[3].status: 'actve' is not one of created, invited, active, deactivated``.
+Unknown fields are refused (a misspelt field would otherwise be silently ignored). Besides the
+shape, references are checked (a team's parent is an existing Officevibe id; managers and members
+are emails of snapshot members) and duplicates refused (emails case-insensitively, Officevibe ids,
+and external ids of members and of teams), as are parent cycles. Linear in the document's size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import SnapshotError
+from .model import PROPERTY_TYPES, ROLES, STATUSES, PropertyDef, Snapshot, SnapMember, SnapTeam, email_key, normalize_property_value
+
+FORMAT_VERSION = 1
+_TOP = ("format_version", "settings", "properties", "members", "teams", "protected", "applied_plans")
+_MEMBER = ("email", "external_id", "first_name", "last_name", "job_title", "language", "status", "role", "properties")
+_TEAM = ("officevibe_id", "name", "external_id", "parent", "managers", "members", "rule_based")
+
+
+class _Checker:
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, path: str, message: str) -> SnapshotError:
+        where = f"{self.source}: {path}" if self.source else path
+        return SnapshotError(f"{where}: {message}" if where else message)
+
+    def obj(self, value: Any, path: str, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(path or "(document)", f"expected an object, got {_kind(value)}")
+        if allowed is not None:
+            for key in value:
+                if key not in allowed:
+                    raise self.fail(_join(path, key), f"unknown field (expected one of {', '.join(allowed)})")
+        return value
+
+    def lst(self, value: Any, path: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(path, f"expected a list, got {_kind(value)}")
+        return value
+
+    def text(self, d: dict[str, Any], key: str, path: str, *, required: bool = False, nullable: bool = True,
+             default: str | None = None) -> str | None:
+        if key not in d:
+            if required:
+                raise self.fail(_join(path, key), "required field is missing")
+            return default
+        value = d[key]
+        if value is None and nullable and not required:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(_join(path, key), f"expected a string, got {_kind(value)}")
+        if required and not value.strip():
+            raise self.fail(_join(path, key), "must not be empty")
+        return value
+
+    def enum(self, d: dict[str, Any], key: str, path: str, choices: tuple[str, ...], default: str) -> str:
+        value = d.get(key, default)
+        if value not in choices:
+            raise self.fail(_join(path, key), f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def boolean(self, d: dict[str, Any], key: str, path: str, default: bool) -> bool:
+        value = d.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(_join(path, key), f"expected true or false, got {_kind(value)}")
+        return value
+
+    def strings(self, d: dict[str, Any], key: str, path: str) -> list[str]:
+        items = self.lst(d.get(key, []), _join(path, key))
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                raise self.fail(f"{_join(path, key)}[{i}]", f"expected a string, got {_kind(item)}")
+        return list(items)
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value),
+                                                                                     type(value).__name__)
+
+
+def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
+    """Check ``data`` (parsed JSON/YAML) and build the Snapshot; raises SnapshotError naming the field."""
+    c = _Checker(source)
+    doc = c.obj(data, "", _TOP)
+    version = doc.get("format_version", FORMAT_VERSION)
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise c.fail("format_version", f"unsupported format version {version!r} (this ovctl reads {FORMAT_VERSION})")
+    settings = c.obj(doc.get("settings", {}), "settings", ("invite_new_members",))
+    invite = c.boolean(settings, "invite_new_members", "settings", False)
+    properties = _properties(c, doc.get("properties", {}))
+    members = [_member(c, m, f"members[{i}]", properties) for i, m in enumerate(c.lst(doc.get("members", []), "members"))]
+    teams = [_team(c, t, f"teams[{i}]") for i, t in enumerate(c.lst(doc.get("teams", []), "teams"))]
+    _check_members(c, members)
+    _check_teams(c, teams, {email_key(m.email) for m in members})
+    return Snapshot(members=members, teams=teams, properties=properties, invite_new_members=invite,
+                    protected=c.strings(doc, "protected", ""), applied_plans=c.strings(doc, "applied_plans", ""),
+                    format_version=FORMAT_VERSION)
+
+
+def _properties(c: _Checker, raw: Any) -> dict[str, PropertyDef]:
+    out: dict[str, PropertyDef] = {}
+    for name, spec in c.obj(raw, "properties").items():
+        path = f"properties.{name}"
+        spec = c.obj(spec, path, ("type", "options"))
+        ptype = c.enum(spec, "type", path, PROPERTY_TYPES, "")
+        options = None
+        if "options" in spec or ptype == "choices":
+            if ptype != "choices":
+                raise c.fail(f"{path}.options", "only a choices property has options")
+            options = tuple(normalize_property_value(o) for o in c.lst(spec.get("options", []), f"{path}.options"))
+        out[name] = PropertyDef(type=ptype, options=options)
+    return out
+
+
+def _member(c: _Checker, raw: Any, path: str, properties: dict[str, PropertyDef]) -> SnapMember:
+    d = c.obj(raw, path, _MEMBER)
+    props: dict[str, str] = {}
+    for name, value in c.obj(d.get("properties", {}), f"{path}.properties").items():
+        if isinstance(value, (dict, list)):
+            raise c.fail(f"{path}.properties.{name}", f"expected a single value, got {_kind(value)}")
+        if value is not None and value != "":
+            props[name] = normalize_property_value(value)
+    email = c.text(d, "email", path, required=True)
+    if "@" not in email:
+        raise c.fail(f"{path}.email", f"{email!r} is not an email address")
+    return SnapMember(email=email, external_id=c.text(d, "external_id", path) or None,
+                      first_name=c.text(d, "first_name", path, nullable=True) or "",
+                      last_name=c.text(d, "last_name", path, nullable=True) or "",
+                      job_title=c.text(d, "job_title", path) or None, language=c.text(d, "language", path) or None,
+                      status=c.enum(d, "status", path, STATUSES, "active"), role=c.enum(d, "role", path, ROLES, "member"),
+                      properties=props)
+
+
+def _team(c: _Checker, raw: Any, path: str) -> SnapTeam:
+    d = c.obj(raw, path, _TEAM)
+    return SnapTeam(officevibe_id=c.text(d, "officevibe_id", path, required=True),
+                    name=c.text(d, "name", path, required=True), external_id=c.text(d, "external_id", path) or None,
+                    parent=c.text(d, "parent", path) or None, managers=c.strings(d, "managers", path),
+                    members=c.strings(d, "members", path), rule_based=c.boolean(d, "rule_based", path, False))
+
+
+def _check_members(c: _Checker, members: list[SnapMember]) -> None:
+    emails: dict[str, int] = {}
+    ids: dict[str, int] = {}
+    for i, m in enumerate(members):
+        key = email_key(m.email)
+        if key in emails:
+            raise c.fail(f"members[{i}].email", f"{m.email!r} duplicates members[{emails[key]}] (emails are case-insensitive)")
+        emails[key] = i
+        if m.external_id is not None:
+            if m.external_id in ids:
+                raise c.fail(f"members[{i}].external_id", f"{m.external_id!r} duplicates members[{ids[m.external_id]}]")
+            ids[m.external_id] = i
+
+
+def _check_teams(c: _Checker, teams: list[SnapTeam], emails: set[str]) -> None:
+    ov_ids: dict[str, int] = {}
+    ext_ids: dict[str, int] = {}
+    for i, t in enumerate(teams):
+        if t.officevibe_id in ov_ids:
+            raise c.fail(f"teams[{i}].officevibe_id", f"{t.officevibe_id!r} duplicates teams[{ov_ids[t.officevibe_id]}]")
+        ov_ids[t.officevibe_id] = i
+        if t.external_id is not None:
+            if t.external_id in ext_ids:
+                raise c.fail(f"teams[{i}].external_id", f"{t.external_id!r} duplicates teams[{ext_ids[t.external_id]}]")
+            ext_ids[t.external_id] = i
+    for i, t in enumerate(teams):
+        if t.parent is not None and t.parent not in ov_ids:
+            raise c.fail(f"teams[{i}].parent", f"{t.parent!r} is not the officevibe_id of a team")
+        for role in ("managers", "members"):
+            for j, e in enumerate(getattr(t, role)):
+                if email_key(e) not in emails:
+                    raise c.fail(f"teams[{i}].{role}[{j}]", f"{e!r} is not the email of a member of the snapshot")
+    state: dict[int, int] = {}
+    for start in range(len(teams)):
+        path: list[int] = []
+        node: int | None = start
+        while node is not None and node not in state:
+            state[node] = 1
+            path.append(node)
+            parent = teams[node].parent
+            node = ov_ids[parent] if parent is not None else None
+            if node is not None and state.get(node) == 1:
+                raise c.fail(f"teams[{path[-1]}].parent", "the team hierarchy has a cycle")
+        for n in path:
+            state[n] = 2

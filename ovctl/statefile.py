@@ -1,0 +1,69 @@
+"""Snapshot and state files on disk (adapter): JSON, or YAML for ``.yaml``/``.yml``.
+
+The checks live in the pure ``snapshot.snapshot_from_dict``; this module only reads, reports
+syntax errors as ``file:line:col``, and writes atomically. ``schemas/state.schema.json`` describes
+the same format for editors and other tools; it is not run on every read, because the pure checks
+are stricter (references, duplicates) and a 10,000-member state must read in well under a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .atomic import atomic_write_text
+from .errors import SnapshotError
+from .model import Snapshot
+from .snapshot import snapshot_from_dict
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "state.schema.json"
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Read and check a snapshot file; every failure is a SnapshotError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SnapshotError(f"{path}: snapshot file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SnapshotError(f"{path}: cannot read snapshot: {getattr(e, 'strerror', None) or e}") from None
+    data = _parse_yaml(path, text) if path.suffix.lower() in (".yaml", ".yml") else _parse_json(path, text)
+    return snapshot_from_dict(data, str(path))
+
+
+def _parse_json(path: Path, text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SnapshotError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return YAML(typ="safe", pure=False).load(text)
+    except MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        loc = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
+        raise SnapshotError(f"{loc}: invalid YAML: {e.problem or e.context}") from None
+    except YAMLError as e:
+        raise SnapshotError(f"{path}: invalid YAML: {e}") from None
+
+
+def snapshot_to_json(snapshot: Snapshot) -> str:
+    """The file text of a snapshot: JSON, indent 2, UTF-8 kept readable, trailing newline."""
+    return json.dumps(snapshot.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+def write_snapshot(path: Path, snapshot: Snapshot) -> None:
+    """Write atomically: a crash never leaves a half-written state file."""
+    atomic_write_text(path, snapshot_to_json(snapshot))
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of the snapshot format (for tools and tests)."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
