@@ -1,0 +1,203 @@
+"""``ovctl apply`` as one library call (DESIGN §6): plan, show, confirm, send, verify, record.
+
+The order matters for safety: the org is validated before anything touches the network; a saved
+plan is only sent while the org and the live account still have the fingerprints it was computed
+from, and never twice; guards refuse before the prompt; every body is checked for empty sections
+before the first one is sent (a two-sync rename must not stop half-way on a check we could have
+made up front); after sending, the account is read again and re-planned — anything left over is
+reported as not converged. The state file is written atomically with the ids ovctl assigned.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from . import wire
+from .errors import GuardError, PayloadRejected, PlanFileError, UsageError
+from .model import Plan, Snapshot
+
+APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View sync history), then run "
+                 "`ovctl pull` / `ovctl plan` to see the result")
+MAX_APPLIED_PLANS = 100  # how many applied-plan fingerprints the state file remembers
+
+
+@dataclass
+class ApplyIO:
+    """Where apply talks: stdout for the plan and progress, stderr for warnings, stdin for the prompt."""
+
+    out: TextIO = field(default_factory=lambda: sys.stdout)
+    err: TextIO = field(default_factory=lambda: sys.stderr)
+    stdin: TextIO = field(default_factory=lambda: sys.stdin)
+
+    def say(self, line: str = "") -> None:
+        print(line, file=self.out, flush=True)
+
+    def warn(self, line: str) -> None:
+        print(line, file=self.err, flush=True)
+
+
+def applied_key(plan: Plan) -> str:
+    """How the state file remembers an applied plan: its two input fingerprints."""
+    return f"{plan.fingerprint_desired}+{plan.fingerprint_state}"
+
+
+def check_bodies(bodies: Sequence[dict[str, Any]], fl: wire.Flavor) -> None:
+    """Refuse an empty section always: the account rejects such a sync whole (DESIGN §1)."""
+    for n, body in enumerate(bodies, start=1):
+        for section in (fl.members, fl.teams, fl.mappings):
+            if not body.get(section):
+                raise PayloadRejected(
+                    f"sync {n} of {len(bodies)}: the '{section}' section would be empty; the account rejects "
+                    "such a sync whole (a safety measure against wiping the account) — nothing was sent")
+
+
+def _color(stream: TextIO) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def _render_text(plan: Plan, stream: TextIO) -> str:
+    from .render.text import render
+
+    return render(plan, color=_color(stream))
+
+
+def _confirm(io: ApplyIO, auto_approve: bool) -> bool:
+    if auto_approve:
+        return True
+    if not io.stdin.isatty():
+        raise UsageError("refusing to prompt for confirmation without a terminal: review the plan, then re-run "
+                         "with --auto-approve (or apply a saved plan file with --auto-approve)")
+    io.out.write("\nApply these changes? Only 'yes' is accepted: ")
+    io.out.flush()
+    answer = io.stdin.readline().strip()
+    return answer == "yes"
+
+
+def _state_to_write(live: Snapshot, previous: Snapshot, org_protected: Sequence[str],
+                    applied: str | None) -> Snapshot:
+    live.protected = list(dict.fromkeys([*previous.protected, *org_protected, *live.protected]))
+    history = list(dict.fromkeys([*previous.applied_plans, *live.applied_plans]))
+    if applied and applied not in history:
+        history.append(applied)
+    live.applied_plans = history[-MAX_APPLIED_PLANS:]
+    return live
+
+
+def _payload_ids(plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
+    last = plan.payloads[-1] if plan.payloads else None
+    if last is None:
+        return {}, {}
+    return ({t.external_id: t.name for t in last.teams}, {m.external_id: m.email for m in last.members})
+
+
+def _print_report(io: ApplyIO, n: int, total: int, result: Any) -> None:
+    ident = f" (sync id {result.sync_id})" if result.sync_id else ""
+    io.say(f"sync {n}/{total}: {result.status}{ident}; {len(result.updates)} update(s), "
+           f"{len(result.issues)} skipped item(s)")
+    for item in result.issues:
+        subject = f" — {item.subject}" if item.subject else ""
+        detail = f" ({item.detail})" if item.detail else ""
+        io.warn(f"  skipped: {item.message}{subject}{detail}")
+
+
+def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
+          endpoint: str | None = None, state_file: Path | None = None, io: ApplyIO | None = None) -> int:
+    """Run DESIGN §6 end to end; returns the exit code (errors raise OvctlError subclasses)."""
+    from .client import client_from_env
+    from .live import attach_payload_ids, pull_snapshot
+    from .orgfile import load_org
+    from .plan import build_plan
+    from .planfile import default_state_file, is_plan_file, load_plan
+    from .statefile import read_snapshot, write_snapshot
+
+    io = io or ApplyIO()
+    paths = [Path(p) for p in paths]
+    saved = None
+    if len(paths) == 1 and is_plan_file(paths[0]):
+        saved = load_plan(paths[0])
+        if endpoint and saved.endpoint and endpoint.rstrip("/") != saved.endpoint.rstrip("/"):
+            raise UsageError(f"the plan file was made against {saved.endpoint}, not {endpoint}")
+        flavor, endpoint, org_paths = saved.flavor, saved.endpoint or endpoint, saved.org_paths
+    else:
+        org_paths = paths
+    fl = wire.flavor(flavor)
+    state_path = default_state_file(org_paths, state_file)
+
+    loaded = load_org(org_paths)  # validate before any network call
+    org = loaded.org
+    state = read_snapshot(state_path) if state_path.exists() else None
+    with client_from_env(endpoint, flavor, on_retry=lambda m: io.warn(f"ovctl: {m}")) as client:
+        live = pull_snapshot(client, state)
+        plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
+
+        if saved is not None:
+            if plan.fingerprint_desired != saved.fingerprints["desired"]:
+                raise PlanFileError(f"{saved.path}: the org changed since this plan was saved; run ovctl plan "
+                                    "again and review the new plan")
+            if plan.fingerprint_state != saved.fingerprints["state"]:
+                raise PlanFileError(f"{saved.path}: the live account changed since this plan was saved; run "
+                                    "ovctl plan again and review the new plan")
+            if applied_key(plan) in live.applied_plans:
+                raise PlanFileError(f"{saved.path}: this plan was already applied; a plan is applied once — "
+                                    "run ovctl plan again")
+
+        io.out.write(_render_text(plan, io.out))
+        io.out.flush()
+        if not plan.has_changes:
+            io.say("No changes: the account already matches the org. Nothing was sent.")
+            write_snapshot(state_path, _state_to_write(live, live, org.settings.protected, None))
+            return 0
+        if plan.guards and not force:
+            names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
+            raise GuardError(f"the plan is unsafe ({names}); nothing was sent — fix the org, or re-run with "
+                             "--force to apply anyway")
+        bodies = saved.payloads if saved is not None else [
+            wire.encode_payload(p, fl, invite_new_users=live.invite_new_members) for p in plan.payloads]
+        check_bodies(bodies, fl)
+        if not _confirm(io, auto_approve):
+            io.say("Apply cancelled; nothing was sent.")
+            return 1
+
+        sent_ok = 0
+        stopped: str | None = None
+        for n, body in enumerate(bodies, start=1):
+            result = client.sync(body)
+            _print_report(io, n, len(bodies), result)
+            if result.status == "applied":
+                sent_ok += 1
+                continue
+            if result.status == "pending":
+                stopped = (f"the account paused sync {n} of {len(bodies)} for approval (risk thresholds: "
+                           f"{result.risk.get('users', '?')} user and {result.risk.get('teams', '?')} team "
+                           f"changes); {APPROVAL_HINT}")
+                if n < len(bodies):
+                    stopped += f"; then run ovctl apply again to send the remaining sync"
+            else:
+                stopped = f"the account {result.status} sync {n} of {len(bodies)}; check the sync report in Workleap"
+            break
+
+        if stopped is not None and not sent_ok and result.status != "failed":
+            io.warn(f"error: {stopped}")
+            return 1
+
+        after = pull_snapshot(client, live)
+        if client.is_default_endpoint:
+            attach_payload_ids(after, *_payload_ids(plan))
+        if stopped is not None:
+            write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
+            io.warn(f"error: {stopped}")
+            return 1
+        check = build_plan(org, after, force=True)
+        write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, applied_key(plan)))
+        if check.has_changes:
+            io.warn(f"error: the account did not converge: a new plan still has {len(check.changes)} change(s):")
+            io.out.write(_render_text(check, io.out))
+            io.warn("The sync may still be processing, or the account skipped items (see above); "
+                    "run ovctl plan to check again.")
+            return 1
+        io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to {state_path}.")
+        return 0

@@ -1,0 +1,344 @@
+"""The one HTTP adapter to the Officevibe / Workleap account (or the local sandbox).
+
+Every path and header comes from ``ovctl.wire``; this module only adds transport concerns:
+timeouts on every call, bounded retries with exponential backoff and full jitter on 429/502/503/504
+and network errors (a full-state sync is idempotent, so resending it is safe), ``Retry-After``
+honoured, and one clear line per failure. The API key lives only in request headers built here; it
+is never put in a message, and every message is scrubbed of it defensively.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+import httpx
+
+from . import __version__ as _version
+from . import wire
+from .errors import ApiError, UsageError
+from .model import ReportItem
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+BACKOFF_BASE = 0.5  # seconds; attempt n waits uniform(0, min(BACKOFF_CAP, BASE * 2**n))
+BACKOFF_CAP = 30.0
+
+KEY_ENV = "OVCTL_API_KEY"
+KEY_FILE_ENV = "OVCTL_API_KEY_FILE"
+
+
+def api_key_from_env(environ: dict[str, str] | None = None) -> str:
+    """The key from OVCTL_API_KEY, else from the file named by OVCTL_API_KEY_FILE (stripped)."""
+    env = os.environ if environ is None else environ
+    key = (env.get(KEY_ENV) or "").strip()
+    if key:
+        return key
+    key_file = (env.get(KEY_FILE_ENV) or "").strip()
+    if key_file:
+        try:
+            key = Path(key_file).read_text(encoding="utf-8").strip()
+        except OSError as e:
+            raise UsageError(f"cannot read the API key file named by {KEY_FILE_ENV} ({key_file}): "
+                             f"{e.strerror or e}") from None
+        if not key:
+            raise UsageError(f"the API key file named by {KEY_FILE_ENV} ({key_file}) is empty")
+        return key
+    raise UsageError(f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key")
+
+
+@dataclass(slots=True)
+class SyncResult:
+    """What the account said about one sync. ``status`` is one of ``wire.SYNC_STATUSES``."""
+
+    sync_id: str | None
+    status: str
+    updates: list[ReportItem] = field(default_factory=list)
+    issues: list[ReportItem] = field(default_factory=list)
+    risk: dict[str, int] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _report_items(items: Any) -> list[ReportItem]:
+    out = []
+    for it in items if isinstance(items, list) else []:
+        if isinstance(it, dict):
+            out.append(ReportItem(kind=str(it.get("kind", "")), message=str(it.get("message", "")),
+                                  subject=str(it.get("subject", "") or ""), detail=str(it.get("detail", "") or "")))
+        elif isinstance(it, str):
+            out.append(ReportItem(kind="", message=it))
+    return out
+
+
+def _server_message(body: Any) -> str:
+    """The account's own words for an error, from the shapes seen (envelope, errors[], error.code)."""
+    if not isinstance(body, dict):
+        return ""
+    parts: list[str] = []
+    for key in ("errorMessage", "message", "detail", "title"):
+        v = body.get(key)
+        if isinstance(v, str) and v.strip():
+            parts.append(v.strip())
+            break
+    errs = body.get("errors")
+    if isinstance(errs, list):
+        parts.extend(str(e) for e in errs if isinstance(e, (str, int, float)) and str(e) not in parts)
+    err = body.get("error")
+    if isinstance(err, dict):
+        parts.extend(str(err[k]) for k in ("code", "message") if err.get(k))
+    elif isinstance(err, str) and err:
+        parts.append(err)
+    return "; ".join(dict.fromkeys(parts))
+
+
+def _looks_like_html(response: httpx.Response) -> bool:
+    ctype = response.headers.get("content-type", "").lower()
+    head = response.content[:512].lstrip().lower()
+    return "text/html" in ctype or head.startswith((b"<!doctype html", b"<html"))
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds: either a number or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class Client:
+    """Talks to one account. ``endpoint`` None means the real account's defaults (sync and export
+    live on different hosts); a given endpoint (e.g. the sandbox) serves both.
+
+    ``on_retry(message)`` is told about each retry (the CLI prints it on stderr); ``sleep`` is the
+    waiting function (tests record the delays instead of waiting).
+    """
+
+    def __init__(self, endpoint: str | None, flavor: str, api_key: str, *, timeout: float = 30.0,
+                 max_retries: int = 5, max_retry_time: float = 120.0,
+                 on_retry: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.flavor = wire.flavor(flavor)
+        if not api_key:
+            raise UsageError(f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key")
+        self._key = api_key
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self.sync_base = self.endpoint or self.flavor.default_endpoint
+        self.export_base = self.endpoint or wire.EXPORT_DEFAULT_ENDPOINT
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.max_retry_time = max_retry_time
+        self.on_retry = on_retry
+        self._sleep = sleep
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
+                                  headers={"accept": "application/json", "user-agent": f"ovctl/{_version}"})
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def is_default_endpoint(self) -> bool:
+        return self.endpoint is None
+
+    # ------------------------------------------------------------------ public calls
+
+    def sync(self, body: dict[str, Any]) -> SyncResult:
+        """POST one full-state sync. 200 applied / 202 pending (risk threshold) / error → ApiError."""
+        url = self.sync_base + self.flavor.sync_path
+        resp, data = self._request("POST", url, json_body=body, headers=wire.auth_headers(self.flavor, self._key))
+        if not isinstance(data, dict):
+            raise ApiError(self._scrub(f"the sync call at {url} answered with JSON that is not an object"))
+        if data.get("isSuccess") is False and data.get("status") not in ("rejected", "failed"):
+            msg = _server_message(data) or "no reason given"
+            raise ApiError(self._scrub(f"the account refused the sync: {msg}"))
+        status = data.get("status")
+        if status not in wire.SYNC_STATUSES:
+            # The real API may only say "scheduled" (INFERRED): 202 without a status is taken as accepted.
+            status = "applied"
+        report = data.get("report") if isinstance(data.get("report"), dict) else {}
+        risk = report.get("risk") if isinstance(report.get("risk"), dict) else {}
+        sync_id = data.get("syncId") or data.get("id")
+        return SyncResult(sync_id=str(sync_id) if sync_id is not None else None, status=status,
+                          updates=_report_items(report.get("updates")),
+                          issues=_report_items(report.get("issues")),
+                          risk={k: int(v) for k, v in risk.items() if isinstance(v, (int, float))},
+                          raw=data)
+
+    def ping(self) -> Any:
+        return self._export(wire.EXPORT_PING)
+
+    def export_users(self) -> list[dict[str, Any]]:
+        data = self._export(wire.EXPORT_USERS)
+        return self._list_in(data, "users", wire.EXPORT_USERS)
+
+    def export_user(self, email: str) -> dict[str, Any]:
+        data = self._export(wire.EXPORT_USER.format(email=quote(email, safe="@")))
+        return data if isinstance(data, dict) else {}
+
+    def export_groups(self) -> list[dict[str, Any]]:
+        data = self._export(wire.EXPORT_GROUPS)
+        return self._list_in(data, "groups", wire.EXPORT_GROUPS)
+
+    def export_group(self, group_id: str) -> dict[str, Any]:
+        data = self._export(wire.EXPORT_GROUPS, params={wire.EXPORT_GROUP_PARAM: group_id})
+        if isinstance(data, dict) and isinstance(data.get("group"), dict):
+            merged = dict(data["group"])
+            merged.setdefault("users", data.get("users", []))
+            return merged
+        if not isinstance(data, dict):
+            raise ApiError(self._scrub(f"group {group_id}: unexpected export answer (not an object)"))
+        return data
+
+    def sandbox_snapshot(self) -> dict[str, Any] | None:
+        """The whole account in the snapshot format, or None when the endpoint is not a sandbox (404)."""
+        url = self.sync_base + wire.SANDBOX_SNAPSHOT
+        resp, data = self._request("GET", url, headers=wire.auth_headers(self.flavor, self._key),
+                                   none_on_404=True)
+        if resp is None:
+            return None
+        if not isinstance(data, dict):
+            raise ApiError(self._scrub(f"{url} answered with JSON that is not an object"))
+        return data
+
+    # ------------------------------------------------------------------ internals
+
+    def _export_headers(self) -> dict[str, str]:
+        # The export API is the legacy v2 API: it authenticates the legacy way (Bearer), whatever
+        # flavour the sync uses (3P C1/C2). The sandbox accepts both.
+        return wire.auth_headers(wire.LEGACY, self._key)
+
+    def _export(self, path: str, params: dict[str, str] | None = None) -> Any:
+        url = self.export_base + path
+        _, body = self._request("GET", url, params=params, headers=self._export_headers())
+        if isinstance(body, dict) and "isSuccess" in body:
+            if body.get("isSuccess") is False:
+                raise ApiError(self._scrub(f"the export API refused {path}: {_server_message(body) or 'no reason given'}"))
+            return body.get("data")
+        return body
+
+    def _list_in(self, data: Any, key: str, path: str) -> list[dict[str, Any]]:
+        if isinstance(data, dict):
+            data = data.get(key)
+        if not isinstance(data, list):
+            raise ApiError(self._scrub(f"the export API's {path} answer has no '{key}' list"))
+        return [x for x in data if isinstance(x, dict)]
+
+    def _scrub(self, text: str) -> str:
+        """Never let the key through, whatever a server or library put in a message."""
+        if self._key and self._key in text:
+            text = text.replace(self._key, "***")
+        return " ".join(text.split())
+
+    def _request(self, method: str, url: str, *, headers: dict[str, str], json_body: Any = None,
+                 params: dict[str, str] | None = None, none_on_404: bool = False) -> tuple[httpx.Response | None, Any]:
+        """One call with bounded retries; returns (response, decoded JSON) or raises ApiError."""
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            reason: str
+            wait_hint: float | None = None
+            try:
+                resp = self._http.request(method, url, headers=headers, json=json_body, params=params)
+            except httpx.TimeoutException:
+                reason = f"no answer from {url} within {self.timeout:g}s"
+            except httpx.TransportError as e:
+                reason = f"could not reach {url}: {type(e).__name__}{': ' + str(e) if str(e) else ''}"
+            else:
+                if resp.status_code not in RETRY_STATUSES:
+                    if resp.status_code == 404 and none_on_404:
+                        return None, None
+                    return resp, self._decode(resp, url)
+                reason = self._status_line(resp, url)
+                wait_hint = _retry_after_seconds(resp.headers.get("retry-after"))
+            elapsed = time.monotonic() - started
+            if attempt > self.max_retries:
+                raise ApiError(self._scrub(f"{reason} (gave up after {attempt} attempts)"))
+            delay = wait_hint if wait_hint is not None else random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+            if elapsed + delay > self.max_retry_time:
+                raise ApiError(self._scrub(f"{reason} (gave up after {attempt} attempts: waiting {delay:g}s more "
+                                           f"would exceed the {self.max_retry_time:g}s retry budget)"))
+            if self.on_retry:
+                self.on_retry(self._scrub(f"{reason}; retrying in {delay:.1f}s (attempt {attempt + 1} of "
+                                          f"{self.max_retries + 1})"))
+            self._sleep(delay)
+
+    def _status_line(self, resp: httpx.Response, url: str) -> str:
+        msg = ""
+        try:
+            msg = _server_message(resp.json())
+        except ValueError:
+            pass
+        return f"{url} answered HTTP {resp.status_code}" + (f": {msg}" if msg else "")
+
+    def _decode(self, resp: httpx.Response, url: str) -> Any:
+        """Turn a final (non-retried) response into JSON, or into the one-line error it deserves."""
+        code = resp.status_code
+        if _looks_like_html(resp):
+            raise ApiError(self._scrub(
+                f"the server answered with an HTML page where JSON was expected (HTTP {code} from {url}) — "
+                "usually a wrong API key or endpoint; check OVCTL_API_KEY, --endpoint and --flavor"))
+        try:
+            body = resp.json() if resp.content else None
+        except ValueError:
+            body = None
+            if code < 400:
+                raise ApiError(self._scrub(f"the server answered with something that is not JSON (HTTP {code} from "
+                                           f"{url}); check --endpoint and --flavor")) from None
+        msg = _server_message(body)
+        if code == 400:
+            raise ApiError(self._scrub(f"the account rejected the request (400): {msg or 'no reason given'}"))
+        if code == 401:
+            raise ApiError(self._scrub(
+                f"the account refused the API key (401{': ' + msg if msg else ''}): check that {KEY_ENV} "
+                f"(or {KEY_FILE_ENV}) holds a valid, unexpired key for this account, with the right "
+                f"--flavor ({self.flavor.name} sends it as {self.flavor.key_header})"))
+        if code == 403:
+            raise ApiError(self._scrub(
+                f"the account denied access (403{': ' + msg if msg else ''}): check that API provisioning "
+                "(the custom integration) is activated in the account, and that the key has "
+                "organization-management scope with read-write access"))
+        if code == 404:
+            raise ApiError(self._scrub(f"{url} was not found (404): check --endpoint and --flavor"))
+        if code == 413:
+            raise ApiError(self._scrub(f"the account refused the request as too large (413){': ' + msg if msg else ''}"))
+        if code >= 400:
+            raise ApiError(self._scrub(f"{url} answered HTTP {code}{': ' + msg if msg else ''}"))
+        if body is None:
+            raise ApiError(self._scrub(f"{url} answered HTTP {code} with an empty body where JSON was expected"))
+        return body
+
+
+def client_from_env(endpoint: str | None, flavor: str, *, on_retry: Callable[[str], None] | None = None) -> Client:
+    """A client with the key from the environment and the timeouts of OVCTL_TIMEOUT (seconds)."""
+    timeout = 30.0
+    raw = os.environ.get("OVCTL_TIMEOUT", "").strip()
+    if raw:
+        try:
+            timeout = float(raw)
+        except ValueError:
+            raise UsageError(f"OVCTL_TIMEOUT must be a number of seconds, not {raw!r}") from None
+    return Client(endpoint, flavor, api_key_from_env(), timeout=timeout, on_retry=on_retry)
+

@@ -1,0 +1,13 @@
+"""``ovctl apply``: a thin wrapper over ``ovctl.applyflow.apply`` (DESIGN §6)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def run(paths: list[Path], *, auto_approve: bool, force: bool, flavor: str, endpoint: str | None,
+        state_file: Path | None) -> int:
+    from ..applyflow import apply
+
+    return apply(paths, auto_approve=auto_approve, force=force, flavor=flavor, endpoint=endpoint,
+                 state_file=state_file)

@@ -1,0 +1,50 @@
+"""``ovctl render``: the exact sync payload(s) as files, nothing sent.
+
+Render plans against an empty account (no snapshot is read), so it always writes one sync: the
+final payload. A ``previous_name`` rename, which ``apply`` sends in two syncs (old name first, to
+attach the id), is rendered as that final payload; run ``ovctl plan --out FILE`` to keep both
+bodies. This module must not import the HTTP stack: rendering can never send anything.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from .. import wire
+from ..atomic import atomic_write_text
+from ..model import Snapshot
+
+
+def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
+    from ..csvout import write_csv_files
+    from ..orgfile import load_org
+    from ..payload import build_payloads
+
+    fl = wire.flavor(flavor)
+    loaded = load_org(paths)
+    for w in loaded.warnings:
+        print(str(w), file=sys.stderr)
+    org = loaded.org
+    payloads = build_payloads(org, Snapshot())
+    out = Path(out)
+    many = len(payloads) > 1
+    written: list[Path] = []
+    for n, payload in enumerate(payloads, start=1):
+        if fmt == "json":
+            body = wire.encode_payload(payload, fl, invite_new_users=False)
+            path = out / (f"payload-{n}.json" if many else "payload.json")
+            atomic_write_text(path, json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+            written.append(path)
+        elif fmt == "csv":
+            written.extend(write_csv_files(out / f"sync-{n}" if many else out, payload, flavor, list(org.properties)))
+        else:
+            from ..errors import UsageError
+
+            raise UsageError(f"unknown render format {fmt!r}: use json or csv")
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    print(f"{len(written)} file(s) written for {len(payloads)} sync(s), flavor {fl.name}; nothing was sent.",
+          file=sys.stderr)
+    return 0

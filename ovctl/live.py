@@ -1,0 +1,200 @@
+"""The live account as a Snapshot (``ovctl pull``, live ``plan``, ``apply``).
+
+A sandbox hands over its whole account at ``/sandbox/snapshot``. A real account is read through the
+v2 export API (users, groups, each group's people), which does not return external ids, statuses,
+properties or the team hierarchy (``shared/officevibe-api.md`` §5.3). ovctl therefore carries what
+the export cannot give from its own state file, written after each apply:
+
+- external ids, by Officevibe id (teams) and by email (members);
+- for a real account only: each team's parent, each member's status, language and property
+  values, and members the state records as deactivated that the export no longer lists;
+- the ``protected`` list and the fingerprints of applied plans (state-file-only fields).
+
+So a pull of a real account shows drift in names, emails, managers and memberships, but not in
+what the export cannot see.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable
+
+from .model import SnapMember, Snapshot, SnapTeam, email_key
+
+# Group types of the export that mark a rule-based (segment-managed) team. CHOSEN: the real values
+# of ``group_type`` are UNKNOWN; rule-based teams are never removed by a sync.
+RULE_BASED_GROUP_TYPES = frozenset({"rule", "rulebased", "rule_based", "rule-based", "dynamic", "segment"})
+
+
+def _read_state(state_file: Path | None) -> Snapshot | None:
+    from .statefile import read_snapshot
+
+    if state_file is None or not Path(state_file).exists():
+        return None
+    return read_snapshot(Path(state_file))
+
+
+def _progress_printer() -> Callable[[str], None] | None:
+    """Progress lines on stderr, only when it is a terminal (a pipeline log stays clean)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(line: str) -> None:
+        sys.stderr.write("\r\x1b[2K" + line)
+        sys.stderr.flush()
+
+    return show
+
+
+def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None) -> tuple[Snapshot, Snapshot | None]:
+    """(live snapshot with ids carried from the state file, state-file snapshot or None)."""
+    from .client import client_from_env
+
+    state = _read_state(state_file)
+    with client_from_env(endpoint, flavor, on_retry=lambda m: print(f"ovctl: {m}", file=sys.stderr)) as client:
+        live = pull_snapshot(client, state)
+    return live, state
+
+
+def pull_snapshot(client: Any, state: Snapshot | None) -> Snapshot:
+    """The account as a Snapshot: the sandbox's own snapshot, else the export API mapped."""
+    from .snapshot import snapshot_from_dict
+
+    raw = None if client.is_default_endpoint else client.sandbox_snapshot()
+    if raw is not None:
+        live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
+        from_export = False
+    else:
+        live = snapshot_from_export(client, progress=_progress_printer())
+        from_export = True
+    return carry_from_state(live, state, from_export=from_export)
+
+
+def _first(d: dict[str, Any], *keys: str) -> Any:
+    for k in keys:
+        v = d.get(k)
+        if v not in (None, ""):
+            return v
+    return None
+
+
+def _flag(v: Any) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in ("true", "1", "yes")
+    return bool(v)
+
+
+def snapshot_from_export(client: Any, progress: Callable[[str], None] | None = None) -> Snapshot:
+    """Read users, groups and each group's people through the export API (one call per group)."""
+    users = client.export_users()
+    members: list[SnapMember] = []
+    seen: set[str] = set()
+    for u in users:
+        email = _first(u, "email", "userName")
+        if not isinstance(email, str) or email_key(email) in seen:
+            continue
+        seen.add(email_key(email))
+        role = "admin" if _flag(u.get("isAdmin")) else "executive" if _flag(u.get("isCompanyManager")) else "member"
+        members.append(SnapMember(email=email, first_name=str(_first(u, "firstName", "fistName") or ""),
+                                  last_name=str(u.get("lastName") or ""),
+                                  job_title=(str(u["jobTitle"]) if u.get("jobTitle") else None), role=role))
+    groups = client.export_groups()
+    teams: list[SnapTeam] = []
+    total = len(groups)
+    for n, g in enumerate(groups, start=1):
+        gid = g.get("id")
+        if gid is None:
+            continue
+        if progress and total:
+            progress(f"pull: team {n}/{total}")
+        detail = client.export_group(str(gid))
+        managers: list[str] = []
+        people: list[str] = []
+        for p in detail.get("users") or []:
+            if not isinstance(p, dict) or not isinstance(p.get("email"), str):
+                continue
+            if _flag(p.get("isManager")):
+                managers.append(p["email"])
+            if _flag(p.get("isMember", not _flag(p.get("isManager")))):
+                people.append(p["email"])
+            if email_key(p["email"]) not in seen:  # a person in a team but not in /users: keep refs valid
+                seen.add(email_key(p["email"]))
+                members.append(SnapMember(email=p["email"]))
+        gtype = str(_first(g, "group_type", "groupType") or "").strip().lower()
+        teams.append(SnapTeam(officevibe_id=str(gid), name=str(_first(g, "name") or detail.get("name") or ""),
+                              managers=managers, members=people, rule_based=gtype in RULE_BASED_GROUP_TYPES))
+    if progress and total:
+        progress(f"pull: {total} teams, {len(members)} members\n")
+    return Snapshot(members=members, teams=teams)
+
+
+def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: bool) -> Snapshot:
+    """Fill what the live read cannot know from the state file (see the module docstring)."""
+    if state is None:
+        return live
+    state_teams = {t.officevibe_id: t for t in state.teams}
+    state_members = {email_key(m.email): m for m in state.members}
+    taken_team_ids = {t.external_id for t in live.teams if t.external_id}
+    taken_member_ids = {m.external_id for m in live.members if m.external_id}
+    live_team_ids = {t.officevibe_id for t in live.teams}
+    for t in live.teams:
+        old = state_teams.get(t.officevibe_id)
+        if old is None:
+            continue
+        if t.external_id is None and old.external_id and old.external_id not in taken_team_ids:
+            t.external_id = old.external_id
+            taken_team_ids.add(old.external_id)
+        if from_export and t.parent is None and old.parent in live_team_ids:
+            t.parent = old.parent
+            if not t.rule_based:
+                t.rule_based = old.rule_based
+    live_emails = set()
+    for m in live.members:
+        live_emails.add(email_key(m.email))
+        old = state_members.get(email_key(m.email))
+        if old is None:
+            continue
+        if m.external_id is None and old.external_id and old.external_id not in taken_member_ids:
+            m.external_id = old.external_id
+            taken_member_ids.add(old.external_id)
+        if from_export:
+            m.status = old.status
+            m.language = m.language or old.language
+            m.properties = dict(old.properties) if not m.properties else m.properties
+    if from_export:
+        for old in state.members:
+            if old.status == "deactivated" and email_key(old.email) not in live_emails:
+                live.members.append(replace(old, properties=dict(old.properties)))
+        if not live.properties:
+            live.properties = dict(state.properties)
+        live.invite_new_members = state.invite_new_members
+    live.protected = list(dict.fromkeys([*live.protected, *state.protected]))
+    live.applied_plans = list(dict.fromkeys([*live.applied_plans, *state.applied_plans]))
+    return live
+
+
+def attach_payload_ids(live: Snapshot, final_teams: dict[str, str], final_members: dict[str, str]) -> Snapshot:
+    """After an apply against a real account (whose export has no external ids), attach the ids
+    ovctl just sent: teams by unique name, members by email. ``final_teams`` maps external id →
+    name, ``final_members`` external id → email, from the last payload sent."""
+    taken_t = {t.external_id for t in live.teams if t.external_id}
+    by_name: dict[str, list[SnapTeam]] = {}
+    for t in live.teams:
+        if t.external_id is None and not t.rule_based:
+            by_name.setdefault(t.name, []).append(t)
+    for ext, name in final_teams.items():
+        cands = by_name.get(name, [])
+        if ext not in taken_t and len(cands) == 1:
+            cands[0].external_id = ext
+            taken_t.add(ext)
+    taken_m = {m.external_id for m in live.members if m.external_id}
+    by_email = {email_key(m.email): m for m in live.members if m.external_id is None}
+    for ext, email in final_members.items():
+        m = by_email.get(email_key(email))
+        if m is not None and ext not in taken_m:
+            m.external_id = ext
+            taken_m.add(ext)
+    return live
+
