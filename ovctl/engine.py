@@ -14,7 +14,8 @@ Members
   skipped with an issue (the account cannot hold two members with one email). Its mappings are
   then skipped as "User Not Found", and the member holding the email is not seen by this sync.
 - A member matched by external id takes the payload's email, unless another member holds that
-  email already (the email is then kept, with an issue).
+  email already (the email is then kept, with an issue). Emails are case-insensitive, so a change
+  of case only is not a change.
 - Matched members take first/last name and, when sent (not ``None``), job title and language;
   ``None`` means "not in the payload" and leaves the value alone (that is what the wire adapter
   decodes an absent or empty column to).
@@ -219,17 +220,16 @@ def _new_member(row: PayloadMember, invite: bool, run: _Run) -> SnapMember:
 def _update_email(run: _Run, idx: int, row: PayloadMember, by_email: dict[str, int],
                   renamed_emails: dict[str, str]) -> bool:
     m = run.members[idx]
-    if m.email == row.email:
-        return False
     old_key, new_key = email_key(m.email), email_key(row.email)
+    if old_key == new_key:  # emails are case-insensitive: a change of case is not a change
+        return False
     holder = by_email.get(new_key)
     if holder is not None and holder != idx:
         run.report.issues.append(ReportItem("user", EMAIL_CHANGE_SKIPPED, row.email,
                                             f"{row.external_id}: keeps {m.email}"))
         return False
-    if old_key != new_key:
-        del by_email[old_key]
-        by_email[new_key] = idx
+    del by_email[old_key]
+    by_email[new_key] = idx
     renamed_emails[old_key] = row.email
     m.email = row.email
     return True

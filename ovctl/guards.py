@@ -1,0 +1,99 @@
+"""Safety guards: plans that lose data are refused unless ``--force``. Pure, computed on the plan.
+
+Each guard that fires says which guard, the actual value against its limit, and how to proceed.
+Ratios are of the current population (the snapshot before the sync) with an absolute ``floor``,
+so a 5-person org is not blocked by one leaver: the limit is ``max(floor, ratio x population)``
+and the guard fires only *above* it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from .model import Change, GuardResult, Safety, Snapshot
+
+REKEYED_TEAM = "rekeyed_team"
+DEACTIVATION_RATIO = "deactivation_ratio"
+TEAM_REMOVAL_RATIO = "team_removal_ratio"
+PROTECTED_MEMBER = "protected_member"
+
+_FORCE = "re-run with --force to accept it"
+
+
+def _limit(floor: int, ratio: float, population: int) -> int:
+    return max(floor, math.floor(ratio * population))
+
+
+def evaluate_guards(changes: list[Change], snapshot: Snapshot, safety: Safety, protected: list[str]) -> list[GuardResult]:
+    """Every guard that fires on these changes (an empty list: the plan is safe)."""
+    deactivated = [c for c in changes if c.kind == "member" and c.action == "deactivate"]
+    removed = [c for c in changes if c.kind == "team" and c.action == "remove"]
+    created = [c for c in changes if c.kind == "team" and c.action == "create"]
+    out = _rekeyed_teams(removed, created)
+    population = sum(1 for m in snapshot.members if m.status != "deactivated" and m.role == "member")
+    limit = _limit(safety.floor, safety.max_deactivation_ratio, population)
+    if len(deactivated) > limit:
+        out.append(GuardResult(
+            DEACTIVATION_RATIO,
+            f"{len(deactivated)} members would be deactivated, above the limit of {limit} (the larger of floor "
+            f"{safety.floor} and {safety.max_deactivation_ratio:.0%} of {population} active members): check that "
+            f"the org lists everyone, or raise settings.safety.max_deactivation_ratio, or {_FORCE}",
+            actual=len(deactivated), limit=limit, subjects=[str(c.data.get("id") or c.data.get("email")) for c in deactivated]))
+    teams = sum(1 for t in snapshot.teams if not t.rule_based)
+    limit = _limit(safety.floor, safety.max_team_removal_ratio, teams)
+    if len(removed) > limit:
+        out.append(GuardResult(
+            TEAM_REMOVAL_RATIO,
+            f"{len(removed)} teams would be removed, above the limit of {limit} (the larger of floor {safety.floor} "
+            f"and {safety.max_team_removal_ratio:.0%} of {teams} teams): removed teams lose their history; check the "
+            f"org, or raise settings.safety.max_team_removal_ratio, or {_FORCE}",
+            actual=len(removed), limit=limit, subjects=[str(c.data.get("id") or c.data.get("name")) for c in removed]))
+    protected_ids = set(protected)
+    hits = [c for c in deactivated if c.data.get("id") in protected_ids]
+    if hits:
+        names = ", ".join(f"{c.data.get('id')} ({c.data.get('name')})" for c in hits)
+        out.append(GuardResult(
+            PROTECTED_MEMBER,
+            f"{len(hits)} protected member(s) would be deactivated: {names}; put them back in the org, or {_FORCE} "
+            "(the protection is also kept in the state file, so removing it from the YAML does not lift it)",
+            actual=len(hits), limit=0, subjects=[str(c.data.get("id")) for c in hits]))
+    return out
+
+
+def _rekeyed_teams(removed: list[Change], created: list[Change]) -> list[GuardResult]:
+    """A removed team re-created under another id: same name, or more than half of its people."""
+    if not removed or not created:
+        return []
+    by_name = {}
+    teams_of_person: dict[str, list[int]] = {}
+    for i, c in enumerate(created):
+        by_name.setdefault(str(c.data["name"]).casefold(), i)
+        after = c.data.get("after", {})
+        for person in {*after.get("managers", []), *after.get("members", [])}:
+            teams_of_person.setdefault(person, []).append(i)
+    out: list[GuardResult] = []
+    for r in removed:
+        before = r.data.get("before", {})
+        people = {*before.get("managers", []), *before.get("members", [])}
+        match = by_name.get(str(r.data["name"]).casefold())
+        shared = 0
+        if match is None and people:
+            overlap = Counter(i for p in people for i in teams_of_person.get(p, ()))
+            if overlap:
+                best, shared = min(overlap.items(), key=lambda kv: (-kv[1], kv[0]))
+                if shared * 2 > len(people):
+                    match = best
+        if match is None:
+            continue
+        new = created[match].data
+        why = (f"with {shared} of its {len(people)} people" if shared else "with the same name")
+        old_id = r.data.get("id")
+        fix = (f"keep its id: set id: {old_id} on team {new['name']!r}" if old_id is not None
+               else f"keep the team: set previous_name: {r.data['name']} on team {new.get('id')}")
+        out.append(GuardResult(
+            REKEYED_TEAM,
+            f"team {r.data['name']!r} ({old_id or 'no external id'}) would be removed while {new['name']!r} "
+            f"({new.get('id')}) is created {why}: the team's history would be lost; {fix}, or {_FORCE}",
+            actual=shared or None, limit=None, subjects=[str(old_id or r.data["name"]), str(new.get("id"))]))
+    return out
