@@ -1,0 +1,29 @@
+"""``ovctl graph``: the org chart of the teams (Mermaid or dot), changed teams highlighted.
+
+With ``--state FILE`` the chart highlights what a plan against that snapshot would change
+(created, renamed, adopted, moved teams and teams whose memberships change) and shows removed
+teams dashed. Without it, the plain desired tree is drawn; nothing is read from the account.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def run(paths: list[Path], *, state: Path | None, fmt: str) -> int:
+    from ..errors import UsageError
+    from ..orgfile import load_org
+    from ..render import graph
+
+    if fmt not in ("mermaid", "dot"):
+        raise UsageError(f"unknown graph format {fmt!r}: use mermaid or dot")
+    loaded = load_org([Path(p) for p in paths])
+    plan = None
+    if state is not None:
+        from ..plan import build_plan
+        from ..statefile import read_snapshot
+
+        plan = build_plan(loaded.org, read_snapshot(Path(state)))
+    sys.stdout.write(graph.render(loaded.org, plan, fmt))
+    return 0

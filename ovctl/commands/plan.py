@@ -1,0 +1,99 @@
+"""``ovctl plan``: show what the next sync would do, before anything is sent.
+
+The snapshot comes from ``--state FILE`` (offline, e.g. a pull-request check without
+credentials) or from the live account (with drift against ovctl's state file). In JSON mode stdout
+carries only the JSON document; every other message goes to stderr.
+
+Exit codes: 0, or 1 when a guard fired and ``--force`` was not given (the plan is still printed).
+With ``--detailed-exitcode``: 0 no changes, 2 changes pending (safe or forced), 3 blocked by a
+guard. Errors (an invalid org, a missing snapshot) raise and become exit 1 in ``cli.main``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from .. import wire
+from ..model import Plan
+
+FORMATS = ("text", "json", "markdown")
+EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
+
+
+def use_color(stream: TextIO) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def render_plan(plan: Plan, fmt: str, *, color: bool = False, mask_emails: bool = False) -> str:
+    """The plan in one of the formats of ``ovctl plan --format``."""
+    if fmt == "json":
+        from ..render import json_
+
+        return json_.render(plan)
+    if fmt == "markdown":
+        from ..render import markdown
+
+        return markdown.render(plan, mask_emails=mask_emails)
+    if fmt == "text":
+        from ..render import text
+
+        return text.render(plan, color=color)
+    from ..errors import UsageError
+
+    raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
+
+
+def exit_code(plan: Plan, *, detailed_exitcode: bool) -> int:
+    blocked = bool(plan.guards) and not plan.forced
+    if detailed_exitcode:
+        if blocked:
+            return EXIT_BLOCKED
+        return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
+    return EXIT_ERROR if blocked else 0
+
+
+def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, detailed_exitcode: bool, force: bool,
+        mask_emails: bool, flavor: str, endpoint: str | None, state_file: Path | None) -> int:
+    from ..orgfile import load_org
+    from ..plan import build_plan
+    from ..planfile import default_state_file, save_plan
+
+    wire.flavor(flavor)  # an unknown flavour is a usage error before any work
+    if fmt not in FORMATS:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
+    paths = [Path(p) for p in paths]
+    loaded = load_org(paths)
+    drift_from = None
+    if state is not None:
+        from ..statefile import read_snapshot
+
+        snapshot = read_snapshot(Path(state))
+    else:
+        from ..live import fetch_live
+
+        snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file))
+    plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
+
+    sys.stdout.write(render_plan(plan, fmt, color=use_color(sys.stdout), mask_emails=mask_emails))
+    sys.stdout.flush()
+
+    if out is not None:
+        save_plan(Path(out), plan, flavor=flavor, org_paths=paths, endpoint=endpoint,
+                  invite_new_users=snapshot.invite_new_members)
+        print(f"Saved the plan to {out}; apply exactly this plan with: ovctl apply {out}", file=sys.stderr)
+
+    if plan.guards:
+        names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
+        if plan.forced:
+            print(f"warning: safety guard(s) lifted by --force: {names}", file=sys.stderr)
+        else:
+            print(f"error: the plan is blocked by safety guard(s): {names}; fix the org, or re-run with --force "
+                  "to proceed anyway", file=sys.stderr)
+    return exit_code(plan, detailed_exitcode=detailed_exitcode)

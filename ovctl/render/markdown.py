@@ -1,0 +1,276 @@
+"""The plan as a pull-request comment (GitHub-flavoured markdown).
+
+Reviewers read the top first, so the comment opens with what decides whether the change is safe:
+title, summary line, safety status, the guards that fired, risk warnings, every deactivation by
+name and every team removal. That part is never cut. Then, collapsible: warnings, items the
+account is predicted to skip, drift, one ``<details>`` block per top-level team holding every
+change that concerns a team of that subtree (member changes go under the top-level team of the
+member's first team in the plan — its first mapping in the payload, else its first membership
+change — or under "Organisation-wide"), and last a Mermaid org chart when it fits.
+
+GitHub refuses comments over 65,535 characters. When the comment would exceed ``max_chars``, the
+collapsible blocks are cut from the end (whole lines at a time) and a final line says how many
+changes are not shown. When even the safety part is too long, deactivations are listed by name
+only, comma-separated, which keeps every name for thousands of leavers.
+
+``mask_emails`` replaces every email address by its first character, ``***`` and its domain
+(``ana.nunez@acme.example`` -> ``a***@acme.example``) everywhere in the comment.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from ..model import Change, Plan
+from . import graph
+from .text import describe, guard_numbers, issue_line, shown_warnings, summary_line, syncs_phrase
+
+GITHUB_LIMIT = 65535
+RISK_WARNING_CODES = frozenset({"risk_threshold"})
+ORG_WIDE = "Organisation-wide"
+
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def mask_email_text(text: str) -> str:
+    """``ana.nunez@acme.example`` -> ``a***@acme.example`` for every address in ``text``."""
+    return _EMAIL.sub(lambda m: f"{m.group(1)[0]}***@{m.group(2)}", text)
+
+
+class _Writer:
+    """Turns plain words into safe markdown (optionally masking emails first)."""
+
+    def __init__(self, mask_emails: bool) -> None:
+        self.mask = mask_emails
+
+    def __call__(self, text: Any) -> str:
+        text = str(text)
+        if self.mask:
+            text = mask_email_text(text)
+        return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+    def raw(self, text: str) -> str:
+        return mask_email_text(text) if self.mask else text
+
+
+def _change_item(change: Change, md: _Writer) -> str:
+    sym, head, details = describe(change)
+    item = f"- `{sym}` {md(head)}"
+    for line in details:
+        item += f"\n  - {md(line)}"
+    return item
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def _groups(plan: Plan) -> list[tuple[str, list[Change]]]:
+    """Changes grouped under the top-level team they concern (see the module docstring)."""
+    nodes = graph.mark_plan(graph.nodes_from_plan(plan), plan)
+    by_key = {n.key: n for n in nodes}
+
+    def top(team_key: str | None) -> str | None:
+        seen: set[str] = set()
+        key = team_key
+        while key is not None and key in by_key and key not in seen:
+            seen.add(key)
+            parent = by_key[key].parent
+            if parent is None or parent not in by_key:
+                return key
+            key = parent
+        return key if key in by_key else None
+
+    member_team: dict[str, str] = {}
+    if plan.payloads:
+        for mp in plan.payloads[-1].mappings:
+            if mp.member is not None:
+                member_team.setdefault(mp.member, mp.team)
+    for c in plan.changes:
+        if c.kind == "membership" and c.data.get("team"):
+            for who in (c.data.get("member"), c.data.get("email")):
+                if who:
+                    member_team.setdefault(str(who), str(c.data["team"]))
+
+    buckets: dict[str, list[Change]] = {}
+    labels: dict[str, str] = {}
+    for c in plan.changes:
+        d = c.data
+        key: str | None = None
+        if c.kind == "team":
+            key = top(str(d["id"])) if d.get("id") else None
+            if key is None:
+                name = str(d.get("name") or _side(d, "before").get("name") or "")
+                key = "name:" + name
+                labels[key] = name + (" (removed)" if c.action == "remove" else "")
+        elif c.kind == "membership":
+            key = top(str(d["team"])) if d.get("team") else None
+            if key is None and d.get("team_name"):
+                key = "name:" + str(d["team_name"])
+                labels[key] = str(d["team_name"])
+        elif c.kind == "member":
+            for who in (d.get("id"), d.get("email")):
+                if who and str(who) in member_team:
+                    key = top(member_team[str(who)])
+                    break
+        buckets.setdefault(key or ORG_WIDE, []).append(c)
+
+    ordered: list[tuple[str, list[Change]]] = []
+    for n in nodes:
+        if n.key in buckets:
+            label = n.name + (" (removed)" if n.state == graph.REMOVED else "")
+            ordered.append((label, buckets.pop(n.key)))
+    for key in [k for k in buckets if k != ORG_WIDE]:
+        ordered.append((labels.get(key, key), buckets.pop(key)))
+    if ORG_WIDE in buckets:
+        ordered.append((ORG_WIDE, buckets.pop(ORG_WIDE)))
+    return ordered
+
+
+def _side(data: dict[str, Any], side: str) -> dict[str, Any]:
+    value = data.get(side)
+    return value if isinstance(value, dict) else {}
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _safety_section(plan: Plan, md: _Writer, *, compact: bool) -> str:
+    org = plan.organization or "the organisation"
+    out = [f"## ovctl plan: {md(org)}", "", f"**{md(summary_line(plan))}** {md(syncs_phrase(plan).capitalize())}.", ""]
+    n = len(plan.guards)
+    if not plan.guards:
+        out.append("✅ **Safe to apply**: no safety guard fired.")
+    elif plan.forced:
+        out.append(f"⚠️ **Forced**: {n} safety {_plural(n, 'guard', 'guards')} fired and "
+                   f"{_plural(n, 'was', 'were')} lifted by `--force`.")
+    else:
+        out.append(f"⛔ **Blocked**: {n} safety {_plural(n, 'guard', 'guards')} fired; `ovctl apply` refuses "
+                   "this plan unless the org is fixed or `--force` is given.")
+    if plan.guards:
+        out += ["", "**Guards**", ""]
+        for g in plan.guards:
+            numbers = guard_numbers(g)
+            line = f"- ⛔ `{md.raw(g.guard)}`: {md(g.message)}" + (f" ({md(numbers)})" if numbers else "")
+            if g.subjects:
+                line += f"\n  - concerns: {md(', '.join(str(s) for s in g.subjects))}"
+            out.append(line)
+    if plan.changes:
+        out += ["", f"**Risk counts**: {plan.risk_users} user {_plural(plan.risk_users, 'change', 'changes')}, "
+                    f"{plan.risk_teams} team {_plural(plan.risk_teams, 'change', 'changes')}."]
+    risk = [w for w in plan.warnings if w.code in RISK_WARNING_CODES]
+    if risk:
+        out.append("")
+        out += [f"- ⚠️ {md(w.message)}" for w in risk]
+    deactivations = [c for c in plan.changes if c.kind == "member" and c.action == "deactivate"]
+    if deactivations:
+        out += ["", f"**Deactivations ({len(deactivations)})**: members this plan deactivates", ""]
+        if compact:
+            out.append(", ".join(md(c.data.get("name") or c.data.get("email") or c.data.get("id")) for c in deactivations))
+        else:
+            out += [_change_item(c, md) for c in deactivations]
+    removals = [c for c in plan.changes if c.kind == "team" and c.action == "remove"]
+    if removals:
+        out += ["", f"**Team removals ({len(removals)})**: their history in the account is lost", ""]
+        if compact:
+            out.append(", ".join(md(c.data.get("name") or _side(c.data, "before").get("name") or c.data.get("id"))
+                                 for c in removals))
+        else:
+            out += [_change_item(c, md) for c in removals]
+    return "\n".join(out) + "\n"
+
+
+def _block(summary: str, items: list[str]) -> tuple[str, list[str], str]:
+    return f"\n<details><summary>{summary}</summary>\n\n", items, "\n\n</details>\n"
+
+
+def _optional_blocks(plan: Plan, md: _Writer) -> list[tuple[str, list[str], str, int]]:
+    """Collapsible blocks in the order they are kept: (opening, items, closing, changes per item)."""
+    blocks: list[tuple[str, list[str], str, int]] = []
+    warnings = [w for w in shown_warnings(plan) if w.code not in RISK_WARNING_CODES]
+    if warnings:
+        blocks.append((*_block(f"Warnings ({len(warnings)})",
+                               [f"- {md(w.message)} (`{md.raw(w.code)}`)" for w in warnings]), 0))
+    if plan.report_issues:
+        items = [f"- {md(issue_line(i.kind, i.message, i.subject, i.detail))}" for i in plan.report_issues]
+        blocks.append((*_block(f"Predicted to be skipped by the account ({len(items)})", items), 0))
+    if plan.drift:
+        n = len(plan.drift)
+        blocks.append((*_block(f"Drift: {n} {_plural(n, 'change', 'changes')} made in the app that this plan reverts",
+                               [_change_item(c, md) for c in plan.drift]), 1))
+    for label, changes in _groups(plan):
+        n = len(changes)
+        blocks.append((*_block(f"{md(label)} ({n} {_plural(n, 'change', 'changes')})",
+                               [_change_item(c, md) for c in changes]), 1))
+    return blocks
+
+
+def _chart(plan: Plan, md: _Writer) -> str:
+    nodes = graph.mark_plan(graph.nodes_from_plan(plan), plan)
+    if not nodes:
+        return ""
+    chart = md.raw(graph.render_nodes(nodes, "mermaid"))
+    return ("\n<details><summary>Org chart (changed teams highlighted)</summary>\n\n```mermaid\n"
+            f"{chart}```\n\n</details>\n")
+
+
+def _note(omitted_changes: int, omitted_other: int) -> str:
+    parts = []
+    if omitted_changes:
+        parts.append(f"{omitted_changes} more {_plural(omitted_changes, 'change', 'changes')}")
+    if omitted_other:
+        parts.append(f"{omitted_other} more {_plural(omitted_other, 'item', 'items')}")
+    return f"\n… {' and '.join(parts)} not shown; see the full plan (ovctl plan --format json)\n"
+
+
+def render(plan: Plan, *, mask_emails: bool = False, max_chars: int = 65000) -> str:
+    """The PR comment; never longer than ``max_chars`` unless the safety part alone is."""
+    md = _Writer(mask_emails)
+    max_chars = min(max_chars, GITHUB_LIMIT)
+    head = _safety_section(plan, md, compact=False)
+    reserve = len(_note(10**9, 10**9))
+    if len(head) + reserve > max_chars:
+        head = _safety_section(plan, md, compact=True)
+    parts = [head]
+    used = len(head)
+    omitted_changes = omitted_other = 0
+    cut = False
+    for opening, items, closing, per_item in _optional_blocks(plan, md):
+        if cut:
+            omitted_changes += per_item * len(items)
+            omitted_other += (1 - per_item) * len(items)
+            continue
+        whole = opening + "\n".join(items) + closing
+        if used + len(whole) + reserve <= max_chars:
+            parts.append(whole)
+            used += len(whole)
+            continue
+        cut = True
+        kept: list[str] = []
+        size = used + len(opening) + len(closing) + reserve
+        for item in items:
+            if size + len(item) + 1 > max_chars:
+                break
+            kept.append(item)
+            size += len(item) + 1
+        if kept:
+            parts.append(opening + "\n".join(kept) + closing)
+            used += len(parts[-1])
+        left = len(items) - len(kept)
+        omitted_changes += per_item * left
+        omitted_other += (1 - per_item) * left
+    if cut:
+        parts.append(_note(omitted_changes, omitted_other))
+    else:
+        chart = _chart(plan, md)
+        if chart and used + len(chart) <= max_chars:
+            parts.append(chart)
+        elif chart:
+            parts.append("\n_The org chart is too large for a comment; run `ovctl graph` to see it._\n")
+    return "".join(parts)
