@@ -100,6 +100,7 @@ SANDBOX_SYNCS = "/sandbox/syncs"
 SANDBOX_SYNC = "/sandbox/syncs/{sync_id}"
 SANDBOX_APPROVE = "/sandbox/syncs/{sync_id}/approve"
 SANDBOX_REJECT = "/sandbox/syncs/{sync_id}/reject"
+SANDBOX_FAULTS = "/sandbox/faults"  # POST arms a fault, GET lists them (with counters), DELETE clears
 
 # Sync statuses as ovctl reports them (CONFIRMED S10 has Pending/Approved/Rejected/Failed).
 SYNC_STATUSES = ("applied", "pending", "rejected", "failed")
@@ -249,3 +250,22 @@ EXPORT_GROUP_USER_FIELDS = ("email", "isManager", "isMember")
 def envelope(data: Any = None, error: str | None = None) -> dict[str, Any]:
     """The v2 export envelope (3P C1)."""
     return {"isSuccess": error is None, "errorMessage": error or "", "data": data}
+
+
+# --------------------------------------------------------------------------- sync responses
+
+# HTTP status of an accepted sync by its status (CHOSEN: the real reply is UNKNOWN; C3 claims 202
+# for a scheduled job, so a paused sync answers 202).
+SYNC_HTTP_STATUS = {"applied": 200, "pending": 202}
+
+
+def sync_response(sync_id: str, status: str, report: dict[str, Any]) -> dict[str, Any]:
+    """The sync reply (CHOSEN shape, both flavours): legacy clients read ``isSuccess`` + ``errors``
+    (3P C1); ``report`` is ``{"updates": [{kind, message, subject, detail}], "issues": [...],
+    "risk": {"users", "teams"}}``."""
+    return {"isSuccess": True, "syncId": sync_id, "status": status, "report": report, "errors": []}
+
+
+def error_response(message: str, **extra: Any) -> dict[str, Any]:
+    """An error reply (400/401/403/413/...): readable by both legacy sync clients and export clients."""
+    return {"isSuccess": False, "errors": [message], "errorMessage": message, **extra}

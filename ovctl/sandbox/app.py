@@ -1,0 +1,275 @@
+"""The sandbox's HTTP face: the account's sync and export endpoints plus sandbox-only admin ones.
+
+Every path comes from ``ovctl.wire`` so that the client and this server can never disagree.
+Request flow: fault injection (if armed for this path) → key check (constant time; either
+``workleap-subscription-key: KEY`` or ``Authorization: Bearer KEY``) → route. Blocking SQLite work
+runs in the thread pool; syncs are additionally serialised by an asyncio lock so that two
+concurrent syncs apply one after the other (no lost update) and both land in the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import wire
+from . import account
+from .faults import GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
+from .store import Store
+
+DEFAULT_MAX_BODY = 50 * 1024 * 1024
+_DRAIN_LIMIT = 256 * 1024 * 1024  # read (and drop) at most this much of a too-large body
+AUTH_HELP = ("missing or invalid API key: send it as 'workleap-subscription-key: KEY' "
+             "or 'Authorization: Bearer KEY'")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(wire.error_response(message, **extra), status_code=status, headers=headers)
+
+
+def _fault_response(fault: Fault) -> Response:
+    status = fault.status or 200
+    headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+    if fault.body == "html":
+        return Response(LOGIN_PAGE, status_code=status, media_type="text/html", headers=headers)
+    if fault.body == "garbage":
+        return Response(GARBAGE, status_code=status, media_type="application/json", headers=headers)
+    return _error(status, f"injected fault: HTTP {status}", headers)
+
+
+class Gate:
+    """Outermost ASGI layer: injected faults first (they stand for the network and the account's
+    front end), then the key, for every path."""
+
+    def __init__(self, app: ASGIApp, api_key: str, faults: FaultBook) -> None:
+        self.app = app
+        self._key = api_key.encode()
+        self.faults = faults
+
+    def authorised(self, scope: Scope) -> bool:
+        ok = False
+        for name, value in scope.get("headers", []):
+            name = name.lower()
+            given = None
+            if name == wire.WORKLEAP.key_header.encode():
+                given = value.strip()
+            elif name == b"authorization" and value[:7].lower() == wire.LEGACY.key_prefix.lower().encode():
+                given = value[7:].strip()
+            if given is not None:
+                ok |= hmac.compare_digest(given, self._key)  # no early exit: constant time
+        return ok
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] != wire.SANDBOX_FAULTS:
+            fault = self.faults.take(scope["method"], scope["path"])
+            if fault is not None:
+                if fault.delay:
+                    await asyncio.sleep(fault.delay)
+                if fault.status is not None or fault.body is not None:
+                    await _fault_response(fault)(scope, receive, send)
+                    return
+        if not self.authorised(scope):
+            await _error(401, AUTH_HELP, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, or BodyTooLarge once it exceeds ``limit`` (the rest is drained so that
+    the client, still sending, reads our 413 rather than a reset connection)."""
+    declared = request.headers.get("content-length")
+    too_large = bool(declared and declared.isdigit() and int(declared) > limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            too_large = True
+        if too_large:
+            if size > _DRAIN_LIMIT:
+                break
+            continue
+        chunks.append(chunk)
+    if too_large:
+        raise BodyTooLarge
+    return b"".join(chunks)
+
+
+async def _json_body(request: Request, limit: int) -> Any:
+    """Parsed JSON, or an error response (413 / 400) to send back."""
+    try:
+        raw = await _read_body(request, limit)
+    except BodyTooLarge:
+        return _error(413, f"request body larger than the limit of {limit} bytes")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return _error(400, f"malformed JSON: {e}")
+
+
+def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) -> ASGIApp:
+    """The ASGI application serving ``store``; ``api_key`` is the only key accepted."""
+    sync_lock = asyncio.Lock()
+    faults = FaultBook()
+
+    def sync_endpoint(fl: wire.Flavor):
+        async def endpoint(request: Request) -> Response:
+            settings = await run_in_threadpool(store.settings)
+            if not settings["integration_enabled"]:
+                message = "the integration is not activated for this account; sync calls are refused"
+                await run_in_threadpool(account.record_refused, store, fl.name, "failed", message)
+                return _error(403, message)
+            body = await _json_body(request, max_body)
+            if isinstance(body, Response):
+                message = json.loads(body.body)["errorMessage"]
+                await run_in_threadpool(account.record_refused, store, fl.name, "rejected", message)
+                return body
+            async with sync_lock:
+                rec = await run_in_threadpool(account.run_sync, store, fl.name, body)
+            if rec.status == "rejected":
+                return _error(400, rec.error or "rejected", syncId=rec.id, status=rec.status)
+            if rec.status == "failed":
+                return _error(500, rec.error or "failed", syncId=rec.id, status=rec.status)
+            return JSONResponse(wire.sync_response(rec.id, rec.status, rec.report or {}),
+                                status_code=wire.SYNC_HTTP_STATUS[rec.status])
+        return endpoint
+
+    # ------------------------------------------------------------------ export (v2)
+
+    async def ping(request: Request) -> Response:
+        return JSONResponse(wire.envelope({"message": "pong", "sandbox": True}))
+
+    def user_json(row: dict[str, Any]) -> dict[str, Any]:
+        # Field names: wire.EXPORT_USER_FIELDS (the API's own ``fistName`` typo included).
+        return {"email": row["email"], "firstName": row["first_name"], "fistName": row["first_name"],
+                "lastName": row["last_name"], "userName": row["email"], "jobTitle": row["job_title"] or "",
+                "isGroupManager": bool(row["managed"]), "isCompanyManager": row["role"] == "executive",
+                "isAdmin": row["role"] == "admin", "managedGroups": row["managed"], "memberGroups": row["member_of"]}
+
+    async def users(request: Request) -> Response:
+        rows = await run_in_threadpool(store.export_users)
+        return JSONResponse(wire.envelope({"userCount": len(rows), "users": [user_json(r) for r in rows]}))
+
+    async def user(request: Request) -> Response:
+        email = request.path_params["email"]
+        rows = await run_in_threadpool(store.export_users, email)
+        if not rows:
+            return JSONResponse(wire.envelope(None, f"user not found: {email}"), status_code=404)
+        return JSONResponse(wire.envelope(user_json(rows[0])))
+
+    def group_json(row: dict[str, Any], with_users: bool) -> dict[str, Any]:
+        roles: dict[str, dict[str, Any]] = {}
+        for email, role in row["people"]:
+            entry = roles.setdefault(email.lower(), {"email": email, "isManager": False, "isMember": False})
+            entry["isManager" if role == "manager" else "isMember"] = True
+        d: dict[str, Any] = {"id": row["id"], "name": row["name"],
+                             "userCount": sum(1 for _, r in row["people"] if r == "member"),
+                             "managerCount": sum(1 for _, r in row["people"] if r == "manager"),
+                             "group_type": "rule_based" if row["rule_based"] else "standard"}
+        if with_users:
+            d["users"] = list(roles.values())
+        return d
+
+    async def groups(request: Request) -> Response:
+        group_id = request.query_params.get(wire.EXPORT_GROUP_PARAM) or request.query_params.get(
+            wire.EXPORT_GROUP_PARAM.lower())
+        if group_id is not None:
+            rows = await run_in_threadpool(store.export_groups, group_id)
+            if not rows:
+                return JSONResponse(wire.envelope(None, f"group not found: {group_id}"), status_code=404)
+            return JSONResponse(wire.envelope(group_json(rows[0], True)))
+        rows = await run_in_threadpool(store.export_groups)
+        return JSONResponse(wire.envelope({"groupCount": len(rows), "groups": [group_json(r, False) for r in rows]}))
+
+    # ------------------------------------------------------------------ sandbox admin
+
+    async def snapshot(request: Request) -> Response:
+        snap = await run_in_threadpool(store.load_account)
+        return JSONResponse(snap.to_dict())
+
+    async def get_settings(request: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(store.settings))
+
+    async def patch_settings(request: Request) -> Response:
+        body = await _json_body(request, max_body)
+        if isinstance(body, Response):
+            return body
+        try:
+            return JSONResponse(await run_in_threadpool(account.change_settings, store, body))
+        except account.BadSettings as e:
+            return _error(400, str(e))
+
+    async def list_syncs(request: Request) -> Response:
+        recs = await run_in_threadpool(store.list_syncs)
+        return JSONResponse({"syncs": [r.summary() for r in recs]})
+
+    async def get_sync(request: Request) -> Response:
+        rec = await run_in_threadpool(store.get_sync, request.path_params["sync_id"])
+        if rec is None:
+            return _error(404, f"no sync {request.path_params['sync_id']!r}")
+        return JSONResponse(rec.to_dict())
+
+    def decision(action: Any):
+        async def endpoint(request: Request) -> Response:
+            try:
+                async with sync_lock:
+                    rec = await run_in_threadpool(action, store, request.path_params["sync_id"])
+            except account.NotFound as e:
+                return _error(404, str(e))
+            except account.Conflict as e:
+                return _error(409, str(e))
+            return JSONResponse(wire.sync_response(rec.id, rec.status, rec.report or {}))
+        return endpoint
+
+    async def faults_endpoint(request: Request) -> Response:
+        if request.method == "DELETE":
+            return JSONResponse({"cleared": faults.clear()})
+        if request.method == "GET":
+            return JSONResponse({"faults": faults.list()})
+        body = await _json_body(request, max_body)
+        if isinstance(body, Response):
+            return body
+        try:
+            return JSONResponse(faults.add(body).to_dict(), status_code=201)
+        except FaultError as e:
+            return _error(400, str(e))
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        return _error(exc.status_code, exc.detail or "error")
+
+    routes = [
+        Route(wire.WORKLEAP.sync_path, sync_endpoint(wire.WORKLEAP), methods=["POST"]),
+        Route(wire.LEGACY.sync_path, sync_endpoint(wire.LEGACY), methods=["POST"]),
+        Route(wire.EXPORT_PING, ping, methods=["GET"]),
+        Route(wire.EXPORT_USERS, users, methods=["GET"]),
+        Route(wire.EXPORT_USER, user, methods=["GET"]),
+        Route(wire.EXPORT_GROUPS, groups, methods=["GET"]),
+        Route(wire.SANDBOX_SNAPSHOT, snapshot, methods=["GET"]),
+        Route(wire.SANDBOX_SETTINGS, get_settings, methods=["GET"]),
+        Route(wire.SANDBOX_SETTINGS, patch_settings, methods=["PATCH"]),
+        Route(wire.SANDBOX_SYNCS, list_syncs, methods=["GET"]),
+        Route(wire.SANDBOX_SYNC, get_sync, methods=["GET"]),
+        Route(wire.SANDBOX_APPROVE, decision(account.approve), methods=["POST"]),
+        Route(wire.SANDBOX_REJECT, decision(account.reject), methods=["POST"]),
+        Route(wire.SANDBOX_FAULTS, faults_endpoint, methods=["GET", "POST", "DELETE"]),
+    ]
+    inner = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    return Gate(inner, api_key, faults)

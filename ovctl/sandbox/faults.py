@@ -1,0 +1,124 @@
+"""Fault injection: make the next N matching requests fail the way a real account or network does.
+
+Reliability tests of the HTTP client (retries, Retry-After, HTML login pages, garbage bodies,
+timeouts) need a server that misbehaves on demand, deterministically. Faults live in memory only
+(a restart clears them) and are counted, so a test can assert how many attempts a client made
+without measuring time.
+
+A fault is ``{"path", "method", "status", "times", "retry_after", "body", "delay"}``:
+- ``path`` (required) matches the request path exactly (query string ignored);
+- ``method`` (default: any) matches case-insensitively;
+- ``times`` (default 1) is how many matching requests it answers;
+- ``status``: the HTTP status to answer; absent with no ``body`` → the request is only delayed
+  and then served normally (for client timeouts on a real endpoint);
+- ``body``: ``json`` (default; the account's error shape), ``html`` (an HTML login page, which the
+  v2 API sends for a bad key; status 200 unless ``status`` says otherwise) or ``garbage``
+  (non-JSON bytes labelled application/json);
+- ``retry_after``: seconds, sent as a ``Retry-After`` header;
+- ``delay``: seconds slept before answering.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+BODIES = ("json", "html", "garbage")
+
+LOGIN_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in | Officevibe</title></head>
+<body><form method="post" action="/login"><h1>Sign in to Officevibe</h1>
+<input type="email" name="email"><input type="password" name="password">
+<button type="submit">Sign in</button></form></body></html>
+"""
+
+GARBAGE = b"\x00\xff\xfe<<not json>> {{\"isSuccess\": tr"
+
+
+class FaultError(ValueError):
+    """A fault definition that does not make sense (answered with 400)."""
+
+
+@dataclass(slots=True)
+class Fault:
+    id: int
+    path: str
+    method: str | None
+    status: int | None
+    times: int
+    body: str | None
+    retry_after: float | None
+    delay: float
+    fired: int = 0
+
+    @property
+    def remaining(self) -> int:
+        return self.times - self.fired
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["remaining"] = self.remaining
+        return d
+
+
+def _number(raw: dict[str, Any], key: str, kind: type, default: Any, minimum: float = 0) -> Any:
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and not float(value).is_integer()):
+        raise FaultError(f"fault field {key!r} must be a {'whole ' if kind is int else ''}number")
+    if value < minimum:
+        raise FaultError(f"fault field {key!r} must be at least {minimum}")
+    return kind(value)
+
+
+class FaultBook:
+    """The faults currently armed, in the order they were added (first match wins)."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def add(self, raw: Any) -> Fault:
+        if not isinstance(raw, dict):
+            raise FaultError("a fault must be a JSON object")
+        path = raw.get("path")
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise FaultError("fault field 'path' is required and must start with '/'")
+        method = raw.get("method")
+        if method is not None and not isinstance(method, str):
+            raise FaultError("fault field 'method' must be a string")
+        body = raw.get("body")
+        if body is not None and body not in BODIES:
+            raise FaultError(f"fault field 'body' must be one of {', '.join(BODIES)}")
+        status = _number(raw, "status", int, None, 100)
+        if status is not None and status > 599:
+            raise FaultError("fault field 'status' must be an HTTP status (100-599)")
+        fault = Fault(id=next(self._ids), path=path, method=method.upper() if method else None, status=status,
+                      times=_number(raw, "times", int, 1, 1), body=body,
+                      retry_after=_number(raw, "retry_after", float, None), delay=_number(raw, "delay", float, 0.0) or 0.0)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The fault that answers this request, counted as fired; None when none is armed."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.remaining > 0 and fault.path == path and fault.method in (None, method.upper()):
+                    fault.fired += 1
+                    return fault
+        return None
+
+    def clear(self) -> int:
+        with self._lock:
+            n = len(self._faults)
+            self._faults.clear()
+            return n
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.to_dict() for f in self._faults]

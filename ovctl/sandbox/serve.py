@@ -1,0 +1,102 @@
+"""``ovctl sandbox serve``: open (and maybe seed) the database, bind the socket, run uvicorn.
+
+The socket is bound here, before uvicorn starts, so that a port already in use is a clean
+one-line error, ``--port 0`` picks a free port, and the printed URL is the one actually served
+(tests read it). The key given by the user is never printed; a generated one is printed once.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import secrets
+import socket
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+MAX_BODY_ENV = "OVCTL_SANDBOX_MAX_BODY"
+
+
+def default_db_path() -> Path:
+    """``$XDG_DATA_HOME/ovctl/sandbox.db``, else ``~/.local/share/ovctl/sandbox.db``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ovctl" / "sandbox.db"
+
+
+def _max_body() -> int:
+    from .app import DEFAULT_MAX_BODY
+
+    raw = os.environ.get(MAX_BODY_ENV)
+    if not raw:
+        return DEFAULT_MAX_BODY
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value <= 0:
+        raise UsageError(f"{MAX_BODY_ENV} must be a positive number of bytes, not {raw!r}")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # restart on the same port at once
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as e:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path | None) -> int:
+    """Serve the sandbox until interrupted; returns the exit code."""
+    import uvicorn
+
+    from .app import create_app
+    from .store import Store
+
+    if port < 0 or port > 65535:
+        raise UsageError(f"--port must be between 0 and 65535, not {port}")
+    max_body = _max_body()
+    db_path = Path(db) if db is not None else default_db_path()
+    snapshot = None
+    if seed is not None:  # read it before touching the database: a bad seed leaves no empty db behind
+        from ..statefile import read_snapshot
+
+        snapshot = read_snapshot(Path(seed))
+    store = Store(db_path)
+    try:
+        if snapshot is not None:
+            store.seed(snapshot)
+        generated = not api_key
+        key = api_key or secrets.token_urlsafe(24)
+        if not _is_loopback(host):
+            print(f"warning: the sandbox listens on {host}, reachable from other machines; it is a test "
+                  "account for trying ovctl — prefer --host 127.0.0.1", file=sys.stderr, flush=True)
+        sock = _bind(host, port)
+        bound_port = sock.getsockname()[1]
+        shown_host = f"[{host}]" if ":" in host else host
+        print(f"ovctl sandbox: http://{shown_host}:{bound_port} (db: {db_path})", flush=True)
+        if generated:
+            print(f"API key (shown once): {key}", flush=True)
+        config = uvicorn.Config(create_app(store, key, max_body=max_body), log_level="warning",
+                                access_log=False, lifespan="off", server_header=False)
+        uvicorn.Server(config).run(sockets=[sock])
+        return 0
+    finally:
+        store.close()

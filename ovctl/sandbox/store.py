@@ -1,0 +1,336 @@
+"""The sandbox account in SQLite: settings, properties, members, teams, memberships, sync history.
+
+Normalised tables (not one JSON blob) so that the export endpoints are real queries and the
+database can be inspected with any SQLite tool. The whole account is loaded and saved as a
+``model.Snapshot`` inside one ``BEGIN IMMEDIATE`` transaction per sync, so a crash between two
+writes leaves either the old account or the new one, never a mix; WAL mode lets readers proceed
+while a sync writes. One connection is shared by the server's worker threads behind a lock: the
+sandbox favours simple, obviously serial behaviour over throughput.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import OvctlError
+from ..model import PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS properties (
+    name TEXT PRIMARY KEY, position INTEGER NOT NULL, type TEXT NOT NULL, options TEXT);
+CREATE TABLE IF NOT EXISTS members (
+    email_key TEXT PRIMARY KEY, position INTEGER NOT NULL, email TEXT NOT NULL, external_id TEXT,
+    first_name TEXT NOT NULL, last_name TEXT NOT NULL, job_title TEXT, language TEXT,
+    status TEXT NOT NULL, role TEXT NOT NULL, properties TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS teams (
+    officevibe_id TEXT PRIMARY KEY, position INTEGER NOT NULL, name TEXT NOT NULL, external_id TEXT,
+    parent TEXT, rule_based INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS team_people (
+    team TEXT NOT NULL, email TEXT NOT NULL, role TEXT NOT NULL, position INTEGER NOT NULL,
+    PRIMARY KEY (team, role, email));
+CREATE TABLE IF NOT EXISTS syncs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, created_at TEXT NOT NULL,
+    decided_at TEXT, flavor TEXT NOT NULL, status TEXT NOT NULL, payload TEXT, sync_settings TEXT,
+    report TEXT, risk_users INTEGER, risk_teams INTEGER, error TEXT);
+CREATE INDEX IF NOT EXISTS members_external_id ON members (external_id);
+"""
+
+# Settings of a fresh account (DESIGN §4/§7): invites off, no threshold, integration on.
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "invite_new_members": False,
+    "risk_thresholds": {"users": None, "teams": None},
+    "integration_enabled": True,
+}
+
+
+class StoreError(OvctlError):
+    """The sandbox database cannot be opened or seeded."""
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@dataclass(slots=True)
+class SyncRecord:
+    """One line of the sync history, as kept in the ``syncs`` table."""
+
+    id: str
+    seq: int
+    created_at: str
+    decided_at: str | None
+    flavor: str
+    status: str
+    payload: Any
+    sync_settings: dict[str, Any]
+    report: dict[str, Any] | None
+    error: str | None
+
+    def summary(self) -> dict[str, Any]:
+        """What the history list shows: no payload, the counts of the report."""
+        report = self.report or {}
+        return {"id": self.id, "created_at": self.created_at, "decided_at": self.decided_at,
+                "flavor": self.flavor, "status": self.status, "error": self.error,
+                "updates": len(report.get("updates", [])), "issues": len(report.get("issues", [])),
+                "risk": report.get("risk", {"users": 0, "teams": 0})}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.summary()
+        d.update({"report": self.report, "payload": self.payload, "settings": self.sync_settings})
+        return d
+
+
+class Store:
+    """The account and its sync history in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves (one transaction per sync).
+            self._db = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False,
+                                       timeout=30.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=OFF")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as e:
+            raise StoreError(f"{self.path}: cannot open the sandbox database: {e}") from None
+        self._lock = threading.RLock()
+        with self.transaction() as db:
+            row = db.execute("SELECT version FROM schema_version").fetchone()
+            if row is None:
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif row[0] > SCHEMA_VERSION:
+                raise StoreError(f"{self.path}: database schema version {row[0]} is newer than this "
+                                 f"ovctl understands ({SCHEMA_VERSION}); upgrade ovctl")
+            for key, value in DEFAULT_SETTINGS.items():
+                db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error; serialised in-process."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read (one snapshot of the database)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                yield self._db
+            finally:
+                self._db.execute("COMMIT")
+
+    # ------------------------------------------------------------------ settings
+
+    def settings(self, db: sqlite3.Connection | None = None) -> dict[str, Any]:
+        if db is None:
+            with self.reading() as db:
+                return self.settings(db)
+        out = dict(DEFAULT_SETTINGS)
+        for key, value in db.execute("SELECT key, value FROM settings"):
+            out[key] = json.loads(value)
+        out["properties"] = {name: p.to_dict() for name, p in self._properties(db).items()}
+        return out
+
+    def update_settings(self, changes: dict[str, Any], properties: dict[str, PropertyDef | None]) -> dict[str, Any]:
+        """Apply already-validated settings; a property set to None is deleted."""
+        with self.transaction() as db:
+            for key, value in changes.items():
+                db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+            if properties:
+                current = self._properties(db)
+                for name, prop in properties.items():
+                    if prop is None:
+                        current.pop(name, None)
+                    else:
+                        current[name] = prop
+                self._write_properties(db, current)
+            return self.settings(db)
+
+    def is_empty(self) -> bool:
+        with self.reading() as db:
+            for table in ("members", "teams", "properties", "syncs"):
+                if db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone():
+                    return False
+        return True
+
+    # ------------------------------------------------------------------ account
+
+    def _properties(self, db: sqlite3.Connection) -> dict[str, PropertyDef]:
+        rows = db.execute("SELECT name, type, options FROM properties ORDER BY position")
+        return {name: PropertyDef(type=ptype, options=tuple(json.loads(opts)) if opts is not None else None)
+                for name, ptype, opts in rows}
+
+    def _write_properties(self, db: sqlite3.Connection, props: dict[str, PropertyDef]) -> None:
+        db.execute("DELETE FROM properties")
+        db.executemany("INSERT INTO properties (name, position, type, options) VALUES (?, ?, ?, ?)",
+                       [(name, i, p.type, json.dumps(list(p.options)) if p.options is not None else None)
+                        for i, (name, p) in enumerate(props.items())])
+
+    def load_account(self, db: sqlite3.Connection | None = None) -> Snapshot:
+        """The whole account as a Snapshot (what simulate() and /sandbox/snapshot work on)."""
+        if db is None:
+            with self.reading() as db:
+                return self.load_account(db)
+        members = [SnapMember(email=r[0], external_id=r[1], first_name=r[2], last_name=r[3], job_title=r[4],
+                              language=r[5], status=r[6], role=r[7], properties=json.loads(r[8]))
+                   for r in db.execute("SELECT email, external_id, first_name, last_name, job_title, language, "
+                                       "status, role, properties FROM members ORDER BY position")]
+        teams: dict[str, SnapTeam] = {}
+        for oid, name, ext, parent, rule_based in db.execute(
+                "SELECT officevibe_id, name, external_id, parent, rule_based FROM teams ORDER BY position"):
+            teams[oid] = SnapTeam(officevibe_id=oid, name=name, external_id=ext, parent=parent,
+                                  rule_based=bool(rule_based))
+        for team, email, role in db.execute("SELECT team, email, role FROM team_people ORDER BY team, role, position"):
+            t = teams.get(team)
+            if t is not None:
+                (t.managers if role == "manager" else t.members).append(email)
+        settings = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM settings")}
+        return Snapshot(members=members, teams=list(teams.values()), properties=self._properties(db),
+                        invite_new_members=bool(settings.get("invite_new_members", False)))
+
+    def save_account(self, db: sqlite3.Connection, snap: Snapshot) -> None:
+        """Replace the account by ``snap`` (inside the caller's transaction)."""
+        db.execute("DELETE FROM members")
+        db.execute("DELETE FROM teams")
+        db.execute("DELETE FROM team_people")
+        db.executemany(
+            "INSERT INTO members (email_key, position, email, external_id, first_name, last_name, job_title, "
+            "language, status, role, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(email_key(m.email), i, m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language,
+              m.status, m.role, json.dumps(m.properties, ensure_ascii=False)) for i, m in enumerate(snap.members)])
+        db.executemany(
+            "INSERT INTO teams (officevibe_id, position, name, external_id, parent, rule_based) VALUES (?, ?, ?, ?, ?, ?)",
+            [(t.officevibe_id, i, t.name, t.external_id, t.parent, int(t.rule_based)) for i, t in enumerate(snap.teams)])
+        people = []
+        for t in snap.teams:
+            people.extend((t.officevibe_id, e, "manager", i) for i, e in enumerate(dict.fromkeys(t.managers)))
+            people.extend((t.officevibe_id, e, "member", i) for i, e in enumerate(dict.fromkeys(t.members)))
+        db.executemany("INSERT INTO team_people (team, email, role, position) VALUES (?, ?, ?, ?)", people)
+
+    def seed(self, snap: Snapshot) -> None:
+        """Load a snapshot into an empty database (refuses a database that holds an account)."""
+        if not self.is_empty():
+            raise StoreError(f"{self.path}: the database already holds an account; use a new --db to seed")
+        with self.transaction() as db:
+            self._write_properties(db, snap.properties)
+            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('invite_new_members', ?)",
+                       (json.dumps(bool(snap.invite_new_members)),))
+            self.save_account(db, snap)
+
+    # ------------------------------------------------------------------ export queries
+
+    def export_users(self, email: str | None = None) -> list[dict[str, Any]]:
+        """Rows for the v2 export: non-deactivated members with their managed/member team ids."""
+        with self.reading() as db:
+            sql = ("SELECT email, first_name, last_name, job_title, role, email_key FROM members "
+                   "WHERE status != 'deactivated'")
+            args: tuple[Any, ...] = ()
+            if email is not None:
+                sql += " AND email_key = ?"
+                args = (email_key(email),)
+            rows = db.execute(sql + " ORDER BY position", args).fetchall()
+            groups: dict[str, dict[str, list[str]]] = {}
+            for team, person, role in db.execute(
+                    "SELECT p.team, p.email, p.role FROM team_people p JOIN teams t ON t.officevibe_id = p.team "
+                    "ORDER BY t.position, p.position"):
+                entry = groups.setdefault(email_key(person), {"manager": [], "member": []})
+                entry[role].append(team)
+        out = []
+        for mail, first, last, title, role, key in rows:
+            entry = groups.get(key, {"manager": [], "member": []})
+            out.append({"email": mail, "first_name": first, "last_name": last, "job_title": title, "role": role,
+                        "managed": entry["manager"], "member_of": entry["member"]})
+        return out
+
+    def export_groups(self, group_id: str | None = None) -> list[dict[str, Any]]:
+        """Rows for the v2 export: every team with its people (emails and roles)."""
+        with self.reading() as db:
+            sql = "SELECT officevibe_id, name, rule_based FROM teams"
+            args: tuple[Any, ...] = ()
+            if group_id is not None:
+                sql += " WHERE officevibe_id = ?"
+                args = (group_id,)
+            teams = db.execute(sql + " ORDER BY position", args).fetchall()
+            people: dict[str, list[tuple[str, str]]] = {}
+            q = "SELECT team, email, role FROM team_people"
+            for team, person, role in db.execute(q + (" WHERE team = ?" if group_id is not None else "")
+                                                 + " ORDER BY role, position", args):
+                people.setdefault(team, []).append((person, role))
+        return [{"id": oid, "name": name, "rule_based": bool(rb), "people": people.get(oid, [])}
+                for oid, name, rb in teams]
+
+    # ------------------------------------------------------------------ sync history
+
+    def _record(self, row: tuple[Any, ...]) -> SyncRecord:
+        (seq, sid, created, decided, flavor, status, payload, sync_settings, report, error) = row
+        return SyncRecord(id=sid, seq=seq, created_at=created, decided_at=decided, flavor=flavor, status=status,
+                          payload=json.loads(payload) if payload is not None else None,
+                          sync_settings=json.loads(sync_settings) if sync_settings else {},
+                          report=json.loads(report) if report is not None else None, error=error)
+
+    _SYNC_COLUMNS = "seq, id, created_at, decided_at, flavor, status, payload, sync_settings, report, error"
+
+    def add_sync(self, db: sqlite3.Connection, *, flavor: str, status: str, payload: Any,
+                 sync_settings: dict[str, Any] | None, report: dict[str, Any] | None,
+                 error: str | None = None) -> SyncRecord:
+        """Append a sync to the history (inside the caller's transaction); ids are ``sync-<n>``."""
+        created = _now()
+        seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM syncs").fetchone()[0]
+        db.execute(
+            "INSERT INTO syncs (seq, id, created_at, decided_at, flavor, status, payload, sync_settings, report, "
+            "risk_users, risk_teams, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, f"sync-{seq}", created, None if status == "pending" else created, flavor, status,
+             json.dumps(payload, ensure_ascii=False) if payload is not None else None,
+             json.dumps(sync_settings or {}), json.dumps(report, ensure_ascii=False) if report is not None else None,
+             (report or {}).get("risk", {}).get("users"), (report or {}).get("risk", {}).get("teams"), error))
+        return self._record(db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs WHERE seq = ?", (seq,)).fetchone())
+
+    def decide_sync(self, db: sqlite3.Connection, sync_id: str, status: str, report: dict[str, Any] | None,
+                    error: str | None = None) -> SyncRecord:
+        """Close a pending sync (approved → applied, rejected, failed)."""
+        risk = (report or {}).get("risk", {})
+        db.execute("UPDATE syncs SET status = ?, decided_at = ?, report = COALESCE(?, report), "
+                   "risk_users = COALESCE(?, risk_users), risk_teams = COALESCE(?, risk_teams), error = ? "
+                   "WHERE id = ?",
+                   (status, _now(), json.dumps(report, ensure_ascii=False) if report is not None else None,
+                    risk.get("users"), risk.get("teams"), error, sync_id))
+        rec = self.get_sync(sync_id, db)
+        assert rec is not None
+        return rec
+
+    def get_sync(self, sync_id: str, db: sqlite3.Connection | None = None) -> SyncRecord | None:
+        if db is None:
+            with self.reading() as db:
+                return self.get_sync(sync_id, db)
+        row = db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs WHERE id = ?", (sync_id,)).fetchone()
+        return self._record(row) if row else None
+
+    def list_syncs(self) -> list[SyncRecord]:
+        with self.reading() as db:
+            return [self._record(r) for r in db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs ORDER BY seq")]
