@@ -1,0 +1,139 @@
+"""Snapshot documents and files: shape, references, duplicates, errors naming the field, round trips."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ovctl.errors import SnapshotError
+from ovctl.fingerprint import fingerprint_snapshot
+from ovctl.snapshot import snapshot_from_dict
+from ovctl.statefile import load_schema, read_snapshot, write_snapshot
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "state.json"
+
+
+def doc() -> dict:
+    return {"format_version": 1, "settings": {"invite_new_members": True},
+            "properties": {"Location": {"type": "choices", "options": ["Paris"]}, "Level": {"type": "numeric"},
+                           "Hire Date": {"type": "date"}},
+            "members": [{"email": "ana@x.com", "external_id": "E1", "first_name": "Ana", "last_name": "N",
+                         "status": "active", "role": "member", "properties": {"Level": 3.0}},
+                        {"email": "bob@x.com"}],
+            "teams": [{"officevibe_id": "g1", "name": "Eng", "external_id": "ENG", "managers": ["ANA@x.com"],
+                       "members": ["bob@x.com"]},
+                      {"officevibe_id": "g2", "name": "Sub", "parent": "g1"}]}
+
+
+def error_of(data) -> str:
+    with pytest.raises(SnapshotError) as exc:
+        snapshot_from_dict(data, "state.json")
+    return str(exc.value)
+
+
+def test_valid_document_gives_a_snapshot_with_defaults_and_normalised_values():
+    s = snapshot_from_dict(doc())
+    assert s.invite_new_members is True
+    assert s.members[0].properties == {"Level": "3"}
+    assert (s.members[1].status, s.members[1].role, s.members[1].external_id) == ("active", "member", None)
+    assert s.teams[1].parent == "g1" and s.teams[1].rule_based is False
+
+
+def test_bad_status_names_the_file_and_the_field():
+    d = doc()
+    d["members"][1]["status"] = "actve"
+    assert error_of(d) == "state.json: members[1].status: 'actve' is not one of created, invited, active, deactivated"
+
+
+@pytest.mark.parametrize("mutate, field", [
+    (lambda d: d["members"][0].pop("email"), "members[0].email"),
+    (lambda d: d["members"][1].update(email="Ana@X.com"), "members[1].email"),
+    (lambda d: d["members"][1].update(external_id="E1"), "members[1].external_id"),
+    (lambda d: d["members"][0].update(role="boss"), "members[0].role"),
+    (lambda d: d["members"][0].update(stauts="active"), "members[0].stauts"),
+    (lambda d: d["teams"][1].update(officevibe_id="g1"), "teams[1].officevibe_id"),
+    (lambda d: d["teams"][1].update(external_id="ENG"), "teams[1].external_id"),
+    (lambda d: d["teams"][1].update(parent="g9"), "teams[1].parent"),
+    (lambda d: d["teams"][0].update(parent="g2"), ".parent"),
+    (lambda d: d["teams"][0]["members"].append("nobody@x.com"), "teams[0].members[1]"),
+    (lambda d: d["teams"][0].update(managers="ana@x.com"), "teams[0].managers"),
+    (lambda d: d["teams"][0].update(rule_based="yes"), "teams[0].rule_based"),
+    (lambda d: d["properties"]["Level"].update(type="number"), "properties.Level.type"),
+    (lambda d: d["settings"].update(invite_new_members="true"), "settings.invite_new_members"),
+    (lambda d: d.update(format_version=2), "format_version"),
+    (lambda d: d.update(members={}), "members"),
+])
+def test_broken_snapshot_is_an_error_naming_the_field(mutate, field):
+    d = doc()
+    mutate(d)
+    message = error_of(d)
+    assert message.startswith("state.json: ")
+    assert field in message
+
+
+def test_state_file_bookkeeping_is_kept_but_not_fingerprinted():
+    d = doc()
+    plain = snapshot_from_dict(d)
+    d["protected"], d["applied_plans"] = ["E1"], ["sha256:abc"]
+    kept = snapshot_from_dict(d)
+    assert (kept.protected, kept.applied_plans) == (["E1"], ["sha256:abc"])
+    assert fingerprint_snapshot(kept) == fingerprint_snapshot(plain)
+    changed = copy.deepcopy(d)
+    changed["members"][0]["first_name"] = "Anna"
+    assert fingerprint_snapshot(snapshot_from_dict(changed)) != fingerprint_snapshot(plain)
+
+
+def test_written_state_reads_back_identical_with_the_same_fingerprint(tmp_path):
+    s = snapshot_from_dict({**doc(), "protected": ["E1"]})
+    path = tmp_path / "ovctl.state.json"
+    write_snapshot(path, s)
+    again = read_snapshot(path)
+    assert again == s
+    assert fingerprint_snapshot(again) == fingerprint_snapshot(s)
+    assert path.read_text(encoding="utf-8").endswith("}\n")
+
+
+def test_yaml_snapshot_is_read_with_dates_normalised(tmp_path):
+    path = tmp_path / "state.yaml"
+    path.write_text("members:\n  - email: ana@x.com\n    properties: {Hire Date: 2019-04-01}\n"
+                    "properties:\n  Hire Date: {type: date}\n", encoding="utf-8")
+    assert read_snapshot(path).members[0].properties == {"Hire Date": "2019-04-01"}
+
+
+def test_invalid_json_is_reported_with_line_and_column(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text('{\n  "members": [,]\n}\n', encoding="utf-8")
+    with pytest.raises(SnapshotError, match=r"state\.json:2:15: invalid JSON"):
+        read_snapshot(path)
+
+
+def test_invalid_yaml_is_reported_with_line_and_column(tmp_path):
+    path = tmp_path / "state.yml"
+    path.write_text("members:\n  - email: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SnapshotError, match=r"state\.yml:\d+:\d+: invalid YAML"):
+        read_snapshot(path)
+
+
+def test_missing_snapshot_file_is_a_clear_error(tmp_path):
+    with pytest.raises(SnapshotError, match="not found"):
+        read_snapshot(tmp_path / "nope.json")
+
+
+def test_example_and_written_snapshots_match_the_published_schema(tmp_path):
+    validator = jsonschema.Draft202012Validator(load_schema())
+    example = json.loads(EXAMPLE.read_text(encoding="utf-8"))
+    assert not list(validator.iter_errors(example))
+    path = tmp_path / "s.json"
+    write_snapshot(path, snapshot_from_dict({**doc(), "protected": ["E1"], "applied_plans": ["sha256:x"]}))
+    assert not list(validator.iter_errors(json.loads(path.read_text(encoding="utf-8"))))
+
+
+def test_schema_refuses_what_the_checker_refuses():
+    validator = jsonschema.Draft202012Validator(load_schema())
+    d = doc()
+    d["members"][1]["status"] = "actve"
+    assert list(validator.iter_errors(d))
