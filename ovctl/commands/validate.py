@@ -1,0 +1,61 @@
+"""``ovctl validate PATH...``: every problem at once, as ``FILE:LINE:COL: message`` or GitHub annotations.
+
+Problems go to stdout (one per line, so editors and CI can parse them), a one-line summary to
+stderr. Exit 1 when there is an error, 0 otherwise (warnings never fail). Never a traceback: an
+unexpected internal failure is still reported as one line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import OvctlError, Problem, ValidationFailed
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_line(problem: Problem) -> str:
+    """A GitHub Actions workflow command that annotates the file at the problem's position."""
+    level = "warning" if problem.severity == "warning" else "error"
+    props = []
+    if problem.path:
+        props.append(f"file={_escape_property(problem.path)}")
+    if problem.line:
+        props.append(f"line={problem.line}")
+        props.append(f"col={problem.column or 1}")
+    props.append("title=ovctl")
+    return f"::{level} {','.join(props)}::{_escape_data(problem.message)}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def run(paths: list[Path], fmt: str = "text") -> int:
+    """Validate the org at ``paths``; print every problem; return 1 on any error, else 0."""
+    from ..orgfile import check_org
+
+    sources: list[Path] = []
+    try:
+        result = check_org(paths)
+        problems, sources = result.problems, result.sources
+    except ValidationFailed as exc:  # check_org does not raise it, but a caller's wrapper might
+        problems = exc.problems
+    except OvctlError as exc:
+        problems = [Problem(str(exc))]
+    except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+        problems = [Problem(f"internal error while validating ({type(exc).__name__}: {exc}); please report it")]
+    for problem in problems:
+        print(github_line(problem) if fmt == "github" else str(problem))
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    print(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(len(sources), 'file')}",
+          file=sys.stderr)
+    return 1 if errors else 0

@@ -1,0 +1,263 @@
+"""Load org files (one file, or directories of ``*.yaml``/``*.yml``) into a validated ``model.Org``.
+
+The adapter between the file system and the pure checks: expands paths, reads each file with
+``yamlsource`` (fast C parser, exact positions), checks it against ``schemas/org.schema.json``
+(messages rewritten to say what to fix, with a did-you-mean for unknown keys), then hands the
+documents to ``validate.build_org`` for the cross-file rules. Every problem of every file is
+collected; ``load_org`` raises ``ValidationFailed`` carrying all of them (errors and warnings).
+
+Speed: JSON Schema over 10,000 members costs ~0.7 s, so each member is first checked by a
+hand-written test that is at least as strict as the schema; only members that fail it (rare) go
+through the schema validator, which then writes the messages. The rest of the document is
+always checked by the schema.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .errors import Problem, ValidationFailed
+from .model import Org
+from .validate import Document, build_org
+from .yamlsource import MarkedDict, NO_POS, Pos, key_pos, node_pos, read_yaml, value_pos
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "org.schema.json"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadResult:
+    """A valid org, the warnings found on the way, and the files read (sorted)."""
+
+    org: Org
+    warnings: list[Problem]
+    sources: list[Path]
+
+
+@dataclass
+class CheckResult:
+    """Everything ``validate`` reports: the org (None when there are errors), every problem, files."""
+
+    org: Org | None
+    problems: list[Problem] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+def load_org(paths: Sequence[Path]) -> LoadResult:
+    """Load and validate the org; raise ``ValidationFailed`` with every error and warning on any error."""
+    result = check_org(paths)
+    if result.errors or result.org is None:
+        raise ValidationFailed(result.problems)
+    return LoadResult(result.org, result.warnings, result.sources)
+
+
+def check_org(paths: Sequence[Path]) -> CheckResult:
+    """Read, schema-check and merge the org files; never raises for a problem in the input."""
+    files, problems = expand_paths(paths)
+    docs: list[Document] = []
+    complete = not problems
+    for path in files:
+        display = str(path)
+        data, found = read_yaml(path, display)
+        problems.extend(found)
+        if any(p.code in ("yaml_syntax", "unreadable", "missing_file") for p in found):
+            complete = False
+        if data is None:
+            if not found:
+                problems.append(Problem("the file is empty", display, severity="warning", code="empty_file"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem("an org file must be a mapping of sections (version, organization, settings, "
+                                    "properties, members, teams)", display, *(node_pos(data) if node_pos(data) != NO_POS
+                                                                             else (1, 1)), code="schema"))
+            complete = False
+            continue
+        problems.extend(schema_problems(data, display))
+        docs.append(Document(display, data))
+    org, semantic = build_org(docs, complete=complete)
+    problems.extend(semantic)
+    order = {str(p): i for i, p in enumerate(files)}
+    problems.sort(key=lambda p: (order.get(p.path, -1), p.line, p.column))
+    return CheckResult(org if not any(p.severity == "error" for p in problems) else None, problems, files)
+
+
+def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files to read (sorted, de-duplicated): each file as given, each directory's YAML files recursively
+    (hidden directories skipped). A missing path or a directory without YAML is a problem."""
+    files: dict[Path, Path] = {}
+    problems: list[Problem] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = [f for f in path.rglob("*") if f.suffix.lower() in YAML_SUFFIXES and f.is_file()
+                     and not any(part.startswith(".") for part in f.relative_to(path).parts)]
+            if not found:
+                problems.append(Problem("no *.yaml or *.yml file in this directory", str(path), code="missing_file"))
+            for f in found:
+                files.setdefault(f.resolve(), f)
+        elif path.exists() or path.is_symlink():
+            files.setdefault(path.resolve(), path)
+        else:
+            problems.append(Problem("no such file or directory", str(path), code="missing_file"))
+    if not files and not problems:
+        problems.append(Problem("no org file given", code="missing_file"))
+    return sorted(files.values(), key=str), problems
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@lru_cache(maxsize=1)
+def _validators() -> tuple[Any, Any]:
+    """The whole-document validator and the member validator, compiled once."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    member = dict(schema["$defs"]["member"], **{"$defs": schema["$defs"]})
+    return Draft202012Validator(schema), Draft202012Validator(member)
+
+
+_MEMBER_KEYS = frozenset(("id", "email", "first_name", "last_name", "job_title", "language", "properties"))
+_MEMBER_REQUIRED = ("id", "email", "first_name", "last_name")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2})?$")
+
+
+def _member_is_plainly_valid(m: Any) -> bool:
+    """The schema's member rules, written out: True only when the schema would find nothing."""
+    if type(m) is not MarkedDict or not _MEMBER_KEYS.issuperset(m):
+        return False
+    for key in _MEMBER_REQUIRED:
+        if key not in m:
+            return False
+    mid = m["id"]
+    if not ((type(mid) is str and mid) or type(mid) is int):
+        return False
+    email, first, last = m["email"], m["first_name"], m["last_name"]
+    if type(email) is not str or len(email) < 3 or type(first) is not str or not first \
+            or type(last) is not str or not last:
+        return False
+    title = m.get("job_title")
+    if title is not None and type(title) is not str:
+        return False
+    lang = m.get("language")
+    if lang is not None and (type(lang) is not str or not _LANGUAGE_RE.search(lang)):
+        return False
+    props = m.get("properties")
+    return props is None or isinstance(props, dict)
+
+
+def schema_problems(data: MarkedDict, display: str) -> list[Problem]:
+    """Schema violations of one document, each at its exact position, with a readable message."""
+    whole, member_validator = _validators()
+    members = data.get("members")
+    checked: Any = data
+    slow: list[int] = []
+    if isinstance(members, list):
+        slow = [i for i, m in enumerate(members) if not _member_is_plainly_valid(m)]
+        checked = dict(data)
+        checked["members"] = []
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for err in whole.iter_errors(checked):
+        problems.extend(_translate(err, data, (), display, seen))
+    for i in slow:
+        for err in member_validator.iter_errors(members[i]):
+            problems.extend(_translate(err, data, ("members", i), display, seen))
+    return problems
+
+
+_TYPE_WORDS = {"string": "a string", "integer": "an integer", "number": "a number", "object": "a mapping",
+               "array": "a list", "null": "nothing", "boolean": "true or false"}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__} ({value})"  # a YAML date, say
+
+
+def _field(path: Sequence[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple]) -> list[Problem]:
+    """One jsonschema error -> problems at the exact key or value, saying what to do."""
+    path = prefix + tuple(err.absolute_path)
+    parent: Any = None
+    instance: Any = root
+    for part in path:
+        parent, instance = instance, instance[part]
+    pos: Pos = value_pos(parent, path[-1]) if path else node_pos(root)
+    where = _field(path)
+    kind = err.validator
+    out: list[Problem] = []
+
+    def add(message: str, at: Pos, code: str = "schema") -> None:
+        ident = (at, message)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(Problem(message, display, at[0] or 1, at[1] or 1, code=code))
+
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        allowed = list(err.schema.get("properties", {}))
+        for key in instance:
+            if key not in allowed:
+                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6) or \
+                    [a for a in allowed if a.lower() == str(key).lower()]
+                hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
+                add(f"{where}: unknown key '{key}'{hint}", key_pos(instance, key), "unknown_key")
+    elif kind == "required" and isinstance(instance, dict):
+        for key in err.validator_value:
+            if key not in instance:
+                add(f"{where}: missing required key '{key}'", node_pos(instance), "missing_key")
+    elif kind == "type":
+        wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted if w != "null")
+        add(f"{where}: expected {words}, got {_describe(instance)}", pos, "wrong_type")
+    elif kind == "const":
+        add(f"{where}: must be {err.validator_value!r}, got {_describe(instance)}", pos)
+    elif kind == "enum":
+        choices = [str(c) for c in err.validator_value]
+        close = difflib.get_close_matches(str(instance), choices, n=1, cutoff=0.5)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        add(f"{where}: {_describe(instance)} is not one of {', '.join(choices)}{hint}", pos)
+    elif kind in ("minLength", "minItems"):
+        add(f"{where}: must not be empty", pos)
+    elif kind == "pattern" and path and path[-1] == "language":
+        add(f"{where}: {instance!r} is not a language code such as en, fr or pt-BR", pos)
+    elif kind == "minimum":
+        add(f"{where}: must be at least {err.validator_value}, got {instance}", pos)
+    elif kind == "maximum":
+        add(f"{where}: must be at most {err.validator_value}, got {instance}", pos)
+    else:
+        add(f"{where}: {err.message}", pos)
+    return out
