@@ -6,7 +6,7 @@ name and every team removal. That part is never cut. Then, collapsible: warnings
 account is predicted to skip, drift, one ``<details>`` block per top-level team holding every
 change that concerns a team of that subtree (member changes go under the top-level team of the
 member's first team in the plan — its first mapping in the payload, else its first membership
-change — or under "Organisation-wide"), and last a Mermaid org chart when it fits.
+change, else a created or removed team listing it — or under "Organisation-wide"), and last a Mermaid org chart when it fits.
 
 GitHub refuses comments over 65,535 characters. When the comment would exceed ``max_chars``, the
 collapsible blocks are cut from the end (whole lines at a time) and a final line says how many
@@ -97,6 +97,12 @@ def _groups(plan: Plan) -> list[tuple[str, list[Change]]]:
             for who in (c.data.get("member"), c.data.get("email")):
                 if who:
                     member_team.setdefault(str(who), str(c.data["team"]))
+
+    for c in plan.changes:
+        if c.kind == "team" and c.action in ("create", "remove") and c.data.get("id"):
+            side = _side(c.data, "after" if c.action == "create" else "before")
+            for who in [*(side.get("managers") or []), *(side.get("members") or [])]:
+                member_team.setdefault(str(who), str(c.data["id"]))
 
     buckets: dict[str, list[Change]] = {}
     labels: dict[str, str] = {}

@@ -161,7 +161,7 @@ def describe(change: Change) -> tuple[str, str, list[str]]:
     elif kind == "membership":
         who = member_label({"id": d.get("member"), "email": d.get("email") if d.get("email") != d.get("member") else None,
                             "name": d.get("name")})
-        head = f"membership {action} {team_label(d.get('team'), d.get('team_name'))} {d.get('role', 'member')} {who}"
+        head = f"membership {action} {who} as {d.get('role', 'member')} of {team_label(d.get('team'), d.get('team_name'))}"
     else:
         head = f"{kind} {action} " + ", ".join(f"{k}={fmt_value(v)}" for k, v in d.items() if k not in ("before", "after"))
         details = [f"{f}: {fmt_value(b)} -> {fmt_value(a)}" for f, b, a in field_diffs(before, after)]

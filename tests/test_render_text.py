@@ -1,0 +1,136 @@
+"""The terminal renderer: layout, symbols, summary line, colour (golden files in tests/golden/)."""
+
+from __future__ import annotations
+
+import re
+
+from render_samples import assert_golden, empty_plan, example_plan, fp, guarded_plan
+
+from ovctl.model import Change, GuardResult, Plan
+from ovctl.render import text
+
+ANSI = re.compile(r"\033\[[0-9;]*m")
+
+
+def _plan(changes: list[Change], **kw) -> Plan:
+    base = dict(organization="Acme", changes=changes, warnings=[], guards=[], risk_users=0, risk_teams=0, syncs=1,
+                fingerprint_desired=fp("d"), fingerprint_state=fp("s"), payloads=[])
+    base.update(kw)
+    return Plan(**base)
+
+
+def _c(kind: str, action: str, **data) -> Change:
+    data.setdefault("id", "X")
+    data.setdefault("name", "Name")
+    return Change(kind, action, data)
+
+
+def test_guarded_plan_matches_golden_text():
+    assert_golden("guarded_plan.txt", text.render(guarded_plan(), color=False))
+
+
+def test_forced_plan_matches_golden_text():
+    assert_golden("guarded_plan_forced.txt", text.render(guarded_plan(forced=True), color=False))
+
+
+def test_example_plan_matches_golden_text():
+    assert_golden("example_plan.txt", text.render(example_plan(), color=False))
+
+
+def test_summary_line_counts_creates_of_members_and_teams_together_and_omits_zeros():
+    plan = _plan([_c("member", "create"), _c("team", "create"), _c("member", "create"), _c("member", "update"),
+                  _c("member", "update"), _c("team", "rename"), *[_c("member", "deactivate")] * 4,
+                  _c("team", "remove")])
+    assert text.summary_line(plan) == "Plan: 3 to create, 2 to update, 1 to rename, 4 to deactivate, 1 team to remove."
+
+
+def test_summary_line_orders_and_pluralises_every_part():
+    plan = _plan([_c("team", "adopt"), _c("team", "move"), _c("team", "move"), _c("member", "reactivate"),
+                  _c("team", "remove"), _c("team", "remove"), _c("membership", "add"), _c("membership", "remove")])
+    assert text.summary_line(plan) == ("Plan: 1 to adopt, 2 to move, 1 to reactivate, 2 teams to remove, "
+                                       "2 membership changes.")
+    assert text.summary_line(_plan([_c("membership", "add")])) == "Plan: 1 membership change."
+
+
+def test_no_changes_says_the_account_matches():
+    out = text.render(empty_plan(), color=False)
+    assert out.rstrip().endswith("No changes. The account matches the org.")
+    assert "Plan:" not in out.splitlines()[-1]
+
+
+def test_header_names_organisation_and_two_syncs_for_previous_name_renames():
+    first = text.render(guarded_plan(), color=False).splitlines()[0]
+    assert "Globex & Co" in first and "applied in 2 syncs (previous_name renames)" in first
+    assert "applied in 1 sync." in text.render(empty_plan(), color=False).splitlines()[0]
+
+
+def test_symbols_per_action():
+    out = text.render(guarded_plan(), color=False)
+    assert "  + team create [RND-LAB]" in out
+    assert "  ~ team rename [OPS]" in out and "  ~ team adopt " in out and "  ~ member update " in out
+    assert "  -> team move [OPS-WH]" in out
+    assert "  - team remove [RND-OLD]" in out and "  - member deactivate Sam O'Brien" in out
+    assert "  + member reactivate " in out and "  + membership add " in out and "  - membership remove " in out
+
+
+def test_update_shows_each_changed_field_before_and_after():
+    out = text.render(guarded_plan(), color=False)
+    assert 'job_title: "Ops Lead" -> "Head of Operations"' in out
+    assert 'properties.Site: "Lyon" -> "Nantes"' in out
+    assert 'properties.Level: (none) -> "7"' in out
+
+
+def test_every_deactivation_is_listed_by_name_and_email():
+    out = text.render(guarded_plan(), color=False)
+    assert "Sam O'Brien <sam.o_brien@globex.example>" in out
+    assert "Kim <CEO> <kim@globex.example>" in out
+
+
+def test_drift_section_comes_before_the_changes():
+    out = text.render(guarded_plan(), color=False)
+    assert "Drift: 2 changes made in the app" in out
+    assert out.index("Drift:") < out.index("Teams:") < out.index("Members:")
+    assert '"Entrepôt \\"Nord\\"" -> "Warehouse"' in out
+
+
+def test_blocked_guards_say_which_by_how_much_and_how_to_proceed():
+    out = text.render(guarded_plan(), color=False)
+    assert "Guards: this plan is blocked by 2 guards:" in out
+    assert "x protected_member: protected member kim@globex.example would be deactivated (actual 1, limit 0)" in out
+    assert "re-run with --force to proceed anyway" in out
+    assert "lifted by --force" not in out
+
+
+def test_forced_guards_are_still_listed_and_say_they_were_lifted():
+    out = text.render(guarded_plan(forced=True), color=False)
+    assert "lifted by --force" in out and "x rekeyed_team" in out
+    assert "re-run with --force" not in out
+
+
+def test_predicted_skips_have_their_own_section_and_are_not_repeated_as_warnings():
+    out = text.render(guarded_plan(), color=False)
+    assert "? user: Attribute Not Found: Shoe Size (G1)" in out
+    assert "the account will skip this" not in out
+    plan = guarded_plan()
+    plan.report_issues = []
+    assert "the account will skip this: Attribute Not Found" in text.render(plan, color=False)
+
+
+def test_no_escape_codes_without_colour():
+    assert "\033" not in text.render(guarded_plan(), color=False)
+
+
+def test_colour_per_symbol_and_bold_red_guards():
+    out = text.render(guarded_plan(), color=True)
+    assert "\033[32m+\033[0m team create" in out
+    assert "\033[33m~\033[0m team rename" in out
+    assert "\033[36m->\033[0m team move" in out
+    assert "\033[31m-\033[0m member deactivate" in out
+    assert "\033[1;31mGuards: this plan is blocked" in out
+    assert ANSI.sub("", out) == text.render(guarded_plan(), color=False)
+
+
+def test_guard_subjects_are_capped_in_the_terminal():
+    guard = GuardResult("deactivation_ratio", "too many", 30, 5, [f"E{i}" for i in range(30)])
+    out = text.render(_plan([_c("member", "deactivate")], guards=[guard]), color=False)
+    assert "E19 and 10 more" in out and "E20" not in out
