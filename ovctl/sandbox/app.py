@@ -37,8 +37,8 @@ class BodyTooLarge(Exception):
     pass
 
 
-def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
-    return JSONResponse(wire.error_response(message, **extra), status_code=status, headers=headers)
+def _error(http_status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse(wire.error_response(message, **extra), status_code=http_status, headers=headers)
 
 
 def _fault_response(fault: Fault) -> Response:
@@ -271,5 +271,8 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
         Route(wire.SANDBOX_REJECT, decision(account.reject), methods=["POST"]),
         Route(wire.SANDBOX_FAULTS, faults_endpoint, methods=["GET", "POST", "DELETE"]),
     ]
-    inner = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        return _error(500, f"internal error in the sandbox ({type(exc).__name__})")
+
+    inner = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: internal_error})
     return Gate(inner, api_key, faults)

@@ -1,0 +1,326 @@
+"""The sandbox's HTTP surface against one real server process per module: auth, export endpoints,
+/sandbox/snapshot, refused syncs (400/403/413), settings and fault injection.
+
+Tests here either read the account or make syncs the account refuses (nothing applied), so they
+share one server; a test that changes a setting puts it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ovctl import wire
+from ovctl.snapshot import snapshot_from_dict
+from support.sandbox_bodies import LEGACY_SYNC, SYNC, seed_body, to_legacy
+from support.sandbox_proc import start_sandbox
+
+KEY = "test-key-123"
+
+
+@pytest.fixture(scope="module")
+def sb(tmp_path_factory: pytest.TempPathFactory, sandbox_seed: Path) -> Iterator[Any]:
+    proc = start_sandbox(tmp_path_factory.mktemp("http"), seed=sandbox_seed, api_key=KEY,
+                         env={"OVCTL_SANDBOX_MAX_BODY": "4000"})
+    try:
+        yield proc
+    finally:
+        proc.stop()
+
+
+@pytest.fixture
+def http(sb: Any) -> Iterator[httpx.Client]:
+    with sb.client() as c:
+        yield c
+    with sb.client() as c:
+        c.delete(wire.SANDBOX_FAULTS)
+
+
+def _history(http: httpx.Client) -> list[dict[str, Any]]:
+    return http.get(wire.SANDBOX_SYNCS).json()["syncs"]
+
+
+def _small_body() -> dict[str, Any]:
+    """A valid sync under the module's 4000-byte body limit."""
+    body = seed_body()
+    for m in body["members"]:
+        for k in ("jobTitle", "languagePreferences", "Location", "Hire Date"):
+            m.pop(k, None)
+    return body
+
+
+# --------------------------------------------------------------------------- auth
+
+
+@pytest.mark.parametrize("headers", [{"workleap-subscription-key": KEY}, {"Authorization": f"Bearer {KEY}"},
+                                     {"authorization": f"bearer {KEY}"}])
+def test_either_key_header_is_accepted(sb: Any, headers: dict[str, str]) -> None:
+    r = httpx.get(sb.url + wire.EXPORT_PING, headers=headers)
+    assert r.status_code == 200 and r.json()["isSuccess"] is True
+
+
+@pytest.mark.parametrize("path", [wire.EXPORT_PING, wire.EXPORT_USERS, wire.EXPORT_GROUPS, wire.SANDBOX_SNAPSHOT,
+                                  wire.SANDBOX_SETTINGS, wire.SANDBOX_SYNCS, wire.SANDBOX_FAULTS])
+@pytest.mark.parametrize("headers", [{}, {"workleap-subscription-key": "wrong-key-999"},
+                                     {"Authorization": "Bearer wrong-key-999"}, {"Authorization": KEY},
+                                     {"workleap-subscription-key": KEY + "x"}])
+def test_missing_or_wrong_key_is_401_json(sb: Any, path: str, headers: dict[str, str]) -> None:
+    r = httpx.get(sb.url + path, headers=headers)
+    assert r.status_code == 401
+    body = r.json()
+    assert body["isSuccess"] is False and body["errors"] and "wrong-key-999" not in r.text
+
+
+def test_sync_without_key_is_401_and_not_recorded(sb: Any, http: httpx.Client) -> None:
+    before = len(_history(http))
+    r = httpx.post(sb.url + SYNC, json=_small_body())
+    assert r.status_code == 401 and r.json()["isSuccess"] is False
+    assert len(_history(http)) == before
+
+
+def test_integration_off_refuses_syncs_with_403_but_not_exports(http: httpx.Client) -> None:
+    http.patch(wire.SANDBOX_SETTINGS, json={"integration_enabled": False})
+    try:
+        before = json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True)
+        for path, body in ((SYNC, _small_body()), (LEGACY_SYNC, to_legacy(_small_body()))):
+            r = http.post(path, json=body)
+            assert r.status_code == 403, r.text
+            assert r.json()["isSuccess"] is False and "integration" in r.json()["errorMessage"]
+        assert http.get(wire.EXPORT_USERS).status_code == 200
+        assert json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True) == before
+        assert _history(http)[-1]["status"] == "failed"
+    finally:
+        http.patch(wire.SANDBOX_SETTINGS, json={"integration_enabled": True})
+
+
+# --------------------------------------------------------------------------- export
+
+
+def test_ping_answers_in_the_envelope(http: httpx.Client) -> None:
+    body = http.get(wire.EXPORT_PING).json()
+    assert body["isSuccess"] is True and body["errorMessage"] == "" and body["data"]
+
+
+def test_users_export_lists_non_deactivated_members_with_v2_fields(http: httpx.Client, sandbox_seed: Path) -> None:
+    seed = json.loads(sandbox_seed.read_text())
+    data = http.get(wire.EXPORT_USERS).json()["data"]
+    expected = {m["email"] for m in seed["members"] if m["status"] != "deactivated"}
+    assert {u["email"] for u in data["users"]} == expected and data["userCount"] == len(expected)
+    for u in data["users"]:
+        assert set(u) == set(wire.EXPORT_USER_FIELDS)
+        assert u["fistName"] == u["firstName"]  # the API's own typo, kept
+
+
+def test_users_export_flags_roles_and_teams(http: httpx.Client) -> None:
+    users = {u["email"]: u for u in http.get(wire.EXPORT_USERS).json()["data"]["users"]}
+    assert users["eve@acme.example"]["isAdmin"] is True and users["eve@acme.example"]["isCompanyManager"] is False
+    assert users["frank@acme.example"]["isCompanyManager"] is True
+    ana = users["ana@acme.example"]
+    assert ana["isGroupManager"] is True and ana["managedGroups"] == ["g-eng"]
+    assert set(ana["memberGroups"]) == {"g-mtl"}
+    assert users["chloe@acme.example"]["isGroupManager"] is False
+    assert users["ana@acme.example"]["firstName"] == "Ana" and users["ana@acme.example"]["lastName"] == "Núñez"
+
+
+def test_one_user_by_email(http: httpx.Client) -> None:
+    r = http.get(wire.EXPORT_USER.format(email="Bob@Acme.example"))
+    assert r.status_code == 200 and r.json()["data"]["email"] == "bob@acme.example"
+    missing = http.get(wire.EXPORT_USER.format(email="nobody@acme.example"))
+    assert missing.status_code == 404 and missing.json()["isSuccess"] is False
+
+
+def test_groups_export_lists_every_team_with_counts(http: httpx.Client, sandbox_seed: Path) -> None:
+    seed = json.loads(sandbox_seed.read_text())
+    data = http.get(wire.EXPORT_GROUPS).json()["data"]
+    assert data["groupCount"] == len(seed["teams"])
+    groups = {g["id"]: g for g in data["groups"]}
+    for t in seed["teams"]:
+        g = groups[t["officevibe_id"]]
+        assert set(g) == set(wire.EXPORT_GROUP_FIELDS)
+        assert (g["name"], g["userCount"], g["managerCount"]) == (t["name"], len(t["members"]), len(t["managers"]))
+
+
+def test_one_group_lists_its_users_with_roles(http: httpx.Client) -> None:
+    r = http.get(wire.EXPORT_GROUPS, params={wire.EXPORT_GROUP_PARAM: "g-infra"})
+    data = r.json()["data"]
+    assert data["name"] == "Infrastructure"
+    roles = {u["email"]: (u["isManager"], u["isMember"]) for u in data["users"]}
+    assert roles == {"bob@acme.example": (True, False), "chloe@acme.example": (False, True)}
+    assert http.get(wire.EXPORT_GROUPS, params={wire.EXPORT_GROUP_PARAM: "g-none"}).status_code == 404
+
+
+def test_snapshot_round_trips_the_seed(http: httpx.Client, sandbox_seed: Path) -> None:
+    served = snapshot_from_dict(http.get(wire.SANDBOX_SNAPSHOT).json(), "sandbox")
+    seeded = snapshot_from_dict(json.loads(sandbox_seed.read_text()), "seed")
+    assert served.to_dict() == seeded.to_dict()  # external ids, statuses, roles, rule_based, properties
+
+
+# --------------------------------------------------------------------------- refused syncs
+
+
+def test_malformed_json_is_400(http: httpx.Client) -> None:
+    r = http.post(SYNC, content=b'{"members": [', headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["isSuccess"] is False
+    assert "JSON" in r.json()["errorMessage"]
+    assert _history(http)[-1]["status"] == "rejected"
+
+
+@pytest.mark.parametrize("section", ["members", "teams", "teamMappings"])
+@pytest.mark.parametrize("how", ["missing", "empty"])
+def test_missing_or_empty_section_is_400_naming_it(http: httpx.Client, section: str, how: str) -> None:
+    before = json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True)
+    body = _small_body()
+    if how == "missing":
+        del body[section]
+    else:
+        body[section] = []
+    r = http.post(SYNC, json=body)
+    assert r.status_code == 400
+    assert f"'{section}'" in r.json()["errorMessage"] and r.json()["errors"] == [r.json()["errorMessage"]]
+    assert json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True) == before
+    assert _history(http)[-1]["status"] == "rejected"
+
+
+@pytest.mark.parametrize("section", ["users", "groups", "mappings"])
+def test_legacy_missing_section_is_400_naming_it(http: httpx.Client, section: str) -> None:
+    body = to_legacy(_small_body())
+    del body[section]
+    r = http.post(LEGACY_SYNC, json=body)
+    assert r.status_code == 400 and f"'{section}'" in r.json()["errorMessage"]
+
+
+def test_settings_section_is_refused_by_the_current_flavour(http: httpx.Client) -> None:
+    body = _small_body()
+    body["settings"] = {"inviteNewUsers": True}
+    r = http.post(SYNC, json=body)
+    assert r.status_code == 400 and "settings" in r.json()["errorMessage"]
+
+
+def test_body_over_the_limit_is_413(http: httpx.Client) -> None:
+    body = _small_body()
+    body["members"][0]["jobTitle"] = "x" * 5000
+    r = http.post(SYNC, json=body)
+    assert r.status_code == 413 and r.json()["isSuccess"] is False
+
+
+def test_streamed_body_over_the_limit_is_413(http: httpx.Client) -> None:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: chunked transfer
+        yield b'{"members": ['
+        for _ in range(100):
+            yield b'{"externalMemberId": "E1", "email": "a@b.c"},'
+        yield b'{}], "teams": [], "teamMappings": []}'
+
+    r = http.post(SYNC, content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+
+
+def test_body_under_the_limit_is_applied(http: httpx.Client) -> None:
+    r = http.post(SYNC, json=_small_body())
+    assert r.status_code == 200 and r.json()["status"] == "applied"
+    assert _history(http)[-1]["id"] == r.json()["syncId"]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_settings_patch_is_partial_and_validated(http: httpx.Client) -> None:
+    original = http.get(wire.SANDBOX_SETTINGS).json()
+    try:
+        r = http.patch(wire.SANDBOX_SETTINGS, json={"risk_thresholds": {"users": 10}})
+        assert r.status_code == 200
+        assert r.json()["risk_thresholds"] == {"users": 10, "teams": original["risk_thresholds"]["teams"]}
+        assert r.json()["invite_new_members"] == original["invite_new_members"]
+        for bad in ({"risk_thresholds": {"users": -1}}, {"invite_new_members": "yes"}, {"colour": "blue"},
+                    {"properties": {"Team Size": {"type": "colour"}}}):
+            assert http.patch(wire.SANDBOX_SETTINGS, json=bad).status_code == 400, bad
+        assert http.get(wire.SANDBOX_SETTINGS).json()["risk_thresholds"]["users"] == 10
+    finally:
+        http.patch(wire.SANDBOX_SETTINGS, json={"risk_thresholds": original["risk_thresholds"]})
+
+
+def test_settings_patch_adds_replaces_and_deletes_properties(http: httpx.Client) -> None:
+    r = http.patch(wire.SANDBOX_SETTINGS, json={"properties": {"Shirt": {"type": "choices", "options": ["S", "M"]}}})
+    assert r.json()["properties"]["Shirt"] == {"type": "choices", "options": ["S", "M"]}
+    assert "Location" in r.json()["properties"]  # others kept
+    r = http.patch(wire.SANDBOX_SETTINGS, json={"properties": {"Shirt": {"type": "text"}}})
+    assert r.json()["properties"]["Shirt"] == {"type": "text"}
+    r = http.patch(wire.SANDBOX_SETTINGS, json={"properties": {"Shirt": None}})
+    assert "Shirt" not in r.json()["properties"]
+    assert "Shirt" not in http.get(wire.SANDBOX_SNAPSHOT).json()["properties"]
+
+
+def test_unknown_sync_is_404(http: httpx.Client) -> None:
+    assert http.get(wire.SANDBOX_SYNC.format(sync_id="sync-999999")).status_code == 404
+    assert http.post(wire.SANDBOX_APPROVE.format(sync_id="sync-999999")).status_code == 404
+
+
+# --------------------------------------------------------------------------- fault injection
+
+
+def _arm(http: httpx.Client, **fault: Any) -> dict[str, Any]:
+    r = http.post(wire.SANDBOX_FAULTS, json=fault)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_fault_answers_the_next_n_requests_then_clears_itself(http: httpx.Client) -> None:
+    _arm(http, path=SYNC, method="POST", status=503, times=2, retry_after=1)
+    answers = [http.post(SYNC, json=_small_body()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [503, 503, 200]
+    assert answers[0].headers["Retry-After"] == "1" and answers[0].json()["isSuccess"] is False
+    assert http.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 2
+
+
+def test_fault_matches_path_and_method(http: httpx.Client) -> None:
+    _arm(http, path=wire.EXPORT_USERS, method="POST", status=500)
+    assert http.get(wire.EXPORT_USERS).status_code == 200  # GET is not POST
+    assert http.get(wire.EXPORT_GROUPS).status_code == 200
+    _arm(http, path=wire.EXPORT_USERS, status=429)  # any method
+    assert http.get(wire.EXPORT_USERS).status_code == 429
+
+
+def test_html_fault_sends_a_login_page(http: httpx.Client) -> None:
+    _arm(http, path=wire.EXPORT_PING, body="html")
+    r = http.get(wire.EXPORT_PING)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html") and "<html" in r.text
+    _arm(http, path=wire.EXPORT_PING, body="html", status=401)
+    assert http.get(wire.EXPORT_PING).status_code == 401
+
+
+def test_garbage_fault_sends_non_json(http: httpx.Client) -> None:
+    _arm(http, path=SYNC, status=200, body="garbage")
+    r = http.post(SYNC, json=_small_body())
+    with pytest.raises(ValueError):
+        json.loads(r.content)
+
+
+def test_delay_fault_makes_a_client_time_out(sb: Any, http: httpx.Client) -> None:
+    _arm(http, path=wire.EXPORT_PING, status=503, delay=2.0)
+    with sb.client(timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
+        impatient.get(wire.EXPORT_PING)
+
+
+def test_delay_only_fault_serves_the_real_answer(http: httpx.Client) -> None:
+    _arm(http, path=wire.EXPORT_PING, delay=0.1)
+    r = http.get(wire.EXPORT_PING)
+    assert r.status_code == 200 and r.json()["isSuccess"] is True
+    assert http.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 1
+
+
+def test_faults_need_the_key_and_a_valid_definition(sb: Any, http: httpx.Client) -> None:
+    assert httpx.post(sb.url + wire.SANDBOX_FAULTS, json={"path": SYNC, "status": 503}).status_code == 401
+    for bad in ({"status": 503}, {"path": SYNC, "body": "xml"}, {"path": SYNC, "times": 0},
+                {"path": SYNC, "status": 99}, {"path": SYNC, "delay": -1}):
+        assert http.post(wire.SANDBOX_FAULTS, json=bad).status_code == 400, bad
+    assert http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
+
+
+def test_delete_clears_armed_faults(http: httpx.Client) -> None:
+    _arm(http, path=wire.EXPORT_PING, status=503, times=5)
+    assert http.delete(wire.SANDBOX_FAULTS).json()["cleared"] == 1
+    assert http.get(wire.EXPORT_PING).status_code == 200

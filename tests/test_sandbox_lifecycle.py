@@ -1,0 +1,298 @@
+"""The sandbox over time: risk thresholds with pending / approve / reject, the sync history,
+persistence across restarts, concurrent syncs, crash safety, and the `sandbox serve` command line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from ovctl import wire
+from support.sandbox_bodies import SYNC, by_email, member, person, seed_body
+
+
+def _with_new_member(ext: str, email: str, team: str = "SUP") -> dict[str, Any]:
+    body = seed_body()
+    body["members"].append(member(ext, email, ext, "Test"))
+    body["teamMappings"].append(person(team, ext))
+    return body
+
+
+# --------------------------------------------------------------------------- risk thresholds
+
+
+def test_sync_over_threshold_is_pending_then_approved(sandbox) -> None:
+    sandbox.patch_settings(risk_thresholds={"users": 0})
+    before = sandbox.snapshot()
+    with sandbox.client() as c:
+        r = c.post(SYNC, json=_with_new_member("E9", "gina@acme.example"))
+        assert r.status_code == 202
+        held = r.json()
+        assert held["status"] == "pending" and held["report"]["risk"]["users"] > 0
+        assert sandbox.snapshot() == before  # nothing applied while pending
+        detail = c.get(wire.SANDBOX_SYNC.format(sync_id=held["syncId"])).json()
+        assert detail["status"] == "pending" and detail["report"]["risk"] == held["report"]["risk"]
+
+        ok = c.post(wire.SANDBOX_APPROVE.format(sync_id=held["syncId"]))
+        assert ok.status_code == 200 and ok.json()["status"] == "applied"
+        assert by_email(sandbox.snapshot())["gina@acme.example"]["status"] == "created"
+        assert c.get(wire.SANDBOX_SYNC.format(sync_id=held["syncId"])).json()["status"] == "applied"
+        again = c.post(wire.SANDBOX_APPROVE.format(sync_id=held["syncId"]))
+        assert again.status_code == 409 and again.json()["isSuccess"] is False
+
+
+def test_sync_over_threshold_then_rejected_applies_nothing(sandbox) -> None:
+    sandbox.patch_settings(risk_thresholds={"teams": 0})
+    before = sandbox.snapshot()
+    with sandbox.client() as c:
+        held = c.post(SYNC, json=_with_new_member("E9", "gina@acme.example")).json()
+        assert held["status"] == "pending"
+        r = c.post(wire.SANDBOX_REJECT.format(sync_id=held["syncId"]))
+        assert r.status_code == 200 and r.json()["status"] == "rejected"
+        assert c.post(wire.SANDBOX_REJECT.format(sync_id=held["syncId"])).status_code == 409
+        assert c.post(wire.SANDBOX_APPROVE.format(sync_id=held["syncId"])).status_code == 409
+    assert sandbox.snapshot() == before
+    assert [s["status"] for s in sandbox.syncs()] == ["rejected"]
+
+
+def test_sync_within_thresholds_is_applied_at_once(sandbox) -> None:
+    sandbox.patch_settings(risk_thresholds={"users": 1000, "teams": 1000})
+    with sandbox.client() as c:
+        r = c.post(SYNC, json=_with_new_member("E9", "gina@acme.example"))
+    assert r.status_code == 200 and r.json()["status"] == "applied"
+
+
+def test_approval_resimulates_against_the_current_account(sandbox) -> None:
+    """A pending sync is full state: approved after another sync, it deactivates what that one added."""
+    sandbox.patch_settings(risk_thresholds={"users": 0})
+    with sandbox.client() as c:
+        held = c.post(SYNC, json=_with_new_member("E8", "hugo@acme.example")).json()
+        assert held["status"] == "pending"
+        sandbox.patch_settings(risk_thresholds={"users": None})
+        assert c.post(SYNC, json=_with_new_member("E9", "gina@acme.example")).json()["status"] == "applied"
+        assert c.post(wire.SANDBOX_APPROVE.format(sync_id=held["syncId"])).json()["status"] == "applied"
+    members = by_email(sandbox.snapshot())
+    assert members["hugo@acme.example"]["status"] == "created"
+    assert members["gina@acme.example"]["status"] == "deactivated"
+
+
+def test_history_keeps_every_sync_in_order_with_its_report(sandbox) -> None:
+    with sandbox.client() as c:
+        first = c.post(SYNC, json=seed_body()).json()
+        c.post(SYNC, json={"members": []})  # rejected
+        body = seed_body()
+        body["members"][0]["Location"] = "Tokyo"
+        third = c.post(SYNC, json=body).json()
+        history = sandbox.syncs()
+        assert [s["status"] for s in history] == ["applied", "rejected", "applied"]
+        assert [history[0]["id"], history[2]["id"]] == [first["syncId"], third["syncId"]]
+        assert history[2]["issues"] == len(third["report"]["issues"]) >= 1
+        detail = c.get(wire.SANDBOX_SYNC.format(sync_id=third["syncId"])).json()
+        assert detail["report"] == third["report"] and detail["payload"] == body
+        assert "members" in (detail_rejected := c.get(wire.SANDBOX_SYNC.format(sync_id=history[1]["id"])).json())["error"]
+        assert detail_rejected["status"] == "rejected"
+
+
+# --------------------------------------------------------------------------- persistence and concurrency
+
+
+def test_account_settings_and_history_survive_a_restart(sandbox) -> None:
+    with sandbox.client() as c:
+        c.post(SYNC, json=_with_new_member("E9", "gina@acme.example"))
+        c.patch(wire.SANDBOX_SETTINGS, json={"invite_new_members": True, "risk_thresholds": {"teams": 7}})
+        c.post(wire.SANDBOX_FAULTS, json={"path": wire.EXPORT_USERS, "status": 503, "times": 5})
+    before = (sandbox.snapshot(), sandbox.syncs())
+    url = sandbox.url
+    sandbox.restart()
+    assert sandbox.url == url
+    assert (sandbox.snapshot(), sandbox.syncs()) == before
+    with sandbox.client() as c:
+        settings = c.get(wire.SANDBOX_SETTINGS).json()
+        assert settings["invite_new_members"] is True and settings["risk_thresholds"]["teams"] == 7
+        assert c.get(wire.EXPORT_USERS).status_code == 200  # faults are in memory only
+    assert by_email(sandbox.snapshot())["gina@acme.example"]["external_id"] == "E9"
+
+
+def test_two_concurrent_syncs_are_serialised_without_lost_update(sandbox) -> None:
+    bodies = {"A": _with_new_member("E8", "hugo@acme.example"), "B": _with_new_member("E9", "gina@acme.example")}
+    barrier = threading.Barrier(2)
+    replies: dict[str, dict[str, Any]] = {}
+
+    def send(name: str) -> None:
+        with sandbox.client() as c:
+            barrier.wait()
+            replies[name] = c.post(SYNC, json=bodies[name]).json()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert {r["status"] for r in replies.values()} == {"applied"}
+    history = [s["id"] for s in sandbox.syncs()]
+    assert sorted(history) == sorted(r["syncId"] for r in replies.values())
+    later = "A" if history[-1] == replies["A"]["syncId"] else "B"
+    earlier = "B" if later == "A" else "A"
+    email = {"A": "hugo@acme.example", "B": "gina@acme.example"}
+    members = by_email(sandbox.snapshot())
+    # the later sync ran on top of the earlier one: it deactivated the earlier one's new member
+    assert members[email[later]]["status"] == "created"
+    assert members[email[earlier]]["status"] == "deactivated"
+
+
+def test_crash_inside_a_sync_transaction_leaves_the_account_intact(tmp_path: Path, sandbox_seed: Path) -> None:
+    """A process killed between two writes of a sync: the database still holds the old account."""
+    from ovctl.sandbox.store import Store
+    from ovctl.statefile import read_snapshot
+
+    db = tmp_path / "crash.db"
+    store = Store(db)
+    store.seed(read_snapshot(sandbox_seed))
+    before = store.load_account().to_dict()
+    store.close()
+    code = (
+        "import os, sys\n"
+        "from ovctl.sandbox.store import Store\n"
+        f"s = Store({str(db)!r})\n"
+        "with s.transaction() as db:\n"
+        "    db.execute('DELETE FROM members')\n"
+        "    db.execute('DELETE FROM teams')\n"
+        "    os._exit(9)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 9, proc.stderr
+    reopened = Store(db)
+    try:
+        assert reopened.load_account().to_dict() == before
+    finally:
+        reopened.close()
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def _serve(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "OVCTL_SANDBOX_API_KEY"}
+    full_env.update(env or {})
+    return subprocess.Popen([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=full_env)
+
+
+def _first_lines(proc: subprocess.Popen[str], n: int) -> list[str]:
+    assert proc.stdout is not None
+    return [proc.stdout.readline().rstrip("\n") for _ in range(n)]
+
+
+def _stop(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    proc.terminate()
+    out, err = proc.communicate(timeout=15)
+    return out, err
+
+
+def test_generated_key_is_printed_once_and_works(tmp_path: Path) -> None:
+    proc = _serve(["--db", str(tmp_path / "a.db"), "--port", "0"])
+    try:
+        first, second = _first_lines(proc, 2)
+        url = re.match(r"ovctl sandbox: (http://127\.0\.0\.1:\d+) \(db: .*a\.db\)$", first).group(1)
+        key = re.match(r"API key \(shown once\): (\S+)$", second).group(1)
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                r = httpx.get(url + wire.EXPORT_PING, headers={"Authorization": f"Bearer {key}"})
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        assert r.status_code == 200
+    finally:
+        out, err = _stop(proc)
+    assert key not in out + err  # printed once, in the second line only
+
+
+def test_given_key_is_never_printed(tmp_path: Path) -> None:
+    secret = "sk-sandbox-given-5f2e9a"
+    proc = _serve(["--db", str(tmp_path / "a.db"), "--port", "0"], env={"OVCTL_SANDBOX_API_KEY": secret})
+    try:
+        (first,) = _first_lines(proc, 1)
+        assert first.startswith("ovctl sandbox: http://127.0.0.1:")
+        url = first.split()[2]
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                assert httpx.get(url + wire.EXPORT_PING, headers={"workleap-subscription-key": secret}).status_code == 200
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+    finally:
+        out, err = _stop(proc)
+    assert secret not in first + out + err and "API key" not in out
+
+
+def test_seed_into_a_database_holding_an_account_is_refused(sandbox, sandbox_seed: Path) -> None:
+    sandbox.stop()
+    proc = subprocess.run([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(sandbox.db),
+                           "--port", "0", "--seed", str(sandbox_seed)], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "OVCTL_SANDBOX_API_KEY": "k"})
+    assert proc.returncode == 1
+    assert "already holds an account" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_unreadable_seed_is_a_clean_error(tmp_path: Path) -> None:
+    bad = tmp_path / "seed.json"
+    bad.write_text('{"format_version": 1, "members": [{"email": 3}]}')
+    proc = subprocess.run([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(tmp_path / "x.db"),
+                           "--port", "0", "--seed", str(bad)], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "OVCTL_SANDBOX_API_KEY": "k"})
+    assert proc.returncode == 1 and "seed.json" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_yaml_seed_is_accepted(sandbox_factory, tmp_path: Path, sandbox_seed: Path) -> None:
+    from ruamel.yaml import YAML
+
+    seed_yaml = tmp_path / "seed.yaml"
+    with open(seed_yaml, "w", encoding="utf-8") as fh:
+        YAML(typ="safe", pure=True).dump(json.loads(sandbox_seed.read_text(encoding="utf-8")), fh)
+    sb = sandbox_factory(seed=seed_yaml)
+    assert by_email(sb.snapshot())["ana@acme.example"]["last_name"] == "Núñez"
+
+
+def test_port_in_use_is_a_clean_error(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        proc = subprocess.run([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(tmp_path / "x.db"),
+                               "--port", str(port)], capture_output=True, text=True, timeout=30,
+                              env={**os.environ, "OVCTL_SANDBOX_API_KEY": "k"})
+    assert proc.returncode == 1 and f"cannot listen on 127.0.0.1:{port}" in proc.stderr
+
+
+def test_default_database_lives_in_the_user_data_directory(tmp_path: Path) -> None:
+    proc = _serve(["--port", "0"], env={"XDG_DATA_HOME": str(tmp_path / "data"), "OVCTL_SANDBOX_API_KEY": "k"})
+    try:
+        (first,) = _first_lines(proc, 1)
+    finally:
+        _stop(proc)
+    expected = tmp_path / "data" / "ovctl" / "sandbox.db"
+    assert f"(db: {expected})" in first and expected.exists()
+
+
+@pytest.mark.parametrize("value", ["0", "lots"])
+def test_bad_body_limit_is_a_clean_error(tmp_path: Path, value: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(tmp_path / "x.db"),
+                           "--port", "0"], capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "OVCTL_SANDBOX_API_KEY": "k", "OVCTL_SANDBOX_MAX_BODY": value})
+    assert proc.returncode == 1 and "OVCTL_SANDBOX_MAX_BODY" in proc.stderr
