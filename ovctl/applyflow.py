@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from . import wire
+from .engine import ATTRIBUTE_NOT_FOUND
 from .errors import GuardError, PayloadRejected, PlanFileError, UsageError
 from .model import Plan, Snapshot
 
@@ -87,11 +88,15 @@ def _state_to_write(live: Snapshot, previous: Snapshot, org_protected: Sequence[
     return live
 
 
-def _payload_ids(plan: Plan) -> tuple[dict[str, str], dict[str, str]]:
-    last = plan.payloads[-1] if plan.payloads else None
-    if last is None:
-        return {}, {}
-    return ({t.external_id: t.name for t in last.teams}, {m.external_id: m.email for m in last.members})
+def _expected(live: Snapshot, plan: Plan, syncs_applied: int) -> Snapshot:
+    """What the account should hold after the syncs that were applied: the best knowledge of what
+    a real account's export cannot show (statuses, properties, parents)."""
+    from .engine import simulate
+
+    expected = live
+    for payload in plan.payloads[:syncs_applied]:
+        expected, _ = simulate(expected, payload)
+    return expected
 
 
 def _print_report(io: ApplyIO, n: int, total: int, result: Any) -> None:
@@ -101,14 +106,14 @@ def _print_report(io: ApplyIO, n: int, total: int, result: Any) -> None:
     for item in result.issues:
         subject = f" — {item.subject}" if item.subject else ""
         detail = f" ({item.detail})" if item.detail else ""
-        io.warn(f"  skipped: {item.message}{subject}{detail}")
+        io.say(f"  skipped: {item.message}{subject}{detail}")
 
 
 def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
           endpoint: str | None = None, state_file: Path | None = None, io: ApplyIO | None = None) -> int:
     """Run DESIGN §6 end to end; returns the exit code (errors raise OvctlError subclasses)."""
     from .client import client_from_env
-    from .live import attach_payload_ids, pull_snapshot
+    from .live import pull_after_sync, pull_snapshot
     from .orgfile import load_org
     from .plan import build_plan
     from .planfile import default_state_file, is_plan_file, load_plan
@@ -131,7 +136,7 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
     org = loaded.org
     state = read_snapshot(state_path) if state_path.exists() else None
     with client_from_env(endpoint, flavor, on_retry=lambda m: io.warn(f"ovctl: {m}")) as client:
-        live = pull_snapshot(client, state)
+        live = pull_snapshot(client, state, assumed_properties=org.properties)
         plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
 
         if saved is not None:
@@ -164,9 +169,11 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
 
         sent_ok = 0
         stopped: str | None = None
+        not_found: set[str] = set()
         for n, body in enumerate(bodies, start=1):
             result = client.sync(body)
             _print_report(io, n, len(bodies), result)
+            not_found |= {i.subject for i in result.issues if i.message == ATTRIBUTE_NOT_FOUND and i.subject}
             if result.status == "applied":
                 sent_ok += 1
                 continue
@@ -184,9 +191,10 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             io.warn(f"error: {stopped}")
             return 1
 
-        after = pull_snapshot(client, live)
-        if client.is_default_endpoint:
-            attach_payload_ids(after, *_payload_ids(plan))
+        base = live
+        if not_found:  # the account told us these properties do not exist (a real account's export cannot)
+            base = replace(live, properties={k: v for k, v in live.properties.items() if k not in not_found})
+        after = pull_after_sync(client, _expected(base, plan, sent_ok), plan.payloads[sent_ok - 1] if sent_ok else None)
         if stopped is not None:
             write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
             io.warn(f"error: {stopped}")

@@ -16,12 +16,13 @@ what the export cannot see.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-from .model import SnapMember, Snapshot, SnapTeam, email_key
+from .model import Payload, PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
 
 # Group types of the export that mark a rule-based (segment-managed) team. CHOSEN: the real values
 # of ``group_type`` are UNKNOWN; rule-based teams are never removed by a sync.
@@ -48,28 +49,57 @@ def _progress_printer() -> Callable[[str], None] | None:
     return show
 
 
-def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None) -> tuple[Snapshot, Snapshot | None]:
-    """(live snapshot with ids carried from the state file, state-file snapshot or None)."""
+def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None, *,
+               assumed_properties: dict[str, PropertyDef] | None = None) -> tuple[Snapshot, Snapshot | None]:
+    """(live snapshot with ids carried from the state file, state-file snapshot or None).
+
+    ``assumed_properties`` (the org's ``properties``) stand in for the account's property
+    definitions when the export cannot give them and the state file has none yet.
+    """
     from .client import client_from_env
 
     state = _read_state(state_file)
     with client_from_env(endpoint, flavor, on_retry=lambda m: print(f"ovctl: {m}", file=sys.stderr)) as client:
-        live = pull_snapshot(client, state)
+        live = pull_snapshot(client, state, assumed_properties=assumed_properties)
     return live, state
 
 
-def pull_snapshot(client: Any, state: Snapshot | None) -> Snapshot:
+def pull_snapshot(client: Any, state: Snapshot | None, *,
+                  assumed_properties: dict[str, PropertyDef] | None = None) -> Snapshot:
     """The account as a Snapshot: the sandbox's own snapshot, else the export API mapped."""
     from .snapshot import snapshot_from_dict
 
-    raw = None if client.is_default_endpoint else client.sandbox_snapshot()
+    raw = None if client.is_default_endpoint or export_only() else client.sandbox_snapshot()
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
-        from_export = False
-    else:
-        live = snapshot_from_export(client, progress=_progress_printer())
-        from_export = True
-    return carry_from_state(live, state, from_export=from_export)
+        return carry_from_state(live, state, from_export=False)
+    live = carry_from_state(snapshot_from_export(client, progress=_progress_printer()), state, from_export=True)
+    if not live.properties and assumed_properties:
+        # The export has no property definitions: take the org's word that they exist (DESIGN §2).
+        live.properties = dict(assumed_properties)
+    return live
+
+
+def export_only() -> bool:
+    """``OVCTL_EXPORT_ONLY=1`` reads even a sandbox through the export API only, as a real account
+    is read: a way to try (and test) the real-account path locally."""
+    return os.environ.get("OVCTL_EXPORT_ONLY", "").strip().lower() in ("1", "true", "yes")
+
+
+def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
+    """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
+    ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached."""
+    from .snapshot import snapshot_from_dict
+
+    raw = None if client.is_default_endpoint or export_only() else client.sandbox_snapshot()
+    if raw is not None:
+        live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
+        return carry_from_state(live, expected, from_export=False)
+    live = snapshot_from_export(client, progress=_progress_printer())
+    if final_payload is not None:
+        attach_payload_ids(live, {t.external_id: t.name for t in final_payload.teams},
+                           {m.external_id: m.email for m in final_payload.members})
+    return carry_from_state(live, expected, from_export=True)
 
 
 def _first(d: dict[str, Any], *keys: str) -> Any:
@@ -138,41 +168,64 @@ def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: boo
     state_members = {email_key(m.email): m for m in state.members}
     taken_team_ids = {t.external_id for t in live.teams if t.external_id}
     taken_member_ids = {m.external_id for m in live.members if m.external_id}
-    live_team_ids = {t.officevibe_id for t in live.teams}
     for t in live.teams:
         old = state_teams.get(t.officevibe_id)
-        if old is None:
-            continue
-        if t.external_id is None and old.external_id and old.external_id not in taken_team_ids:
+        if old is not None and t.external_id is None and old.external_id and old.external_id not in taken_team_ids:
             t.external_id = old.external_id
             taken_team_ids.add(old.external_id)
-        if from_export and t.parent is None and old.parent in live_team_ids:
-            t.parent = old.parent
-            if not t.rule_based:
-                t.rule_based = old.rule_based
-    live_emails = set()
     for m in live.members:
-        live_emails.add(email_key(m.email))
         old = state_members.get(email_key(m.email))
-        if old is None:
-            continue
-        if m.external_id is None and old.external_id and old.external_id not in taken_member_ids:
+        if old is not None and m.external_id is None and old.external_id and old.external_id not in taken_member_ids:
             m.external_id = old.external_id
             taken_member_ids.add(old.external_id)
-        if from_export:
-            m.status = old.status
-            m.language = m.language or old.language
-            m.properties = dict(old.properties) if not m.properties else m.properties
     if from_export:
-        for old in state.members:
-            if old.status == "deactivated" and email_key(old.email) not in live_emails:
-                live.members.append(replace(old, properties=dict(old.properties)))
-        if not live.properties:
-            live.properties = dict(state.properties)
-        live.invite_new_members = state.invite_new_members
+        _carry_export_gaps(live, state)
     live.protected = list(dict.fromkeys([*live.protected, *state.protected]))
     live.applied_plans = list(dict.fromkeys([*live.applied_plans, *state.applied_plans]))
     return live
+
+
+def _carry_export_gaps(live: Snapshot, state: Snapshot) -> None:
+    """Parents, statuses, languages, property values and deactivated members: the export has none.
+
+    A state team is found by Officevibe id, else by external id (a team ovctl created: the state
+    may only know it by its external id). A parent is translated the same way, so a parent that
+    was created by the last sync is still found in the live account.
+    """
+    state_by_ov = {t.officevibe_id: t for t in state.teams}
+    state_by_ext = {t.external_id: t for t in state.teams if t.external_id}
+    live_by_ov = {t.officevibe_id: t for t in live.teams}
+    live_by_ext = {t.external_id: t for t in live.teams if t.external_id}
+    for t in live.teams:
+        old = state_by_ov.get(t.officevibe_id) or (state_by_ext.get(t.external_id) if t.external_id else None)
+        if old is None:
+            continue
+        t.rule_based = t.rule_based or old.rule_based
+        if t.parent is None and old.parent is not None:
+            parent = live_by_ov.get(old.parent)
+            old_parent = state_by_ov.get(old.parent)
+            if parent is None and old_parent is not None and old_parent.external_id:
+                parent = live_by_ext.get(old_parent.external_id)
+            if parent is not None and parent is not t:
+                t.parent = parent.officevibe_id
+    state_members = {email_key(m.email): m for m in state.members}
+    state_members_by_ext = {m.external_id: m for m in state.members if m.external_id}
+    live_emails = set()
+    for m in live.members:
+        live_emails.add(email_key(m.email))
+        old = state_members.get(email_key(m.email)) or (state_members_by_ext.get(m.external_id) if m.external_id else None)
+        if old is None:
+            continue
+        m.status = old.status
+        m.language = m.language or old.language
+        if not m.properties:
+            m.properties = dict(old.properties)
+    for old in state.members:
+        if old.status == "deactivated" and email_key(old.email) not in live_emails:
+            live.members.append(replace(old, properties=dict(old.properties)))
+    if not live.properties:
+        live.properties = dict(state.properties)
+    live.invite_new_members = state.invite_new_members
 
 
 def attach_payload_ids(live: Snapshot, final_teams: dict[str, str], final_members: dict[str, str]) -> Snapshot:

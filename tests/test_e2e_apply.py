@@ -180,7 +180,7 @@ def test_rule_based_team_is_kept(first) -> None:
 
 def test_unknown_property_is_skipped_and_reported(first) -> None:
     _, run, account = first
-    assert "Attribute Not Found" in run.err and "Shoe Size" in run.err
+    assert "skipped: Attribute Not Found — Shoe Size" in run.out
     assert "Shoe Size" not in _member(account, "bob@acme.example")["properties"]
 
 
@@ -333,3 +333,35 @@ def test_unsafe_plan_is_refused_without_force(applied: Workspace) -> None:
     assert run.rc == 1
     assert "rekeyed_team" in run.err and "--force" in run.err
     assert len(applied.syncs()) == before
+    forced = applied.apply("--force")
+    assert forced.rc == 0, forced.text
+    assert any(t["external_id"] == "ENGINEERING" for t in applied.account()["teams"])
+
+
+def test_legacy_flavor_applies_and_converges(ws: Workspace) -> None:
+    run = ws.ovctl("apply", str(ws.org), "--auto-approve", "--flavor", "legacy")
+    assert run.rc == 0, run.text
+    assert {s["flavor"] for s in ws.syncs()} == {"legacy"}
+    assert _team(ws.account(), "g-infra")["external_id"] == "ENG-PLAT"
+
+
+class _Terminal(io.StringIO):
+    """Typed answers on an interactive stdin."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("answer, applies", [("yes\n", True), ("y\n", False), ("\n", False)])
+def test_only_yes_confirms(ws: Workspace, answer: str, applies: bool) -> None:
+    from ovctl.applyflow import ApplyIO, apply
+
+    out = io.StringIO()
+    os.environ["OVCTL_API_KEY"] = KEY
+    try:
+        rc = apply([ws.org], endpoint=ws.sandbox.url, io=ApplyIO(out=out, err=io.StringIO(), stdin=_Terminal(answer)))
+    finally:
+        os.environ.pop("OVCTL_API_KEY", None)
+    assert "Only 'yes' is accepted" in out.getvalue()
+    assert (rc == 0) is applies
+    assert bool(ws.syncs()) is applies
