@@ -16,10 +16,13 @@ SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text(encoding="
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
-def _stable(text: str) -> str:
-    """The JSON with the tool version blanked, so a version bump does not churn the golden files."""
+def _stable(text: str, *, blank_fingerprints: bool = False) -> str:
+    """The JSON with the tool version (and for the real example, the fingerprints, which belong to
+    the fingerprint module and are checked below) blanked, so those do not churn the golden files."""
     doc = json.loads(text)
     doc["ovctl_version"] = "<version>"
+    if blank_fingerprints:
+        doc["fingerprint"] = {"desired": "sha256:<desired>", "state": "sha256:<state>"}
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -28,7 +31,10 @@ def test_guarded_plan_matches_golden_json():
 
 
 def test_example_plan_matches_golden_json():
-    assert_golden("example_plan.json", _stable(json_.render(example_plan())))
+    plan = example_plan()
+    assert_golden("example_plan.json", _stable(json_.render(plan), blank_fingerprints=True))
+    assert json_.plan_to_dict(plan)["fingerprint"] == {"desired": plan.fingerprint_desired,
+                                                       "state": plan.fingerprint_state}
 
 
 def test_schema_is_valid_draft_2020_12():

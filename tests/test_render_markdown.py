@@ -129,3 +129,11 @@ def test_org_chart_is_left_out_rather_than_cut():
 def test_limit_never_exceeds_github_maximum():
     out = markdown.render(big_plan(), max_chars=10**6)
     assert len(out) <= markdown.GITHUB_LIMIT
+
+
+def test_guard_subjects_are_capped_but_deactivations_are_not():
+    plan = big_plan(leavers=300)
+    plan.guards[0].subjects = [f"L{k:05d}" for k in range(300)]
+    out = markdown.render(plan)
+    assert "L00049 and 250 more" in out and "L00050," not in out
+    assert all(f"Leaver Number{k}" in out for k in range(300))

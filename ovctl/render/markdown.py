@@ -30,6 +30,7 @@ from .text import describe, guard_numbers, issue_line, shown_warnings, summary_l
 GITHUB_LIMIT = 65535
 RISK_WARNING_CODES = frozenset({"risk_threshold"})
 ORG_WIDE = "Organisation-wide"
+GUARD_SUBJECTS_SHOWN = 50  # deactivations are listed in full anyway
 
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+)@([\w-]+(?:\.[\w-]+)+)")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -165,7 +166,9 @@ def _safety_section(plan: Plan, md: _Writer, *, compact: bool) -> str:
             numbers = guard_numbers(g)
             line = f"- ⛔ `{md.raw(g.guard)}`: {md(g.message)}" + (f" ({md(numbers)})" if numbers else "")
             if g.subjects:
-                line += f"\n  - concerns: {md(', '.join(str(s) for s in g.subjects))}"
+                more = len(g.subjects) - GUARD_SUBJECTS_SHOWN
+                line += (f"\n  - concerns: {md(', '.join(str(s) for s in g.subjects[:GUARD_SUBJECTS_SHOWN]))}"
+                         + (f" and {more} more" if more > 0 else ""))
             out.append(line)
     if plan.changes:
         out += ["", f"**Risk counts**: {plan.risk_users} user {_plural(plan.risk_users, 'change', 'changes')}, "
