@@ -88,6 +88,9 @@ def check_org(paths: Sequence[Path]) -> CheckResult:
             continue
         problems.extend(schema_problems(data, display))
         docs.append(Document(display, data))
+    if complete and files and not docs:
+        problems.append(Problem("no org data: the file(s) hold no members and no teams", str(files[0]), 1, 1,
+                                code="no_members"))
     org, semantic = build_org(docs, complete=complete)
     problems.extend(semantic)
     order = {str(p): i for i, p in enumerate(files)}
@@ -206,7 +209,7 @@ def _field(path: Sequence[Any]) -> str:
     out = ""
     for part in path:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
+    return out
 
 
 def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple]) -> list[Problem]:
@@ -218,6 +221,7 @@ def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple
         parent, instance = instance, instance[part]
     pos: Pos = value_pos(parent, path[-1]) if path else node_pos(root)
     where = _field(path)
+    where = f"{where}: " if where else ""
     kind = err.validator
     out: list[Problem] = []
 
@@ -234,30 +238,30 @@ def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple
                 close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6) or \
                     [a for a in allowed if a.lower() == str(key).lower()]
                 hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
-                add(f"{where}: unknown key '{key}'{hint}", key_pos(instance, key), "unknown_key")
+                add(f"{where}unknown key '{key}'{hint}", key_pos(instance, key), "unknown_key")
     elif kind == "required" and isinstance(instance, dict):
         for key in err.validator_value:
             if key not in instance:
-                add(f"{where}: missing required key '{key}'", node_pos(instance), "missing_key")
+                add(f"{where}missing required key '{key}'", node_pos(instance), "missing_key")
     elif kind == "type":
         wanted = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted if w != "null")
-        add(f"{where}: expected {words}, got {_describe(instance)}", pos, "wrong_type")
+        add(f"{where}expected {words}, got {_describe(instance)}", pos, "wrong_type")
     elif kind == "const":
-        add(f"{where}: must be {err.validator_value!r}, got {_describe(instance)}", pos)
+        add(f"{where}must be {err.validator_value!r}, got {_describe(instance)}", pos)
     elif kind == "enum":
         choices = [str(c) for c in err.validator_value]
         close = difflib.get_close_matches(str(instance), choices, n=1, cutoff=0.5)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        add(f"{where}: {_describe(instance)} is not one of {', '.join(choices)}{hint}", pos)
+        add(f"{where}{_describe(instance)} is not one of {', '.join(choices)}{hint}", pos)
     elif kind in ("minLength", "minItems"):
-        add(f"{where}: must not be empty", pos)
+        add(f"{where}must not be empty", pos)
     elif kind == "pattern" and path and path[-1] == "language":
-        add(f"{where}: {instance!r} is not a language code such as en, fr or pt-BR", pos)
+        add(f"{where}{instance!r} is not a language code such as en, fr or pt-BR", pos)
     elif kind == "minimum":
-        add(f"{where}: must be at least {err.validator_value}, got {instance}", pos)
+        add(f"{where}must be at least {err.validator_value}, got {instance}", pos)
     elif kind == "maximum":
-        add(f"{where}: must be at most {err.validator_value}, got {instance}", pos)
+        add(f"{where}must be at most {err.validator_value}, got {instance}", pos)
     else:
-        add(f"{where}: {err.message}", pos)
+        add(f"{where}{err.message}", pos)
     return out

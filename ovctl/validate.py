@@ -464,13 +464,18 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
                 return doc, key_pos(doc.data, section)
         return docs[0], (1, 1)
 
-    if not member_ids:
+    def written(section: str) -> int:
+        """How many entries the files hold, malformed ones included (the schema reported those)."""
+        values = [doc.data.get(section) for doc in docs]
+        return sum(len(v) if isinstance(v, list) else int(v is not None) for v in values)
+
+    if not member_ids and not written("members"):
         checker.error(*section_pos("members"), "the org has no members: the account rejects a sync with an "
                       "empty members section", "no_members")
-    if not recs:
+    if not recs and not written("teams"):
         checker.error(*section_pos("teams"), "the org has no teams: the account rejects a sync with an empty "
                       "teams section", "no_teams")
-    elif not any(r.team.managers or r.team.members or r.children for r in recs.values()):
+    elif recs and not any(r.team.managers or r.team.members or r.children for r in recs.values()):
         checker.error(*section_pos("teams"), "no team has a manager, member or sub-team: the account rejects a "
                       "sync with an empty team mappings section", "no_mappings")
     for doc in docs:

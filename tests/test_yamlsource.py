@@ -1,0 +1,131 @@
+"""yamlsource: plain data from the C parser's events, with exact 1-based positions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ovctl.yamlsource import MarkedDict, MarkedList, key_pos, parse_yaml, read_yaml, value_pos
+
+
+def where(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
+    """1-based (line, column) of the nth occurrence of ``needle`` — an oracle independent of the parser."""
+    index = -1
+    for _ in range(nth):
+        index = text.index(needle, index + 1)
+    before = text[:index]
+    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
+
+
+def test_values_and_keys_carry_their_positions() -> None:
+    text = "teams:\n  - id: ENG\n    members: [E1, E2]\n"
+    data, problems = parse_yaml(text, "org.yaml")
+    assert problems == []
+    team = data["teams"][0]
+    assert isinstance(data, MarkedDict) and isinstance(data["teams"], MarkedList)
+    assert key_pos(team, "members") == where(text, "members")
+    assert value_pos(team, "id") == where(text, "ENG")
+    assert value_pos(team["members"], 1) == where(text, "E2")
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    text = "a: {é: Núñez, z: Côté}\n"
+    data, _ = parse_yaml(text, "org.yaml")
+    assert value_pos(data["a"], "z") == (1, 18) == where(text, "Côté")
+
+
+def test_duplicate_key_is_reported_at_the_second_key() -> None:
+    text = "members:\n  - id: E1\n    email: a@x.io\n    email: b@x.io\n"
+    data, problems = parse_yaml(text, "org.yaml")
+    assert [(p.line, p.column, p.code) for p in problems] == [(*where(text, "email", 2), "duplicate_key")]
+    assert "line 3, column 5" in problems[0].message
+    assert data["members"][0]["email"] == "a@x.io"  # the first value is kept
+
+
+def test_duplicate_key_in_flow_mapping() -> None:
+    text = "p: {Location: Paris, Level: 3, Location: Remote}\n"
+    _, problems = parse_yaml(text, "org.yaml")
+    assert [(p.line, p.column) for p in problems] == [where(text, "Location", 2)]
+
+
+def test_syntax_error_position() -> None:
+    text = "members:\n  - id: E1\n    email: [a@x.io\n  - id: E2\n"
+    data, problems = parse_yaml(text, "org.yaml")
+    assert data is None
+    assert len(problems) == 1 and problems[0].code == "yaml_syntax"
+    # libyaml stops at the ':' that cannot be inside the unclosed flow sequence
+    assert (problems[0].line, problems[0].column) == where(text, ": E2")
+    assert "line 3, column 12" in problems[0].message  # where the flow sequence started
+
+
+def test_bad_indentation_is_a_syntax_error_with_position() -> None:
+    text = "version: 1\nmembers:\n  - id: E1\n   email: x\n"
+    _, problems = parse_yaml(text, "org.yaml")
+    assert problems[0].code == "yaml_syntax" and problems[0].line == 4
+
+
+def test_yaml_1_2_scalars() -> None:
+    data, _ = parse_yaml("a: yes\nb: 2019-04-01\nc: '7'\nd: 7\ne: 1.50\nf: ~\ng: on\n", "x.yaml")
+    assert data == {"a": "yes", "b": dt.date(2019, 4, 1), "c": "7", "d": 7, "e": 1.5, "f": None, "g": "on"}
+
+
+def test_invalid_date_is_reported_at_the_value() -> None:
+    text = "d: 2019-13-45\n"
+    data, problems = parse_yaml(text, "x.yaml")
+    assert data["d"] == "2019-13-45"
+    assert [(p.line, p.column, p.code) for p in problems] == [(1, 4, "yaml_value")]
+
+
+def test_merge_key_and_aliases() -> None:
+    text = "base: &b {type: choices, options: [A]}\nx: {<<: *b, type: text}\ny: *b\n"
+    data, problems = parse_yaml(text, "x.yaml")
+    assert problems == []
+    assert data["x"] == {"type": "text", "options": ["A"]}
+    assert data["y"] == {"type": "choices", "options": ["A"]}
+
+
+def test_undefined_alias_is_an_error() -> None:
+    _, problems = parse_yaml("a: *nowhere\n", "x.yaml")
+    assert [(p.line, p.column) for p in problems] == [(1, 4)]
+    assert "undefined alias" in problems[0].message
+
+
+def test_recursive_alias_is_an_error_not_a_hang() -> None:
+    _, problems = parse_yaml("a: &x [1, *x]\n", "x.yaml")
+    assert [p.code for p in problems] == ["yaml_recursive"]
+
+
+def test_second_document_is_an_error() -> None:
+    _, problems = parse_yaml("a: 1\n---\nb: 2\n", "x.yaml")
+    assert [(p.line, p.column) for p in problems] == [(2, 1)]
+
+
+def test_complex_key_is_an_error() -> None:
+    _, problems = parse_yaml("? [a, b]\n: 1\n", "x.yaml")
+    assert [p.code for p in problems] == ["yaml_key"]
+
+
+def test_empty_file_is_no_data_and_no_problem(tmp_path: Path) -> None:
+    f = tmp_path / "empty.yaml"
+    f.write_text("# nothing yet\n", encoding="utf-8")
+    assert read_yaml(f) == (None, [])
+
+
+def test_invalid_utf8_names_line_and_column(tmp_path: Path) -> None:
+    f = tmp_path / "latin1.yaml"
+    f.write_bytes("version: 1\norganization: Café\n".encode("latin-1"))
+    data, problems = read_yaml(f, "latin1.yaml")
+    assert data is None
+    assert [(p.path, p.line, p.column, p.code) for p in problems] == [("latin1.yaml", 2, 18, "unreadable")]
+    assert "UTF-8" in problems[0].message
+
+
+def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
+    f = tmp_path / "bom.yaml"
+    f.write_bytes(b"\xef\xbb\xbfversion: 1\n")
+    assert read_yaml(f)[0] == {"version": 1}
+
+
+def test_missing_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    data, problems = read_yaml(tmp_path / "nope.yaml", "nope.yaml")
+    assert data is None and [(p.path, p.code) for p in problems] == [("nope.yaml", "missing_file")]
