@@ -259,14 +259,33 @@ def test_unreadable_seed_is_a_clean_error(tmp_path: Path) -> None:
     assert not (tmp_path / "x.db").exists()
 
 
-def test_yaml_seed_is_accepted(sandbox_factory, tmp_path: Path, sandbox_seed: Path) -> None:
+def test_yaml_seed_is_accepted_with_its_invite_setting(sandbox_factory, tmp_path: Path, sandbox_seed: Path) -> None:
     from ruamel.yaml import YAML
 
+    data = json.loads(sandbox_seed.read_text(encoding="utf-8"))
+    data["settings"]["invite_new_members"] = True
     seed_yaml = tmp_path / "seed.yaml"
     with open(seed_yaml, "w", encoding="utf-8") as fh:
-        YAML(typ="safe", pure=True).dump(json.loads(sandbox_seed.read_text(encoding="utf-8")), fh)
+        YAML(typ="safe", pure=True).dump(data, fh)
     sb = sandbox_factory(seed=seed_yaml)
     assert by_email(sb.snapshot())["ana@acme.example"]["last_name"] == "Núñez"
+    with sb.client() as c:
+        assert c.get(wire.SANDBOX_SETTINGS).json()["invite_new_members"] is True
+        c.post(SYNC, json=_with_new_member("E9", "gina@acme.example"))
+    assert by_email(sb.snapshot())["gina@acme.example"]["status"] == "invited"
+
+
+def test_unseeded_sandbox_starts_empty_and_accepts_a_first_sync(sandbox_factory) -> None:
+    sb = sandbox_factory(seed=None)
+    snap = sb.snapshot()
+    assert snap["members"] == [] and snap["teams"] == [] and snap["properties"] == {}
+    body = seed_body()
+    for m in body["members"]:  # no property exists in an empty account
+        m.pop("Location", None)
+        m.pop("Hire Date", None)
+    with sb.client() as c:
+        assert c.post(SYNC, json=body).json()["status"] == "applied"
+    assert {m["email"] for m in sb.snapshot()["members"]} == {m["email"] for m in body["members"]}
 
 
 def test_port_in_use_is_a_clean_error(tmp_path: Path) -> None:
