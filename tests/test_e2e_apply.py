@@ -365,3 +365,17 @@ def test_only_yes_confirms(ws: Workspace, answer: str, applies: bool) -> None:
     assert "Only 'yes' is accepted" in out.getvalue()
     assert (rc == 0) is applies
     assert bool(ws.syncs()) is applies
+
+
+def test_an_empty_section_is_never_sent_even_from_an_edited_plan_file(applied: Workspace) -> None:
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file)).rc == 0
+    doc = json.loads(plan_file.read_text(encoding="utf-8"))
+    doc["payloads"][0]["teamMappings"] = []
+    plan_file.write_text(json.dumps(doc), encoding="utf-8")
+    before = len(applied.syncs())
+    run = applied.ovctl("apply", str(plan_file), "--auto-approve")
+    assert run.rc == 1
+    assert "'teamMappings' section would be empty" in run.err
+    assert len(applied.syncs()) == before
