@@ -315,3 +315,14 @@ def test_bad_body_limit_is_a_clean_error(tmp_path: Path, value: str) -> None:
                            "--port", "0"], capture_output=True, text=True, timeout=30,
                           env={**os.environ, "OVCTL_SANDBOX_API_KEY": "k", "OVCTL_SANDBOX_MAX_BODY": value})
     assert proc.returncode == 1 and "OVCTL_SANDBOX_MAX_BODY" in proc.stderr
+
+
+def test_non_loopback_host_is_served_with_a_loud_warning(tmp_path: Path) -> None:
+    proc = _serve(["--db", str(tmp_path / "a.db"), "--port", "0", "--host", "0.0.0.0"],
+                  env={"OVCTL_SANDBOX_API_KEY": "k"})
+    try:
+        (first,) = _first_lines(proc, 1)
+    finally:
+        _, err = _stop(proc)
+    assert first.startswith("ovctl sandbox: http://0.0.0.0:")
+    assert "warning" in err and "reachable from other machines" in err
