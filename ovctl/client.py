@@ -247,7 +247,7 @@ class Client:
 
     def _scrub(self, text: str) -> str:
         """Never let the key through, whatever a server or library put in a message."""
-        if self._key and self._key in text:
+        if len(self._key) >= 4 and self._key in text:  # a shorter "key" would garble every message
             text = text.replace(self._key, "***")
         return " ".join(text.split())
 
@@ -270,7 +270,7 @@ class Client:
                 if resp.status_code not in RETRY_STATUSES:
                     if resp.status_code == 404 and none_on_404:
                         return None, None
-                    return resp, self._decode(resp, url)
+                    return resp, self._decode(resp, url, next(iter(headers), ""))
                 reason = self._status_line(resp, url)
                 wait_hint = _retry_after_seconds(resp.headers.get("retry-after"))
             elapsed = time.monotonic() - started
@@ -293,7 +293,7 @@ class Client:
             pass
         return f"{url} answered HTTP {resp.status_code}" + (f": {msg}" if msg else "")
 
-    def _decode(self, resp: httpx.Response, url: str) -> Any:
+    def _decode(self, resp: httpx.Response, url: str, key_header: str) -> Any:
         """Turn a final (non-retried) response into JSON, or into the one-line error it deserves."""
         code = resp.status_code
         if _looks_like_html(resp):
@@ -314,7 +314,7 @@ class Client:
             raise ApiError(self._scrub(
                 f"the account refused the API key (401{': ' + msg if msg else ''}): check that {KEY_ENV} "
                 f"(or {KEY_FILE_ENV}) holds a valid, unexpired key for this account, with the right "
-                f"--flavor ({self.flavor.name} sends it as {self.flavor.key_header})"))
+                f"--flavor (this call sent it as {key_header})"))
         if code == 403:
             raise ApiError(self._scrub(
                 f"the account denied access (403{': ' + msg if msg else ''}): check that API provisioning "
