@@ -379,3 +379,19 @@ def test_an_empty_section_is_never_sent_even_from_an_edited_plan_file(applied: W
     assert run.rc == 1
     assert "'teamMappings' section would be empty" in run.err
     assert len(applied.syncs()) == before
+
+
+def test_a_saved_plan_is_refused_after_the_account_was_put_back(applied: Workspace) -> None:
+    """Same org, same account as when the plan was saved — but the plan was already applied once."""
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file)).rc == 0
+    assert applied.ovctl("apply", str(plan_file), "--auto-approve").rc == 0
+    applied.edit("name: Engineering & Research", "name: Engineering")  # put the account back
+    assert applied.apply().rc == 0
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    before = len(applied.syncs())
+    run = applied.ovctl("apply", str(plan_file), "--auto-approve")
+    assert run.rc == 1
+    assert "already applied" in run.err
+    assert len(applied.syncs()) == before
