@@ -51,4 +51,5 @@ def fingerprint_snapshot(snapshot: Snapshot) -> str:
     """
     return _sha256({"format_version": snapshot.format_version,
                     "settings": {"invite_new_members": snapshot.invite_new_members},
-                    "properties": snapshot.properties, "members": snapshot.members, "teams": snapshot.teams})
+                    "properties": {k: v.to_dict() for k, v in snapshot.properties.items()},
+                    "members": snapshot.members, "teams": snapshot.teams})
