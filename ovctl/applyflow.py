@@ -18,7 +18,7 @@ from typing import Any, Sequence, TextIO
 
 from . import wire
 from .engine import ATTRIBUTE_NOT_FOUND
-from .errors import GuardError, PayloadRejected, PlanFileError, UsageError
+from .errors import ApiError, GuardError, PayloadRejected, PlanFileError, UsageError
 from .model import Plan, Snapshot
 
 APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View sync history), then run "
@@ -109,6 +109,46 @@ def _print_report(io: ApplyIO, n: int, total: int, result: Any) -> None:
         io.say(f"  skipped: {item.message}{subject}{detail}")
 
 
+@dataclass
+class SendOutcome:
+    """What happened to the syncs: how many were applied, why sending stopped (None: all applied)."""
+
+    applied: int = 0
+    stopped: str | None = None
+    maybe_changed: bool = False  # something may have changed in the account (an applied or failed sync)
+    not_found: set[str] = field(default_factory=set)  # properties the account reported as missing
+
+
+def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> SendOutcome:
+    """Send the syncs in order; stop at the first that is not applied (pending, rejected, failed, error)."""
+    outcome = SendOutcome()
+    for n, body in enumerate(bodies, start=1):
+        try:
+            result = client.sync(body)
+        except ApiError as e:
+            if not outcome.applied:
+                raise
+            outcome.stopped = f"sync {n} of {len(bodies)} failed after sync {n - 1} was applied: {e}"
+            return outcome
+        _print_report(io, n, len(bodies), result)
+        outcome.not_found |= {i.subject for i in result.issues if i.message == ATTRIBUTE_NOT_FOUND and i.subject}
+        if result.status == "applied":
+            outcome.applied += 1
+            outcome.maybe_changed = True
+            continue
+        if result.status == "pending":
+            outcome.stopped = (f"the account paused sync {n} of {len(bodies)} for approval (risk thresholds: "
+                               f"{result.risk.get('users', '?')} user and {result.risk.get('teams', '?')} team "
+                               f"changes); {APPROVAL_HINT}")
+            if n < len(bodies):
+                outcome.stopped += "; then run ovctl apply again to send the remaining sync"
+        else:
+            outcome.stopped = f"the account {result.status} sync {n} of {len(bodies)}; check the sync report in Workleap"
+            outcome.maybe_changed |= result.status == "failed"  # a failed sync may be partly applied
+        return outcome
+    return outcome
+
+
 def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
           endpoint: str | None = None, state_file: Path | None = None, io: ApplyIO | None = None) -> int:
     """Run DESIGN §6 end to end; returns the exit code (errors raise OvctlError subclasses)."""
@@ -167,34 +207,25 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             io.say("Apply cancelled; nothing was sent.")
             return 1
 
-        sent_ok = 0
-        stopped: str | None = None
-        not_found: set[str] = set()
-        for n, body in enumerate(bodies, start=1):
-            result = client.sync(body)
-            _print_report(io, n, len(bodies), result)
-            not_found |= {i.subject for i in result.issues if i.message == ATTRIBUTE_NOT_FOUND and i.subject}
-            if result.status == "applied":
-                sent_ok += 1
-                continue
-            if result.status == "pending":
-                stopped = (f"the account paused sync {n} of {len(bodies)} for approval (risk thresholds: "
-                           f"{result.risk.get('users', '?')} user and {result.risk.get('teams', '?')} team "
-                           f"changes); {APPROVAL_HINT}")
-                if n < len(bodies):
-                    stopped += f"; then run ovctl apply again to send the remaining sync"
-            else:
-                stopped = f"the account {result.status} sync {n} of {len(bodies)}; check the sync report in Workleap"
-            break
-
-        if stopped is not None and not sent_ok and result.status != "failed":
-            io.warn(f"error: {stopped}")
+        outcome = _send_all(client, bodies, io)
+        if outcome.stopped is not None and not outcome.maybe_changed:
+            io.warn(f"error: {outcome.stopped}")
             return 1
+        sent_ok, stopped, not_found = outcome.applied, outcome.stopped, outcome.not_found
 
         base = live
         if not_found:  # the account told us these properties do not exist (a real account's export cannot)
             base = replace(live, properties={k: v for k, v in live.properties.items() if k not in not_found})
-        after = pull_after_sync(client, _expected(base, plan, sent_ok), plan.payloads[sent_ok - 1] if sent_ok else None)
+        expected = _expected(base, plan, sent_ok)
+        try:
+            after = pull_after_sync(client, expected, plan.payloads[sent_ok - 1] if sent_ok else None)
+        except ApiError as e:
+            # The syncs went through: keep the ids they attached by recording what should now be there.
+            done = None if stopped else applied_key(plan)
+            write_snapshot(state_path, _state_to_write(expected, live, org.settings.protected, done))
+            io.warn(f"error: the sync was sent, but reading the account back failed: {e}")
+            io.warn(f"The state file {state_path} records the expected result; run ovctl plan to check convergence.")
+            return 1
         if stopped is not None:
             write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
             io.warn(f"error: {stopped}")
