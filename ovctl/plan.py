@@ -281,9 +281,7 @@ def _warnings(org: Org, snapshot: Snapshot, changes: list[Change], issues: list[
         out.append(Warning_("invites_off", f"{creates} new member(s) will be Created, not invited: invites are off in "
                                            "the account, and turning them on later will not invite them; invite them "
                                            "from the app (Members > More filters > Created)"))
-    for item in issues:
-        detail = f" ({item.detail})" if item.detail else ""
-        out.append(Warning_("skipped", f"the account will skip this: {item.message}: {item.subject}{detail}"))
+    out.extend(_skip_warnings(issues))
     by_ext = {m.external_id: m for m in snapshot.members if m.external_id is not None}
     by_email = {email_key(m.email): m for m in snapshot.members}
     for m in org.members:
@@ -299,4 +297,19 @@ def _warnings(org: Org, snapshot: Snapshot, changes: list[Change], issues: list[
             out.append(Warning_("previous_name_unmatched", f"team {t.id}: no team without an external id is named "
                                                            f"{t.previous_name!r} in the account; {t.name!r} will be "
                                                            "created as a new team"))
+    return out
+
+
+def _skip_warnings(issues: list[ReportItem], shown: int = 3) -> list[Warning_]:
+    """One warning per kind of skip and subject (an unknown property misses on every member: one
+    line, not ten thousand); ``plan.report_issues`` keeps every item."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for item in issues:
+        groups.setdefault((item.message, item.subject), []).append(item.detail)
+    out = []
+    for (message, subject), details in groups.items():
+        details = [d for d in details if d]
+        more = f", and {len(details) - shown} more" if len(details) > shown else ""
+        listed = f" ({'; '.join(details[:shown])}{more})" if details else ""
+        out.append(Warning_("skipped", f"the account will skip this: {message}: {subject}{listed}"))
     return out

@@ -255,3 +255,12 @@ def test_rule_based_team_and_unsynced_admin_are_left_alone():
     state.teams.append(SnapTeam("rb", "Paris office", members=["p1@x.com", "admin@x.com"], rule_based=True))
     state.teams[0].members.append("admin@x.com")
     assert build_plan(org(BASE_TEAMS), state).changes == []
+
+
+def test_a_skip_repeated_on_every_member_is_one_warning_but_every_issue_is_kept():
+    state = converged(org(BASE_TEAMS))
+    state.properties = {}
+    plan = build_plan(org(BASE_TEAMS), state)
+    skipped = [w.message for w in plan.warnings if w.code == "skipped"]
+    assert len(skipped) == 1 and "Attribute Not Found: Location" in skipped[0] and "and 1 more" in skipped[0]
+    assert len(plan.report_issues) == 4
