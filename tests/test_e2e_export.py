@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from test_e2e_apply import KEY, SEED, Workspace, _workspace
+from ovctl import wire
+from ovctl.model import Mapping, Payload, PayloadMember, PayloadTeam
+from test_e2e_apply import Workspace, _workspace
 
 
 @pytest.fixture(scope="module")
@@ -68,9 +69,6 @@ def test_pull_through_the_export_carries_ids_from_the_state_file(export_ws: Work
 def test_drift_made_in_the_app_is_seen_through_the_export(export_ws: Workspace) -> None:
     # Someone renames a team in the app (here: a sync from another tool that keeps everything else).
     truth = export_ws.account()
-    from ovctl import wire
-    from ovctl.model import Mapping, Payload, PayloadMember, PayloadTeam
-
     by_ov = {t["officevibe_id"]: t for t in truth["teams"]}
     members = [PayloadMember(m["external_id"], m["email"], m["first_name"], m["last_name"],
                              properties=dict(m["properties"]))
