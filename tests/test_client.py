@@ -112,6 +112,16 @@ def test_retry_after_is_honoured(sandbox) -> None:
     assert delays == [3.0]
 
 
+def test_each_retry_is_announced_without_the_key(sandbox) -> None:
+    _fault(sandbox, status=503, times=1)
+    told: list[str] = []
+    with _client(sandbox, [], on_retry=told.append) as client:
+        client.sync(_body())
+    assert len(told) == 1
+    assert "503" in told[0] and "retrying in" in told[0] and "attempt 2 of 6" in told[0]
+    assert KEY not in told[0]
+
+
 def test_backoff_without_retry_after_is_jittered_and_grows_bounded(sandbox) -> None:
     _fault(sandbox, status=503, times=4)
     delays: list[float] = []
@@ -277,9 +287,12 @@ def test_cli_bad_key_error_is_one_line_without_the_key(sandbox, monkeypatch, cap
 
 def test_export_api_maps_to_the_same_people_and_teams_as_the_sandbox_snapshot(sandbox) -> None:
     """The real-account path (export API) against the sandbox's own view of the account."""
+    progress: list[str] = []
     with _client(sandbox, []) as client:
-        exported = snapshot_from_export(client)
+        exported = snapshot_from_export(client, progress=progress.append)
         truth = client.sandbox_snapshot()
+    assert truth is not None
+    assert len([p for p in progress if p.startswith("pull: team ")]) == len(truth["teams"])  # one line per team
     assert truth is not None
     assert {m.email for m in exported.members} == {m["email"] for m in truth["members"]}
     roles = {m.email: m.role for m in exported.members}
