@@ -86,12 +86,20 @@ def check_org(paths: Sequence[Path]) -> CheckResult:
                                                                              else (1, 1)), code="schema"))
             complete = False
             continue
-        problems.extend(schema_problems(data, display))
+        try:
+            problems.extend(schema_problems(data, display))
+        except RecursionError:
+            problems.append(Problem("the file nests too deeply to check", display, 1, 1, code="schema"))
+            complete = False
+            continue
         docs.append(Document(display, data))
     if complete and files and not docs:
         problems.append(Problem("no org data: the file(s) hold no members and no teams", str(files[0]), 1, 1,
                                 code="no_members"))
-    org, semantic = build_org(docs, complete=complete)
+    try:
+        org, semantic = build_org(docs, complete=complete)
+    except RecursionError:  # teams nested hundreds of levels deep
+        org, semantic = None, [Problem("teams nest too deeply to check", str(files[0]) if files else "", code="schema")]
     problems.extend(semantic)
     order = {str(p): i for i, p in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.path, -1), p.line, p.column))

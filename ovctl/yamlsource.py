@@ -114,6 +114,7 @@ class _Builder:
         self.anchors: dict[str, Any] = {}
         self.open_anchors: set[str] = set()
         self.tag_cache: dict[str, str] = {}
+        self.first_chars: frozenset[str] | None = None
 
     def problem(self, pos: Pos, message: str, code: str) -> None:
         self.problems.append(Problem(message, self.display, pos[0], pos[1], code=code))
@@ -240,6 +241,11 @@ class _Builder:
         if tag is None:
             if not event.implicit[0]:  # quoted or block scalar
                 return value
+            if self.first_chars is None:
+                table = self.resolver.versioned_resolver  # first character -> implicit resolvers
+                self.first_chars = frozenset(k for k in table if k) if not table.get(None) else None
+            if self.first_chars is not None and value and value[0] not in self.first_chars:
+                return value  # cannot be anything but a string (most ids, names, emails)
             tag = self.tag_cache.get(value)
             if tag is None:
                 from ruamel.yaml.nodes import ScalarNode
