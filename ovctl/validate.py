@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import Problem
 from .model import Member, Org, PropertyDef, Safety, Settings, Team, email_key, normalize_property_value
-from .yamlsource import NO_POS, Pos, key_pos, node_pos, value_pos
+from .yamlsource import Pos, key_pos, node_pos, value_pos
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -407,7 +407,7 @@ class _Checker:
             team, doc = rec.team, rec.doc
             here = value_pos(rec.node, "id")
             if not team.managers and not team.members and not rec.children:
-                self.warn(doc, node_pos(rec.node) or here, f"team '{tid}' has no managers, members or sub-teams",
+                self.warn(doc, node_pos(rec.node), f"team '{tid}' has no managers, members or sub-teams",
                           "empty_team")
             if tid.strip() == team.name.strip() or (tid != tid.upper() and name_key(tid) == name_key(team.name)):
                 self.warn(doc, here, f"team id '{tid}' equals its name: the id must stay when the team is renamed; "
@@ -502,4 +502,4 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
                 checker.warn(doc, pos, f"member '{mid}' is in no team (as a member or a manager)", "member_in_no_team")
 
 
-__all__ = ["Document", "build_org", "did_you_mean", "name_key", "norm_id", "NO_POS"]
+__all__ = ["Document", "build_org", "did_you_mean", "name_key", "norm_id"]

@@ -16,7 +16,6 @@ JSON Schema and the pure core can use them as ordinary data; ruamel is imported 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -342,11 +341,3 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem
         return None, problems
     return parse_yaml(text, display)
 
-
-def display_path(path: Path) -> str:
-    """How to name a file in messages: relative to the working directory when inside it."""
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # pragma: no cover - another drive on Windows
-        return str(path)
-    return str(path) if rel.startswith("..") else rel
