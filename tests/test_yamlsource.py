@@ -129,3 +129,25 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 def test_missing_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
     data, problems = read_yaml(tmp_path / "nope.yaml", "nope.yaml")
     assert data is None and [(p.path, p.code) for p in problems] == [("nope.yaml", "missing_file")]
+
+
+def test_pure_python_parser_gives_the_same_data_positions_and_problems() -> None:
+    """Without ruamel.yaml.clib, ruamel parses in pure Python: same events, so the same result."""
+    text = ("version: 1\nmembers:\n  - {id: E1, email: a@x.io, first_name: Zoé, last_name: Côté,\n"
+            "     properties: {Hire Date: 2019-04-01, Level: 7}}\n  - id: E2\n    id: E3\n"
+            "teams: &t [{id: T, name: Tëam, members: [E1]}]\nagain: *t\nbad: 2019-02-30\n")
+    fast, fast_problems = parse_yaml(text, "x.yaml")
+    slow, slow_problems = parse_yaml(text, "x.yaml", pure=True)
+    assert fast == slow and fast_problems == slow_problems and len(fast_problems) == 2
+
+    def positions(value):
+        if isinstance(value, MarkedDict):
+            return (value.pos, value.key_pos, value.val_pos, {k: positions(v) for k, v in value.items()})
+        if isinstance(value, MarkedList):
+            return (value.pos, value.item_pos, [positions(v) for v in value])
+        return None
+
+    assert positions(fast) == positions(slow)
+    _, syntax_fast = parse_yaml("a: [1\nb: 2\n", "x.yaml")
+    _, syntax_slow = parse_yaml("a: [1\nb: 2\n", "x.yaml", pure=True)
+    assert [(p.line, p.column) for p in syntax_fast] == [(p.line, p.column) for p in syntax_slow]
