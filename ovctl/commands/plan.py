@@ -78,7 +78,8 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
     else:
         from ..live import fetch_live
 
-        snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file))
+        snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file),
+                                          assumed_properties=loaded.org.properties)
     plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
 
     sys.stdout.write(render_plan(plan, fmt, color=use_color(sys.stdout), mask_emails=mask_emails))
