@@ -12,6 +12,7 @@ import pytest
 
 from ovctl.errors import Problem, ValidationFailed
 from ovctl.orgfile import check_org, load_org
+from support.positions import where
 
 HEAD = """version: 1
 properties:
@@ -35,13 +36,6 @@ def org(head: str = HEAD, members: str = MEMBERS, teams: str = TEAMS) -> str:
     return head + members + teams
 
 
-def where(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
-    """1-based (line, column) of the nth occurrence of ``needle`` in ``text``."""
-    index = -1
-    for _ in range(nth):
-        index = text.index(needle, index + 1)
-    before = text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
 def check(tmp_path: Path, text: str, name: str = "org.yaml") -> tuple[str, list[Problem]]:

@@ -10,6 +10,7 @@ import pytest
 
 from ovctl.errors import ValidationFailed
 from ovctl.orgfile import SCHEMA_PATH, check_org, load_org
+from support.positions import where
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "orgs"
@@ -21,12 +22,6 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def where(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
-    index = -1
-    for _ in range(nth):
-        index = text.index(needle, index + 1)
-    before = text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
 def test_directory_merges_files_and_parent_attaches_across_files(tmp_path: Path) -> None:

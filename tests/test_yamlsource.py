@@ -6,15 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 from ovctl.yamlsource import MarkedDict, MarkedList, key_pos, parse_yaml, read_yaml, value_pos
+from support.positions import where
 
 
-def where(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
-    """1-based (line, column) of the nth occurrence of ``needle`` — an oracle independent of the parser."""
-    index = -1
-    for _ in range(nth):
-        index = text.index(needle, index + 1)
-    before = text[:index]
-    return before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1
 
 
 def test_values_and_keys_carry_their_positions() -> None:
