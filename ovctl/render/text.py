@@ -213,6 +213,8 @@ def summary_line(plan: Plan) -> str:
 
 
 def syncs_phrase(plan: Plan) -> str:
+    if not plan.changes:
+        return "nothing to send"
     if plan.syncs == 1:
         return "applied in 1 sync"
     if plan.syncs == 2:
