@@ -10,7 +10,6 @@ reported as not converged. The state file is written atomically with the ids ovc
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -56,14 +55,10 @@ def check_bodies(bodies: Sequence[dict[str, Any]], fl: wire.Flavor) -> None:
                     "such a sync whole (a safety measure against wiping the account) — nothing was sent")
 
 
-def _color(stream: TextIO) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
-
-
 def _render_text(plan: Plan, stream: TextIO) -> str:
-    from .render.text import render
+    from .render.text import render, use_color
 
-    return render(plan, color=_color(stream))
+    return render(plan, color=use_color(stream))
 
 
 def _confirm(io: ApplyIO, auto_approve: bool) -> bool:

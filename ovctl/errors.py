@@ -87,5 +87,9 @@ class ApiError(OvctlError):
     """The account (or sandbox) answered with an error, garbage, or not at all."""
 
 
+class OutputError(OvctlError):
+    """A file ovctl was asked to write cannot be written (a directory, no permission, disk full)."""
+
+
 class PlanFileError(OvctlError):
     """A saved plan file is unreadable, stale (fingerprints differ) or already applied."""

@@ -159,6 +159,8 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
     assert use_color(io.StringIO()) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert use_color(_FakeTTY()) is False
+    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: only a non-empty value disables colour
+    assert use_color(_FakeTTY()) is True
 
 
 def test_graph_command_mermaid_and_dot(capsys):

@@ -11,22 +11,15 @@ guard. Errors (an invalid org, a missing snapshot) raise and become exit 1 in ``
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import TextIO
 
 from .. import wire
 from ..model import Plan
+from ..render.text import use_color
 
 FORMATS = ("text", "json", "markdown")
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
-
-
-def use_color(stream: TextIO) -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set (https://no-color.org)."""
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
 
 
 def render_plan(plan: Plan, fmt: str, *, color: bool = False, mask_emails: bool = False) -> str:

@@ -28,6 +28,7 @@ red ``-``, bold red guards. The describing helpers here (``describe``, ``summary
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Iterable
 
 from ..model import Change, GuardResult, Plan
@@ -212,6 +213,13 @@ def summary_line(plan: Plan) -> str:
     return "Plan: " + ", ".join(parts) + "."
 
 
+def use_color(stream: Any) -> bool:
+    """Colour only on a terminal, and never when ``NO_COLOR`` is set to a non-empty value
+    (https://no-color.org). Every command that prints a plan asks here."""
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
 def syncs_phrase(plan: Plan) -> str:
     if not plan.changes:
         return "nothing to send"
@@ -223,7 +231,7 @@ def syncs_phrase(plan: Plan) -> str:
 
 
 def guard_numbers(g: GuardResult) -> str:
-    if g.actual is None and g.limit is None:
+    if g.limit is None:  # e.g. a re-keyed team: its message says what matched
         return ""
     return f"actual {fmt_number(g.actual)}, limit {fmt_number(g.limit)}"
 
