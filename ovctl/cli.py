@@ -55,7 +55,8 @@ class GraphFormat(str, Enum):
     dot = "dot"
 
 
-Paths = Annotated[list[Path], typer.Argument(help="Org files or directories of *.yaml / *.yml files.")]
+Paths = Annotated[list[Path], typer.Argument(help="Org files or directories of *.yaml / *.yml files.",
+                                               readable=False)]  # the loader reports unreadable files itself
 Endpoint = Annotated[Optional[str], typer.Option("--endpoint", envvar="OVCTL_ENDPOINT",
                                                  help="Base URL of the account (or sandbox).")]
 Flavor = Annotated[FlavorName, typer.Option("--flavor", envvar="OVCTL_FLAVOR",
@@ -103,7 +104,7 @@ def plan(
 
 @app.command()
 def apply(
-    paths: Annotated[list[Path], typer.Argument(help="Org files/directories, or one saved plan file.")],
+    paths: Annotated[list[Path], typer.Argument(help="Org files/directories, or one saved plan file.", readable=False)],
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Apply even when a safety guard fires.")] = False,
     flavor: Flavor = FlavorName.workleap,
