@@ -101,9 +101,19 @@ def check_org(paths: Sequence[Path]) -> CheckResult:
     except RecursionError:  # teams nested hundreds of levels deep
         org, semantic = None, [Problem("teams nest too deeply to check", str(files[0]) if files else "", code="schema")]
     problems.extend(semantic)
+    problems = _one_per_value(problems)
     order = {str(p): i for i, p in enumerate(files)}
     problems.sort(key=lambda p: (order.get(p.path, -1), p.line, p.column))
     return CheckResult(org if not any(p.severity == "error" for p in problems) else None, problems, files)
+
+
+def _one_per_value(problems: list[Problem]) -> list[Problem]:
+    """A value the YAML reader could not construct (``Hire Date: 2020-13-45``, an invalid timestamp)
+    that a semantic check also rejects is reported once, by the check that says what it is for."""
+    explained = {(p.path, p.line, p.column) for p in problems if p.code == "property_type"}
+    if not explained:
+        return problems
+    return [p for p in problems if not (p.code == "yaml_value" and (p.path, p.line, p.column) in explained)]
 
 
 def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:

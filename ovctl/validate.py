@@ -28,6 +28,7 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 DIFFLIB_LIMIT = 2000  # above this many candidates, suggest only case-insensitive matches
+DIFFLIB_BUDGET = 50  # spelling suggestions per run; later unknown words get case-insensitive ones only
 
 
 @dataclass(slots=True)
@@ -52,6 +53,34 @@ def did_you_mean(word: str, candidates: Any, lower_index: dict[str, str] | None 
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+class Suggester:
+    """``did_you_mean`` bounded for a whole run: one answer per distinct (kind, word), and at most
+    ``budget`` spelling searches (difflib is O(candidates) per word, so thousands of unknown
+    references against thousands of members would be quadratic). Past the budget only the O(1)
+    case-insensitive suggestion is made; the first references, the ones a reader fixes first, keep
+    their full suggestion."""
+
+    def __init__(self, budget: int = DIFFLIB_BUDGET) -> None:
+        self.budget = budget
+        self.cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, kind: str, word: str, candidates: Any, lower_index: dict[str, str]) -> str:
+        key = (kind, word)
+        hint = self.cache.get(key)
+        if hint is not None:
+            return hint
+        exact = lower_index.get(word.lower())
+        if exact is not None and exact != word:
+            hint = f" (did you mean '{exact}'?)"
+        elif self.budget > 0:
+            self.budget -= 1
+            hint = did_you_mean(word, candidates, lower_index)
+        else:
+            hint = ""
+        self.cache[key] = hint
+        return hint
+
+
 def norm_id(value: Any) -> str | None:
     """Ids are strings; a YAML integer (``id: 1001``) is read as ``"1001"``. Anything else: None."""
     if isinstance(value, str):
@@ -73,6 +102,7 @@ class _TeamRec:
     doc: Document
     node: Any
     explicit_parent: bool  # parent came from a `parent:` key (not from nesting)
+    written: bool = False  # the file lists a manager or member id (known or not): the team is not "empty"
     children: list[str] = field(default_factory=list)
 
 
@@ -81,6 +111,8 @@ class _Checker:
         self.docs = docs
         self.problems: list[Problem] = []
         self.id_lower: dict[str, str] = {}  # member ids by lower case, for did-you-mean
+        self.suggest = Suggester()
+        self.unknown_refs: set[str] = set()  # lower-cased unknown member references (typos of real ids)
 
     def error(self, doc: Document, pos: Pos, message: str, code: str) -> None:
         self.problems.append(Problem(message, doc.path, pos[0], pos[1], code=code))
@@ -192,7 +224,11 @@ class _Checker:
                 ok = mid is not None
                 if mid is not None:
                     here = value_pos(m, "id")
-                    if mid in ids:
+                    if mid in ids and ids[mid] == (doc, here):  # the same mapping again, through an alias
+                        self.error(doc, value_pos(items, i), f"member '{mid}' is defined twice through a YAML alias "
+                                   f"(defined at {self.loc(doc, here)})", "duplicate_member_id")
+                        ok = False
+                    elif mid in ids:
                         self.error(doc, here, f"duplicate member id '{mid}' (first defined at {self.loc(*ids[mid])})",
                                    "duplicate_member_id")
                         ok = False
@@ -235,7 +271,7 @@ class _Checker:
             pdef = properties.get(name_s)
             if pdef is None:
                 self.error(doc, key_pos(values, name), f"property '{name_s}' is not declared under 'properties'"
-                           + did_you_mean(name_s, properties, prop_lower), "unknown_property")
+                           + self.suggest("property", name_s, properties, prop_lower), "unknown_property")
                 continue
             if raw is None:
                 continue
@@ -255,7 +291,7 @@ class _Checker:
             text = normalize_property_value(raw)
             if text in options_lower.values():
                 return text
-            hint = did_you_mean(text, options_lower.values(), options_lower)
+            hint = self.suggest("option:" + name, text, options_lower.values(), options_lower)
             shown = ", ".join(list(options_lower.values())[:10])
             self.error(doc, here, f"'{text}' is not an option of property '{name}'"
                        + (hint or f" (options: {shown})"), "unknown_option")
@@ -263,13 +299,15 @@ class _Checker:
         if kind == "date":
             if isinstance(raw, _dt.date):
                 return normalize_property_value(raw)
+            reason = ""
             if isinstance(raw, str) and DATE_RE.match(raw):
                 try:
                     _dt.date.fromisoformat(raw)
                     return raw
-                except ValueError:
-                    pass
-            self.error(doc, here, f"property '{name}' is a date: expected YYYY-MM-DD, got {raw!r}", "property_type")
+                except ValueError as exc:
+                    reason = f" ({exc})"
+            self.error(doc, here, f"property '{name}' is a date: expected YYYY-MM-DD, got {raw!r}{reason}",
+                       "property_type")
             return None
         if kind == "numeric":
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
@@ -294,7 +332,7 @@ class _Checker:
 
     def team_list(self, doc: Document, items: list, parent: str | None, recs: dict[str, _TeamRec],
                   member_ids: dict[str, tuple[Document, Pos]]) -> None:
-        for node in items:
+        for i, node in enumerate(items):
             if not isinstance(node, dict):
                 continue
             tid, name = norm_id(node.get("id")), node.get("name")
@@ -312,6 +350,10 @@ class _Checker:
                     self.team_list(doc, children, tid, recs, member_ids)
                 continue
             here = value_pos(node, "id")
+            if tid in recs and recs[tid].node is node:  # the same mapping again, through a YAML alias
+                self.error(doc, value_pos(items, i), f"team '{tid}' is defined twice through a YAML alias "
+                           f"(defined at {self.loc(recs[tid].doc, here)})", "duplicate_team_id")
+                continue  # its sub-teams were checked with the original
             if tid in recs:
                 first = recs[tid]
                 where = self.loc(first.doc, value_pos(first.node, "id"))
@@ -325,7 +367,9 @@ class _Checker:
                 team = Team(tid, name, effective, self.refs(doc, node, "managers", tid, member_ids),
                             self.refs(doc, node, "members", tid, member_ids),
                             previous if isinstance(previous, str) else None)
-                recs[tid] = _TeamRec(team, doc, node, explicit is not None)
+                written = any(norm_id(x) is not None for role in ("managers", "members")
+                              if isinstance(node.get(role), list) for x in node[role])
+                recs[tid] = _TeamRec(team, doc, node, explicit is not None, written)
             if isinstance(children, list):
                 self.team_list(doc, children, tid, recs, member_ids)
 
@@ -342,7 +386,8 @@ class _Checker:
                 continue
             here = value_pos(items, i)
             if member_ids is not None and mid not in member_ids:
-                hint = did_you_mean(mid, member_ids, self.id_lower)
+                hint = self.suggest("member", mid, member_ids, self.id_lower)
+                self.unknown_refs.add(mid.lower())
                 self.error(doc, here, f"unknown member '{mid}' in {role} of team '{tid}'{hint}", "unknown_member")
                 continue
             if mid in seen:
@@ -370,7 +415,7 @@ class _Checker:
                 recs[parent].children.append(tid)  # nested first (source order), then attached
             elif complete and rec.explicit_parent:
                 self.error(rec.doc, value_pos(rec.node, "parent"), f"unknown parent team '{parent}'"
-                           + did_you_mean(parent, recs, team_lower), "unknown_parent")
+                           + self.suggest("team", parent, recs, team_lower), "unknown_parent")
         state: dict[str, int] = {}
         for start in recs:  # cycles can only go through `parent:` links
             path: list[str] = []
@@ -406,7 +451,7 @@ class _Checker:
         for tid, rec in recs.items():
             team, doc = rec.team, rec.doc
             here = value_pos(rec.node, "id")
-            if not team.managers and not team.members and not rec.children:
+            if not rec.written and not rec.children:
                 self.warn(doc, node_pos(rec.node), f"team '{tid}' has no managers, members or sub-teams",
                           "empty_team")
             if tid.strip() == team.name.strip() or (tid != tid.upper() and name_key(tid) == name_key(team.name)):
@@ -454,7 +499,11 @@ def build_org(docs: list[Document], *, complete: bool = True) -> tuple[Org | Non
 
 def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, members: list[Member],
                 member_ids: dict[str, tuple[Document, Pos]], recs: dict[str, _TeamRec]) -> None:
-    """Whole-org rules: empty sections, protected ids, members in no team."""
+    """Whole-org rules: empty sections, protected ids, members in no team.
+
+    A protected id that is not an org member is only a warning and stays protected: removing a
+    leaver from ``members`` while keeping them in ``settings.protected`` is exactly what the
+    ``protected_member`` plan guard exists to catch."""
     if not docs:
         return
 
@@ -475,7 +524,7 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
     if not recs and not written("teams"):
         checker.error(*section_pos("teams"), "the org has no teams: the account rejects a sync with an empty "
                       "teams section", "no_teams")
-    elif recs and not any(r.team.managers or r.team.members or r.children for r in recs.values()):
+    elif recs and not any(r.written or r.children for r in recs.values()):
         checker.error(*section_pos("teams"), "no team has a manager, member or sub-team: the account rejects a "
                       "sync with an empty team mappings section", "no_mappings")
     for doc in docs:
@@ -487,10 +536,12 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
             mid = norm_id(raw)
             if mid is None:
                 continue
-            if mid not in member_ids:
-                checker.error(doc, value_pos(protected, i), f"unknown member '{mid}' in settings.protected"
-                              + did_you_mean(mid, member_ids, checker.id_lower), "unknown_member")
-            elif mid not in settings.protected:
+            if mid not in member_ids:  # e.g. a leaver removed from members: the guard must still hold
+                hint = checker.suggest("member", mid, member_ids, checker.id_lower)
+                checker.warn(doc, value_pos(protected, i), f"protected member '{mid}' is not in the org{hint}: if the "
+                             "account has them, the plan will refuse to deactivate them (protected_member guard) "
+                             "unless --force", "protected_not_in_org")
+            if mid not in settings.protected:
                 settings.protected.append(mid)
     placed: set[str] = set()
     for rec in recs.values():
@@ -498,7 +549,7 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
         placed.update(rec.team.members)
     if recs:
         for mid, (doc, pos) in member_ids.items():
-            if mid not in placed:
+            if mid not in placed and mid.lower() not in checker.unknown_refs:  # a typo'd reference: one error only
                 checker.warn(doc, pos, f"member '{mid}' is in no team (as a member or a manager)", "member_in_no_team")
 
 

@@ -317,10 +317,20 @@ def test_org_whose_teams_have_no_mapping_is_an_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- settings and version
 
 
-def test_protected_members_must_be_declared(tmp_path: Path) -> None:
+def test_protected_id_not_in_org_warns_and_stays_protected(tmp_path: Path) -> None:
+    # a leaver removed from members but kept in settings.protected is what the plan guard is for
     text = org(head=HEAD + "settings:\n  protected: [E1, E7]\n")
     path, problems = check(tmp_path, text)
-    assert at(problems, "unknown_member") == [(path, *where(text, "E7"), "error")]
+    assert at(problems, "unknown_member") == []
+    assert at(problems, "protected_not_in_org") == [(path, *where(text, "E7"), "warning")]
+    assert "protected_member guard" in only(problems, "protected_not_in_org").message
+    assert load_org([Path(path)]).org.settings.protected == ["E1", "E7"]
+
+
+def test_protected_id_not_in_org_keeps_did_you_mean(tmp_path: Path) -> None:
+    text = org(head=HEAD + "settings:\n  protected: [e2]\n")
+    _, problems = check(tmp_path, text)
+    assert "(did you mean 'E2'?)" in only(problems, "protected_not_in_org").message
 
 
 def test_settings_are_mapped_to_the_model(tmp_path: Path) -> None:
