@@ -183,3 +183,32 @@ def test_live_plan_reports_drift_against_the_state_file(capsys, tmp_path, sandbo
     assert code == 0, err
     drift = out[out.index("Drift:"):out.index("Teams:")]
     assert '~ team rename [SUPPORT] "Support Crew" -> "Support"' in drift
+
+
+@pytest.fixture
+def org_without_e1020(tmp_path: Path) -> Path:
+    """The example org after its head of People left: removed from members and teams, still protected."""
+    text = EXAMPLE_ORG.read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines(keepends=True) if "{id: E1020," not in line]
+    text = "".join(lines).replace("members: [E1002, E1010, E1020]", "members: [E1002, E1010]") \
+        .replace("managers: [E1020]", "managers: [E1021]\n    members: [E1022]\n    # was").replace(
+            "    # was\n    members: [E1021, E1022]", "")
+    assert "E1020" in text and "id: E1020" not in text and text.count("E1020") == 1  # only in settings.protected
+    path = tmp_path / "org.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_protected_member_removed_from_the_yaml_is_still_guarded(capsys, org_without_e1020):
+    code, out, err = run(capsys, "plan", str(org_without_e1020), "--state", STATE)
+    assert code == 1
+    assert "protected_member" in out and "protected_member" in err and "E1020" in out
+    assert "protected member 'E1020' is not in the org" in out  # the validation warning says why
+    assert run(capsys, "plan", str(org_without_e1020), "--state", STATE, "--detailed-exitcode")[0] == 3
+
+
+def test_force_lifts_the_protected_member_guard(capsys, org_without_e1020):
+    code, out, err = run(capsys, "plan", str(org_without_e1020), "--state", STATE, "--force")
+    assert code == 0
+    assert "protected_member" in out and "lifted by --force" in out
+    assert "beatriz.sanchez@acme.example" in out  # the deactivation is in the plan
