@@ -6,7 +6,7 @@ import re
 
 from render_samples import assert_golden, big_plan, empty_plan, example_plan, guarded_plan
 
-from ovctl.model import Change
+from ovctl.model import Change, ReportItem
 from ovctl.render import markdown
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -63,7 +63,9 @@ def test_member_with_no_team_in_the_plan_goes_organisation_wide():
     plan.changes.append(Change("member", "update", {"id": "G7", "email": "solo@globex.example", "name": "Solo",
                                                     "before": {"job_title": "A"}, "after": {"job_title": "B"}}))
     blocks = _details(markdown.render(plan))
-    assert list(blocks)[-2:] == ["Organisation-wide (1 change)", "Org chart (changed teams highlighted)"]
+    assert list(blocks)[-4:] == ["Organisation-wide (1 change)", "Warnings (1)",
+                                 "Predicted to be skipped by the account (1 item)",
+                                 "Org chart (changed teams highlighted)"]
     assert "member update Solo" in blocks["Organisation-wide (1 change)"]
 
 
@@ -111,7 +113,7 @@ def test_cut_comment_counts_exactly_the_changes_left_out():
     full = markdown.render(plan)
     out = markdown.render(plan, max_chars=len(full) // 2 + 800)
     assert len(out) <= len(full) // 2 + 800
-    note = re.search(r"… (\d+) more changes? not shown", out)
+    note = re.search(r"… (\d+) more changes?(?: and \d+ more items?)? not shown", out)
     assert note, out[-300:]
     after_safety = out[out.index("<details>"):]
     shown = len(re.findall(r"^- `(?:\+|~|->|-)`", after_safety, re.M))
@@ -137,3 +139,34 @@ def test_guard_subjects_are_capped_but_deactivations_are_not():
     out = markdown.render(plan)
     assert "L00049 and 250 more" in out and "L00050," not in out
     assert all(f"Leaver Number{k}" in out for k in range(300))
+
+
+def test_thousands_of_identical_skips_do_not_hide_the_changes():
+    # one missing property makes the account skip it on every member: 1,100 items, one line
+    plan = example_plan()
+    plan.report_issues = [ReportItem("user", "Attribute Not Found", "Location", f"member E{i}") for i in range(1100)]
+    out = markdown.render(plan, max_chars=20_000)
+    assert "not shown" not in out
+    counts = [int(n) for n in re.findall(r"<summary>.*? \((\d+) changes?\)</summary>", out)]
+    assert sum(counts) == len(plan.changes)
+    skipped = _details(out)["Predicted to be skipped by the account (1,100 items)"].splitlines()
+    assert skipped == ["- user: Attribute Not Found: Location — 1,100 items (member E0; member E1; member E2; "
+                       "and 1,097 more)"]
+
+
+def test_change_blocks_come_before_warnings_and_skips():
+    plan = guarded_plan()
+    plan.report_issues = [ReportItem("mapping", f"Skipped {i}", f"T{i}", "") for i in range(3000)]
+    out = markdown.render(plan, max_chars=12_000)
+    counts = [int(n) for n in re.findall(r"<summary>.*? \((\d+) changes?\)</summary>", out)]
+    assert sum(counts) == len(plan.changes)  # every change shown; only skips were cut
+    assert re.search(r"… \d+ more items not shown", out) and "more change" not in out
+
+
+def test_drift_summary_is_worded_for_an_approved_held_sync():
+    plan = empty_plan()
+    plan.drift = [Change("team", "rename", {"id": "OPS", "name": "Ops", "before": {"name": "Operations"},
+                                            "after": {"name": "Ops"}})]
+    out = markdown.render(plan)
+    assert "Drift: 1 change in the account since ovctl last wrote its state file" in out
+    assert "revert" not in out and "restore" not in out

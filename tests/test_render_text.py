@@ -6,7 +6,7 @@ import re
 
 from render_samples import assert_golden, empty_plan, example_plan, fp, guarded_plan
 
-from ovctl.model import Change, GuardResult, Plan
+from ovctl.model import Change, GuardResult, Plan, ReportItem
 from ovctl.render import text
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
@@ -88,7 +88,7 @@ def test_every_deactivation_is_listed_by_name_and_email():
 
 def test_drift_section_comes_before_the_changes():
     out = text.render(guarded_plan(), color=False)
-    assert "Drift: 2 changes made in the app" in out
+    assert "Drift: 2 changes in the account since ovctl last wrote its state file" in out
     assert out.index("Drift:") < out.index("Teams:") < out.index("Members:")
     assert '"Entrepôt \\"Nord\\"" -> "Warehouse"' in out
 
@@ -134,3 +134,45 @@ def test_guard_subjects_are_capped_in_the_terminal():
     guard = GuardResult("deactivation_ratio", "too many", 30, 5, [f"E{i}" for i in range(30)])
     out = text.render(_plan([_c("member", "deactivate")], guards=[guard]), color=False)
     assert "E19 and 10 more" in out and "E20" not in out
+
+
+def _drift_only_plan(changes: list) -> Plan:
+    plan = empty_plan()
+    plan.drift = [Change("team", "rename", {"id": "OPS", "name": "Ops", "before": {"name": "Operations"},
+                                            "after": {"name": "Ops"}})]
+    plan.changes = changes
+    return plan
+
+
+def test_drift_after_an_approved_held_sync_does_not_claim_the_plan_reverts_it():
+    # a sync held for approval, approved in the app: the account now matches the org
+    out = text.render(_drift_only_plan([]), color=False)
+    assert "Drift: 1 change in the account since ovctl last wrote its state file" in out
+    assert "held sync approved" in out
+    assert "revert" not in out and "restore" not in out
+    assert "No changes" in out
+
+
+def test_drift_says_the_plan_restores_it_only_when_a_change_touches_the_same_entity():
+    rename_back = Change("team", "rename", {"id": "OPS", "name": "Operations", "before": {"name": "Ops"},
+                                            "after": {"name": "Operations"}})
+    out = text.render(_drift_only_plan([rename_back]), color=False)
+    assert "the changes below restore the org's version" in out
+    other = Change("team", "rename", {"id": "RND", "name": "R&D", "before": {"name": "Research"},
+                                      "after": {"name": "R&D"}})
+    assert "restore" not in text.render(_drift_only_plan([other]), color=False)
+
+
+def _skips(n: int) -> list[ReportItem]:
+    return [ReportItem("user", "Attribute Not Found", "Location", f"member E{i}") for i in range(n)] + [
+        ReportItem("mapping", "Skipped User Mapping To Group - Group Not Found", "T9", "E1")]
+
+
+def test_predicted_skips_are_grouped_by_message_and_subject_with_exact_counts():
+    plan = guarded_plan()
+    plan.report_issues = _skips(10_000)
+    out = text.render(plan, color=False)
+    skipped = [line for line in out.splitlines() if line.startswith("  ? ")]
+    assert skipped == [
+        "  ? user: Attribute Not Found: Location — 10,000 items (member E0; member E1; member E2; and 9,997 more)",
+        "  ? mapping: Skipped User Mapping To Group - Group Not Found: T9 (E1)"]

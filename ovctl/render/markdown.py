@@ -2,11 +2,14 @@
 
 Reviewers read the top first, so the comment opens with what decides whether the change is safe:
 title, summary line, safety status, the guards that fired, risk warnings, every deactivation by
-name and every team removal. That part is never cut. Then, collapsible: warnings, items the
-account is predicted to skip, drift, one ``<details>`` block per top-level team holding every
-change that concerns a team of that subtree (member changes go under the top-level team of the
-member's first team in the plan — its first mapping in the payload, else its first membership
-change, else a created or removed team listing it — or under "Organisation-wide"), and last a Mermaid org chart when it fits.
+name and every team removal. That part is never cut. Then, collapsible: drift, one ``<details>``
+block per top-level team holding every change that concerns a team of that subtree (member
+changes go under the top-level team of the member's first team in the plan — its first mapping
+in the payload, else its first membership change, else a created or removed team listing it — or
+under "Organisation-wide"), warnings, items the account is predicted to skip (grouped by message
+and subject with exact counts, as in the text renderer), and last a Mermaid org chart when it
+fits. The changes come before warnings and skips so that thousands of identical skips or
+warnings can never push every change out of the comment.
 
 GitHub refuses comments over 65,535 characters. When the comment would exceed ``max_chars``, the
 collapsible blocks are cut from the end (whole lines at a time) and a final line says how many
@@ -25,7 +28,7 @@ from typing import Any
 
 from ..model import Change, Plan
 from . import graph
-from .text import describe, guard_numbers, issue_line, shown_warnings, summary_line, syncs_phrase
+from .text import describe, drift_heading, guard_numbers, issue_lines, shown_warnings, summary_line, syncs_phrase
 
 GITHUB_LIMIT = 65535
 RISK_WARNING_CODES = frozenset({"risk_threshold"})
@@ -202,21 +205,21 @@ def _block(summary: str, items: list[str]) -> tuple[str, list[str], str]:
 def _optional_blocks(plan: Plan, md: _Writer) -> list[tuple[str, list[str], str, int]]:
     """Collapsible blocks in the order they are kept: (opening, items, closing, changes per item)."""
     blocks: list[tuple[str, list[str], str, int]] = []
+    if plan.drift:
+        blocks.append((*_block(md(drift_heading(plan)), [_change_item(c, md) for c in plan.drift]), 1))
+    for label, changes in _groups(plan):
+        n = len(changes)
+        blocks.append((*_block(f"{md(label)} ({n} {_plural(n, 'change', 'changes')})",
+                               [_change_item(c, md) for c in changes]), 1))
     warnings = [w for w in shown_warnings(plan) if w.code not in RISK_WARNING_CODES]
     if warnings:
         blocks.append((*_block(f"Warnings ({len(warnings)})",
                                [f"- {md(w.message)} (`{md.raw(w.code)}`)" for w in warnings]), 0))
     if plan.report_issues:
-        items = [f"- {md(issue_line(i.kind, i.message, i.subject, i.detail))}" for i in plan.report_issues]
-        blocks.append((*_block(f"Predicted to be skipped by the account ({len(items)})", items), 0))
-    if plan.drift:
-        n = len(plan.drift)
-        blocks.append((*_block(f"Drift: {n} {_plural(n, 'change', 'changes')} made in the app that this plan reverts",
-                               [_change_item(c, md) for c in plan.drift]), 1))
-    for label, changes in _groups(plan):
-        n = len(changes)
-        blocks.append((*_block(f"{md(label)} ({n} {_plural(n, 'change', 'changes')})",
-                               [_change_item(c, md) for c in changes]), 1))
+        n = len(plan.report_issues)
+        items = [f"- {md(line)}" for line in issue_lines(plan.report_issues)]
+        blocks.append((*_block(f"Predicted to be skipped by the account ({n:,} {_plural(n, 'item', 'items')})",
+                               items), 0))
     return blocks
 
 

@@ -1,11 +1,14 @@
 """The plan for a terminal: grouped changes with ``+ ~ -> -`` symbols and one summary line.
 
-Layout, top to bottom: a header (organisation, number of syncs); **Drift** (changes made in the
-app since ovctl last applied, which this plan reverts); the changes grouped as Teams, Members,
+Layout, top to bottom: a header (organisation, number of syncs); **Drift** (changes in the account
+since ovctl last wrote its state file: made in the app, or a held sync approved there — see
+``drift_heading``); the changes grouped as Teams, Members,
 Memberships (plan order kept inside each group), one line each, updates followed by one indented
 ``field: before -> after`` line per changed field; warnings; **Guards** (which guard fired, actual
-vs limit, how to proceed — or "lifted by --force"); items the account is predicted to skip; the
-risk counts; and the summary line.
+vs limit, how to proceed — or "lifted by --force"); items the account is predicted to skip, one
+line per (message, subject) with an exact count and a few examples (``issue_lines``: an unknown
+property misses on every member, and 10,000 identical lines help nobody); the risk counts; and
+the summary line.
 
 Symbols: ``+`` create / add / reactivate, ``~`` update / rename / adopt, ``->`` move,
 ``-`` deactivate / remove.
@@ -254,6 +257,63 @@ def shown_warnings(plan: Plan) -> list[Any]:
     return list(plan.warnings)
 
 
+ISSUE_EXAMPLES_SHOWN = 3
+
+
+def issue_lines(items: Iterable[Any], shown: int = ISSUE_EXAMPLES_SHOWN) -> list[str]:
+    """Predicted skips grouped by (kind, message, subject), first-seen order, exact counts:
+    ``user: Attribute Not Found: Location — 1,100 items (member E1; member E2; member E3; and 1,097
+    more)``. A group of one reads as ``issue_line``."""
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for item in items:
+        groups.setdefault((item.kind, item.message, item.subject), []).append(item.detail)
+    out = []
+    for (kind, message, subject), details in groups.items():
+        if len(details) == 1:
+            out.append(issue_line(kind, message, subject, details[0]))
+            continue
+        line = issue_line(kind, message, subject, "") + f" — {len(details):,} items"
+        named = [d for d in details if d]
+        if named:
+            more = len(details) - min(shown, len(named))
+            line += f" ({'; '.join(named[:shown])}" + (f"; and {more:,} more)" if more > 0 else ")")
+        out.append(line)
+    return out
+
+
+def drift_heading(plan: Plan) -> str:
+    """The drift section's title, true in every case: drift is whatever changed in the account since
+    ovctl last wrote its state file — an edit in the app, or a sync held for approval and then
+    approved there (which the org already agrees with). Only when the plan changes one of the drifted
+    teams or members again does it say the changes below restore the org's version."""
+    n = len(plan.drift)
+    head = (f"Drift: {n} {_plural(n, 'change', 'changes')} in the account since ovctl last wrote its state file "
+            "(made in the app, or a held sync approved there)")
+    touched = {_entity(c) for c in plan.changes}
+    reverted = sum(1 for c in plan.drift if _entity(c) in touched)
+    if reverted == n:
+        return head + "; the changes below restore the org's version"
+    if reverted:
+        return head + f"; the changes below restore the org's version of {reverted} of them"
+    if not plan.changes:
+        return head + "; the org already matches them"
+    return head
+
+
+def _entity(change: Change) -> tuple[str, ...]:
+    """What a change is about — a member, a team, or one (team, person, role) assignment — so a
+    drift change and the plan change that undoes it compare equal."""
+    d = change.data
+    if change.kind == "member":
+        return ("member", str(d.get("id") or d.get("email")))
+    if change.kind == "team":
+        return ("team", str(d.get("id") or d.get("name")))
+    if change.kind == "membership":
+        return ("membership", str(d.get("team") or d.get("team_name")), str(d.get("member") or d.get("email")),
+                str(d.get("role")))
+    return (change.kind, repr(sorted(d.items(), key=str)))
+
+
 def issue_line(kind: str, message: str, subject: str, detail: str) -> str:
     line = f"{kind}: {message}" if kind else message
     if subject:
@@ -295,8 +355,7 @@ def render(plan: Plan, *, color: bool) -> str:
     lines = [paint(f"Plan for {org}: {syncs_phrase(plan)}.", _BOLD)]
 
     if plan.drift:
-        lines += ["", paint(f"Drift: {len(plan.drift)} {_plural(len(plan.drift), 'change', 'changes')} made in the app "
-                            "since ovctl last applied; this plan reverts them:", _YELLOW)]
+        lines += ["", paint(drift_heading(plan) + ":", _YELLOW)]
         lines += _change_lines(plan.drift, paint)
 
     for kind, title in GROUPS:
@@ -320,7 +379,7 @@ def render(plan: Plan, *, color: bool) -> str:
 
     if plan.report_issues:
         lines += ["", paint("Predicted to be skipped by the account (the sync report will list them):", _BOLD)]
-        lines += [f"  ? {issue_line(i.kind, i.message, i.subject, i.detail)}" for i in plan.report_issues]
+        lines += [f"  ? {line}" for line in issue_lines(plan.report_issues)]
 
     lines.append("")
     if plan.changes:
