@@ -126,3 +126,22 @@ def test_force_records_the_override_but_keeps_the_guards_listed():
     o = org(mems[1:], one_team(mems[1:]), protected=["E1"])
     plan = build_plan(o, copy.deepcopy(state), force=True)
     assert plan.forced and not plan.safe and guards(plan) == ["protected_member"]
+
+
+def test_rekeyed_team_guard_names_both_ids_and_what_matched_without_a_limit():
+    from ovctl.render import text
+
+    mems = people(5)
+    by_name = build_plan(org(mems, [Team("PLAT", "platform", members=["E3"]), Team("X", "X", members=["E1", "E2", "E4"])]),
+                         applied(org(mems, [Team("MGR-BOB", "Platform", members=["E1", "E2"]),
+                                            Team("X", "X", members=["E3", "E4"])])))
+    by_people = build_plan(org(mems, [Team("PLAT", "Platform", members=["E1", "E2"]),
+                                      Team("X", "X", members=["E3", "E4", "E5"])]),
+                           applied(org(mems, [Team("MGR-BOB", "Bob's team", members=["E1", "E2", "E3"]),
+                                              Team("X", "X", members=["E4", "E5"])])))
+    for plan, matched in ((by_name, "with the same name"), (by_people, "with 2 of its 3 people")):
+        (g,) = plan.guards
+        assert "(MGR-BOB)" in g.message and "(PLAT)" in g.message and matched in g.message
+        assert g.subjects == ["MGR-BOB", "PLAT"] and g.limit is None
+        line = next(x for x in text.render(plan, color=False).splitlines() if "x rekeyed_team" in x)
+        assert "limit" not in line and "actual" not in line
