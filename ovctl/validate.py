@@ -2,8 +2,8 @@
 
 The documents arrive parsed (``yamlsource.MarkedDict`` data, which remembers positions) and
 already schema-checked; this module checks what a schema cannot: duplicates across the whole org
-(member ids, emails case-insensitively, team ids), references (managers, members, ``parent:``,
-``settings.protected``), cycles and double parents, properties and options against the declared
+(member ids, emails case-insensitively, team ids), references (managers, members, ``parent:``;
+a ``settings.protected`` id outside the org only warns, and stays protected), cycles and double parents, properties and options against the declared
 ``properties``, empty sections, and the warnings of DESIGN §2. Every problem is collected with its
 ``file:line:column``; nothing stops at the first one.
 
