@@ -10,6 +10,10 @@ Members
 - A payload member matches a snapshot member by external id, else by email (case-insensitive)
   among members that have no external id yet (the first sync): the id is attached and the email
   is left as it is (a match by email cannot change the email).
+- A payload member whose email is not an email address (the snapshot format's own rule,
+  ``snapshot.is_email_address``) is skipped with an issue, like any skipped member: it is not seen
+  by this sync (so an existing member with its external id is deactivated) and its mappings are
+  skipped as "User Not Found". The account must never hold what its snapshot cannot express.
 - A payload member whose email belongs to a member already holding *another* external id is
   skipped with an issue (the account cannot hold two members with one email). Its mappings are
   then skipped as "User Not Found", and the member holding the email is not seen by this sync.
@@ -21,7 +25,9 @@ Members
   decodes an absent or empty column to).
 - Properties: a name missing from ``snapshot.properties`` is skipped ("Attribute Not Found",
   names are case-sensitive); a choices value that is not an option is skipped ("Skipped User
-  Attribute Option Not Found"); ``""`` clears the value; properties absent from the payload member
+  Attribute Option Not Found"); a numeric value that is not a finite number, or a date that is
+  not a real YYYY-MM-DD date, is skipped ("Skipped User Attribute - Invalid Value"); ``""`` clears
+  the value; properties absent from the payload member
   are left alone.
 - A deactivated member who reappears is reactivated (status ``active``). New members are created
   with role ``member`` and status ``invited`` when invites are on, else ``created``.
@@ -30,6 +36,7 @@ Members
   they are in the payload. Snapshot order is kept; new members are appended.
 
 Teams
+- A payload team whose name is blank is skipped with an issue (a team must have a name).
 - A payload team matches by external id, else by exact name among id-less, non-rule-based teams
   (adopt: the id is attached). A changed name on a team matched by id is a rename. Unmatched
   payload teams are created (id from ``new_team_id``). Rule-based teams are never matched: they are
@@ -49,11 +56,16 @@ Report and risk
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .errors import PayloadRejected
-from .model import Payload, PayloadMember, PayloadTeam, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, email_key
+from .model import (Payload, PayloadMember, PayloadTeam, PropertyDef, ReportItem, Snapshot, SnapMember, SnapTeam,
+                    SyncReport, email_key)
+from .snapshot import is_email_address
 
 # The account's own wording for skips (FAQ "What do the Error messages mean?").
 ATTRIBUTE_NOT_FOUND = "Attribute Not Found"
@@ -69,6 +81,13 @@ DUPLICATE_GROUP = "Skipped Group - Duplicate External Id"
 RULE_BASED_GROUP = "Skipped Group - Rule-Based Team"
 SUBGROUP_TWO_PARENTS = "Skipped Subgroup Mapping To Group - Subgroup Already Has A Parent"
 SUBGROUP_CYCLE = "Skipped Subgroup Mapping To Group - Cycle"
+INVALID_EMAIL = "Skipped User - Invalid Email"
+INVALID_VALUE = "Skipped User Attribute - Invalid Value"
+INVALID_GROUP_NAME = "Skipped Group - Invalid Name"
+
+# Property values by type (the same shapes ``ovctl validate`` accepts in an org file).
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 # Update items.
 USER_CREATED = "User Created"
@@ -168,6 +187,9 @@ def _sync_members(run: _Run, rows: list[PayloadMember], invite: bool) -> tuple[d
         if row.external_id in member_by_ext:
             report.issues.append(ReportItem("user", DUPLICATE_USER, row.external_id, row.email))
             continue
+        if not is_email_address(row.email):
+            report.issues.append(ReportItem("user", INVALID_EMAIL, row.external_id, f"email {row.email!r}"))
+            continue
         key = email_key(row.email)
         idx = by_ext.get(row.external_id)
         if idx is None:
@@ -263,6 +285,10 @@ def _update_properties(run: _Run, m: SnapMember, row: PayloadMember, *, count_ri
                 changed = True
                 report.risk_users += count_risk
             continue
+        if not _valid_value(definition, value):
+            report.issues.append(ReportItem("user", INVALID_VALUE, name,
+                                            f"member {row.external_id}: {definition.type} value {_short(value)}"))
+            continue
         if definition.type == "choices" and value not in (definition.options or ()):
             report.issues.append(ReportItem("user", OPTION_NOT_FOUND, name,
                                             f"member {row.external_id}: value {value!r}"))
@@ -272,6 +298,26 @@ def _update_properties(run: _Run, m: SnapMember, row: PayloadMember, *, count_ri
             changed = True
             report.risk_users += count_risk
     return changed
+
+
+def _valid_value(definition: PropertyDef, value: str) -> bool:
+    """A numeric value is a finite number, a date a real YYYY-MM-DD date; text and choices take any
+    string here (options are checked by the caller, with the account's own wording)."""
+    if definition.type == "numeric":
+        return bool(_NUMBER_RE.match(value.strip())) and math.isfinite(float(value))
+    if definition.type == "date":
+        if not _DATE_RE.match(value):
+            return False
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """A value as shown in an issue: quoted, and cut when long (a report must stay readable)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value)} characters)"
 
 
 # --------------------------------------------------------------------------- teams
@@ -296,6 +342,9 @@ def _sync_teams(run: _Run, payload: Payload, member_by_ext: dict[str, int], seen
     for pt in payload.teams:
         if pt.external_id in synced:
             report.issues.append(ReportItem("team", DUPLICATE_GROUP, pt.external_id, pt.name))
+            continue
+        if not pt.name.strip():
+            report.issues.append(ReportItem("team", INVALID_GROUP_NAME, pt.external_id, f"name {pt.name!r}"))
             continue
         if pt.external_id in rule_based_ext:
             report.issues.append(ReportItem("team", RULE_BASED_GROUP, pt.external_id, pt.name))

@@ -78,6 +78,12 @@ class _Checker:
         return list(items)
 
 
+def is_email_address(text: str) -> bool:
+    """The snapshot format's email rule, shared with the engine so that the sandbox never stores
+    an email its own snapshot would refuse (deliberately loose: the account owns addresses)."""
+    return "@" in text
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 
@@ -132,7 +138,7 @@ def _member(c: _Checker, raw: Any, path: str, properties: dict[str, PropertyDef]
         if value is not None and value != "":
             props[name] = normalize_property_value(value)
     email = c.text(d, "email", path, required=True)
-    if "@" not in email:
+    if not is_email_address(email):
         raise c.fail(f"{path}.email", f"{email!r} is not an email address")
     return SnapMember(email=email, external_id=c.text(d, "external_id", path) or None,
                       first_name=c.text(d, "first_name", path, nullable=True) or "",

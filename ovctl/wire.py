@@ -168,6 +168,13 @@ def _text(obj: dict[str, Any], key: str, where: str, required: bool = True) -> s
     return normalize_property_value(v)
 
 
+def _property_value(value: Any, where: str) -> str:
+    """A property travels as a single value; an object or a list has no meaning for the account."""
+    if isinstance(value, (dict, list)):
+        raise PayloadRejected(f"{where} must be a string, number or boolean")
+    return normalize_property_value(value)
+
+
 def _flag(obj: dict[str, Any], key: str) -> bool:
     v = obj.get(key, False)
     if isinstance(v, str):
@@ -200,7 +207,7 @@ def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
             external_id=_text(row, fl.m_id, where), email=_text(row, fl.m_email, where),
             first_name=_text(row, fl.m_first, where, False) or "", last_name=_text(row, fl.m_last, where, False) or "",
             job_title=_text(row, fl.m_title, where, False), language=_text(row, fl.m_language, where, False),
-            properties={k: normalize_property_value(v) for k, v in row.items() if k not in known},
+            properties={k: _property_value(v, f"{where}.{k}") for k, v in row.items() if k not in known},
         ))
     teams = [PayloadTeam(external_id=_text(r, fl.t_id, f"{fl.teams}[{i}]"), name=_text(r, fl.t_name, f"{fl.teams}[{i}]"))
              for i, r in enumerate(body[fl.teams])]

@@ -368,3 +368,60 @@ def test_simulate_never_mutates_its_inputs():
     s_before, p_before = copy.deepcopy(s), copy.deepcopy(p)
     simulate(s, p)
     assert s == s_before and p == p_before
+
+
+# --------------------------------------------------------------------------- what the account cannot hold
+
+
+@pytest.mark.parametrize("email", ["not an email", "", "   ", "7"])
+def test_member_with_an_invalid_email_is_skipped_and_its_mappings_find_no_user(email):
+    s = snap([sm("ana@x.com", "E1")])
+    p = payload([pm("E1", "ana@x.com"), pm("E2", email)],
+                mappings=[Mapping("T", "E1", is_member=True), Mapping("T", "E2", is_member=True)])
+    out, report = simulate(s, p)
+    assert [m.email for m in out.members] == ["ana@x.com"]
+    assert [(i.message, i.subject) for i in report.issues] == [(engine.INVALID_EMAIL, "E2"),
+                                                               (engine.USER_NOT_FOUND, "E2")]
+    assert team(out, "Team").members == ["ana@x.com"]
+
+
+def test_known_member_with_an_invalid_email_is_skipped_like_an_absent_one():
+    s = snap([sm("ana@x.com", "E1"), sm("bob@x.com", "E2")])
+    out, report = simulate(s, payload([pm("E1", "ana@x.com"), pm("E2", "bob at x")]))
+    bob = member(out, "bob@x.com")
+    assert (bob.email, bob.status) == ("bob@x.com", "deactivated")
+    assert engine.INVALID_EMAIL in messages(report.issues)
+
+
+def test_team_with_a_blank_name_is_skipped():
+    s = snap([sm("ana@x.com", "E1")])
+    p = payload([pm("E1", "ana@x.com")], teams=[PayloadTeam("T", "Team"), PayloadTeam("B", "  ")],
+                mappings=[Mapping("T", "E1", is_member=True), Mapping("B", "E1", is_member=True)])
+    out, report = simulate(s, p)
+    assert [t.name for t in out.teams] == ["Team"]
+    assert [(i.message, i.subject) for i in report.issues] == [(engine.INVALID_GROUP_NAME, "B"),
+                                                               (engine.GROUP_NOT_FOUND, "B")]
+
+
+@pytest.mark.parametrize("ptype,value", [
+    ("numeric", "NaN"), ("numeric", "nan"), ("numeric", "inf"), ("numeric", "-Infinity"), ("numeric", "1e400"),
+    ("numeric", "true"), ("numeric", "{'a': 1}"), ("numeric", "1_000"), ("numeric", "x" * 100_000),
+    ("numeric", "٣"), ("date", "2019-13-01"), ("date", "2019-02-29"), ("date", "20190401"), ("date", "01/04/2019"),
+    ("date", "2019-04-01T10:00"), ("date", "true"),
+])
+def test_property_value_that_does_not_fit_its_type_is_skipped(ptype, value):
+    s = snap([sm("ana@x.com", "E1", properties={"P": "1"})], properties={"P": PropertyDef(ptype)})
+    out, report = simulate(s, payload([pm("E1", "ana@x.com", properties={"P": value})]))
+    assert out.members[0].properties == {"P": "1"}
+    assert [(i.message, i.subject) for i in report.issues] == [(engine.INVALID_VALUE, "P")]
+    assert "E1" in report.issues[0].detail and len(report.issues[0].detail) < 200
+    assert report.risk_users == 0
+
+
+@pytest.mark.parametrize("ptype,value", [("numeric", "3"), ("numeric", "-2.5"), ("numeric", "1e3"), ("numeric", " 4 "),
+                                         ("numeric", ".5"), ("date", "2024-02-29"), ("text", "NaN"),
+                                         ("text", "x" * 1000)])
+def test_property_value_that_fits_its_type_is_stored(ptype, value):
+    s = snap([sm("ana@x.com", "E1")], properties={"P": PropertyDef(ptype)})
+    out, report = simulate(s, payload([pm("E1", "ana@x.com", properties={"P": value})]))
+    assert out.members[0].properties == {"P": value} and report.issues == []
