@@ -64,16 +64,44 @@ def test_either_key_header_is_accepted(sb: Any, headers: dict[str, str]) -> None
     assert r.status_code == 200 and r.json()["isSuccess"] is True
 
 
-@pytest.mark.parametrize("path", [wire.EXPORT_PING, wire.EXPORT_USERS, wire.EXPORT_GROUPS, wire.SANDBOX_SNAPSHOT,
-                                  wire.SANDBOX_SETTINGS, wire.SANDBOX_SYNCS, wire.SANDBOX_FAULTS])
-@pytest.mark.parametrize("headers", [{}, {"workleap-subscription-key": "wrong-key-999"},
-                                     {"Authorization": "Bearer wrong-key-999"}, {"Authorization": KEY},
-                                     {"workleap-subscription-key": KEY + "x"}])
-def test_missing_or_wrong_key_is_401_json(sb: Any, path: str, headers: dict[str, str]) -> None:
-    r = httpx.get(sb.url + path, headers=headers)
-    assert r.status_code == 401
-    body = r.json()
-    assert body["isSuccess"] is False and body["errors"] and "wrong-key-999" not in r.text
+# Every route and method the sandbox serves, with a body that would change something if it got in.
+ROUTES = [
+    ("POST", SYNC, _small_body()),
+    ("POST", LEGACY_SYNC, to_legacy(_small_body())),
+    ("GET", wire.EXPORT_PING, None),
+    ("GET", wire.EXPORT_USERS, None),
+    ("GET", wire.EXPORT_USER.format(email="ana@acme.example"), None),
+    ("GET", wire.EXPORT_GROUPS, None),
+    ("GET", wire.EXPORT_GROUPS + "?groupId=g-eng", None),
+    ("GET", wire.SANDBOX_SNAPSHOT, None),
+    ("GET", wire.SANDBOX_SETTINGS, None),
+    ("PATCH", wire.SANDBOX_SETTINGS, {"integration_enabled": False, "properties": {"Location": None}}),
+    ("GET", wire.SANDBOX_SYNCS, None),
+    ("GET", wire.SANDBOX_SYNC.format(sync_id="sync-1"), None),
+    ("POST", wire.SANDBOX_APPROVE.format(sync_id="sync-1"), None),
+    ("POST", wire.SANDBOX_REJECT.format(sync_id="sync-1"), None),
+    ("GET", wire.SANDBOX_FAULTS, None),
+    ("POST", wire.SANDBOX_FAULTS, {"path": wire.EXPORT_PING, "status": 503, "times": 100}),
+    ("DELETE", wire.SANDBOX_FAULTS, None),
+]
+BAD_KEYS = [{}, {"workleap-subscription-key": "wrong-key-999"}, {"Authorization": "Bearer wrong-key-999"},
+            {"Authorization": KEY}, {"workleap-subscription-key": KEY + "x"}, {"workleap-subscription-key": ""}]
+
+
+@pytest.mark.parametrize("method,path,body", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def test_missing_or_wrong_key_is_401_json_on_every_route(sb: Any, http: httpx.Client, method: str, path: str,
+                                                        body: Any) -> None:
+    before = (json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True), http.get(wire.SANDBOX_SETTINGS).json(),
+              _history(http))
+    for headers in BAD_KEYS:
+        r = httpx.request(method, sb.url + path, headers=headers, json=body)
+        assert r.status_code == 401, (headers, r.text)
+        reply = r.json()
+        assert reply["isSuccess"] is False and reply["errors"] and "wrong-key-999" not in r.text
+    after = (json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True), http.get(wire.SANDBOX_SETTINGS).json(),
+             _history(http))
+    assert after == before  # nothing applied, changed or recorded
+    assert http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
 
 
 def test_sync_without_key_is_401_and_not_recorded(sb: Any, http: httpx.Client) -> None:
@@ -91,6 +119,7 @@ def test_integration_off_refuses_syncs_with_403_but_not_exports(http: httpx.Clie
             r = http.post(path, json=body)
             assert r.status_code == 403, r.text
             assert r.json()["isSuccess"] is False and "integration" in r.json()["errorMessage"]
+            _assert_recorded_refusal(http, r, "failed")
         assert http.get(wire.EXPORT_USERS).status_code == 200
         assert json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True) == before
         assert _history(http)[-1]["status"] == "failed"
@@ -134,15 +163,44 @@ def test_one_user_by_email(http: httpx.Client) -> None:
     assert missing.status_code == 404 and missing.json()["isSuccess"] is False
 
 
-def test_groups_export_lists_every_team_with_counts(http: httpx.Client, sandbox_seed: Path) -> None:
+def _active_emails(seed: dict[str, Any]) -> set[str]:
+    return {m["email"] for m in seed["members"] if m["status"] != "deactivated"}
+
+
+def test_groups_export_lists_every_team_with_counts_of_active_people(http: httpx.Client, sandbox_seed: Path) -> None:
     seed = json.loads(sandbox_seed.read_text())
+    active = _active_emails(seed)
     data = http.get(wire.EXPORT_GROUPS).json()["data"]
     assert data["groupCount"] == len(seed["teams"])
     groups = {g["id"]: g for g in data["groups"]}
+    assert groups["g-support"]["userCount"] == 0  # its only member, dan, is deactivated
     for t in seed["teams"]:
         g = groups[t["officevibe_id"]]
         assert set(g) == set(wire.EXPORT_GROUP_FIELDS)
-        assert (g["name"], g["userCount"], g["managerCount"]) == (t["name"], len(t["members"]), len(t["managers"]))
+        assert (g["name"], g["userCount"], g["managerCount"]) == (
+            t["name"], len(set(t["members"]) & active), len(set(t["managers"]) & active))
+
+
+def test_one_group_leaves_out_deactivated_members_as_the_users_export_does(http: httpx.Client,
+                                                                          sandbox_seed: Path) -> None:
+    seed = json.loads(sandbox_seed.read_text())
+    exported_users = {u["email"] for u in http.get(wire.EXPORT_USERS).json()["data"]["users"]}
+    for t in seed["teams"]:
+        data = http.get(wire.EXPORT_GROUPS, params={wire.EXPORT_GROUP_PARAM: t["officevibe_id"]}).json()["data"]
+        emails = {u["email"] for u in data["users"]}
+        assert emails == (set(t["members"]) | set(t["managers"])) & _active_emails(seed)
+        assert emails <= exported_users  # every listed user can be looked up
+        for email in emails:
+            assert http.get(wire.EXPORT_USER.format(email=email)).status_code == 200
+        assert data["userCount"] == sum(u["isMember"] for u in data["users"])
+    assert http.get(wire.EXPORT_USER.format(email="dan@acme.example")).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["groupId=", "groupId=%20", "groupid="])
+def test_empty_group_id_is_400_in_the_envelope(http: httpx.Client, query: str) -> None:
+    r = http.get(wire.EXPORT_GROUPS + "?" + query)
+    assert r.status_code == 400
+    assert r.json()["isSuccess"] is False and r.json()["data"] is None and "groupId" in r.json()["errorMessage"]
 
 
 def test_one_group_lists_its_users_with_roles(http: httpx.Client) -> None:
@@ -163,11 +221,20 @@ def test_snapshot_round_trips_the_seed(http: httpx.Client, sandbox_seed: Path) -
 # --------------------------------------------------------------------------- refused syncs
 
 
+def _assert_recorded_refusal(http: httpx.Client, r: httpx.Response, status: str) -> None:
+    """A refused sync answers the error shape plus its ``syncId`` and ``status``, as in the history."""
+    reply = r.json()
+    assert reply["isSuccess"] is False and reply["errors"] == [reply["errorMessage"]]
+    assert reply["status"] == status and reply["syncId"]
+    last = _history(http)[-1]
+    assert (last["id"], last["status"], last["error"]) == (reply["syncId"], status, reply["errorMessage"])
+
+
 def test_malformed_json_is_400(http: httpx.Client) -> None:
     r = http.post(SYNC, content=b'{"members": [', headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["isSuccess"] is False
     assert "JSON" in r.json()["errorMessage"]
-    assert _history(http)[-1]["status"] == "rejected"
+    _assert_recorded_refusal(http, r, "rejected")
 
 
 @pytest.mark.parametrize("section", ["members", "teams", "teamMappings"])
@@ -182,6 +249,7 @@ def test_missing_or_empty_section_is_400_naming_it(http: httpx.Client, section: 
     r = http.post(SYNC, json=body)
     assert r.status_code == 400
     assert f"'{section}'" in r.json()["errorMessage"] and r.json()["errors"] == [r.json()["errorMessage"]]
+    _assert_recorded_refusal(http, r, "rejected")
     assert json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True) == before
     assert _history(http)[-1]["status"] == "rejected"
 
@@ -206,6 +274,7 @@ def test_body_over_the_limit_is_413(http: httpx.Client) -> None:
     body["members"][0]["jobTitle"] = "x" * 5000
     r = http.post(SYNC, json=body)
     assert r.status_code == 413 and r.json()["isSuccess"] is False
+    _assert_recorded_refusal(http, r, "rejected")
 
 
 def test_streamed_body_over_the_limit_is_413(http: httpx.Client) -> None:
@@ -217,6 +286,7 @@ def test_streamed_body_over_the_limit_is_413(http: httpx.Client) -> None:
 
     r = http.post(SYNC, content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413
+    _assert_recorded_refusal(http, r, "rejected")
 
 
 def test_body_under_the_limit_is_applied(http: httpx.Client) -> None:
@@ -236,9 +306,13 @@ def test_settings_patch_is_partial_and_validated(http: httpx.Client) -> None:
         assert r.json()["risk_thresholds"] == {"users": 10, "teams": original["risk_thresholds"]["teams"]}
         assert r.json()["invite_new_members"] == original["invite_new_members"]
         for bad in ({"risk_thresholds": {"users": -1}}, {"invite_new_members": "yes"}, {"colour": "blue"},
-                    {"properties": {"Team Size": {"type": "colour"}}}):
+                    {"properties": {"Team Size": {"type": "colour"}}}, {"properties": {"": {"type": "text"}}},
+                    {"properties": {"  ": {"type": "numeric"}}}, {"properties": {"": None}},
+                    {"properties": {"Shirt": {"type": "choices", "options": []}}},
+                    {"properties": {"Shirt": {"type": "choices"}}}):
             assert http.patch(wire.SANDBOX_SETTINGS, json=bad).status_code == 400, bad
         assert http.get(wire.SANDBOX_SETTINGS).json()["risk_thresholds"]["users"] == 10
+        assert set(http.get(wire.SANDBOX_SETTINGS).json()["properties"]) == set(original["properties"])
     finally:
         http.patch(wire.SANDBOX_SETTINGS, json={"risk_thresholds": original["risk_thresholds"]})
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,7 +20,8 @@ import httpx
 import pytest
 
 from ovctl import wire
-from support.sandbox_bodies import SYNC, by_email, member, person, seed_body
+from ovctl.sandbox.faults import CRASH_EXIT_CODE
+from support.sandbox_bodies import SYNC, by_email, member, person, seed_body, team
 
 
 def _with_new_member(ext: str, email: str, team: str = "SUP") -> dict[str, Any]:
@@ -39,7 +41,11 @@ def test_sync_over_threshold_is_pending_then_approved(sandbox) -> None:
         r = c.post(SYNC, json=_with_new_member("E9", "gina@acme.example"))
         assert r.status_code == 202
         held = r.json()
-        assert held["status"] == "pending" and held["report"]["risk"]["users"] > 0
+        # The rules on the seed: users = 1 created (gina); no deactivation (dan already is, eve and
+        # frank are protected); no property value changes. Teams = SALES gains chloe (frank, an
+        # executive absent from the payload, stays) + SUP loses dan and gains bob and gina = 4.
+        assert held["status"] == "pending" and held["report"]["risk"] == {"users": 1, "teams": 4}
+        assert sandbox.syncs()[-1]["risk"] == {"users": 1, "teams": 4}
         assert sandbox.snapshot() == before  # nothing applied while pending
         detail = c.get(wire.SANDBOX_SYNC.format(sync_id=held["syncId"])).json()
         assert detail["status"] == "pending" and detail["report"]["risk"] == held["report"]["risk"]
@@ -151,32 +157,146 @@ def test_two_concurrent_syncs_are_serialised_without_lost_update(sandbox) -> Non
     assert members[email[earlier]]["status"] == "deactivated"
 
 
-def test_crash_inside_a_sync_transaction_leaves_the_account_intact(tmp_path: Path, sandbox_seed: Path) -> None:
-    """A process killed between two writes of a sync: the database still holds the old account."""
-    from ovctl.sandbox.store import Store
-    from ovctl.statefile import read_snapshot
+def test_crash_inside_a_sync_transaction_leaves_the_account_intact(sandbox) -> None:
+    """The server killed by a ``mid-sync`` crash fault inside run_sync's transaction (members
+    written, teams not yet): after a restart the account is exactly the old one, the sync is not
+    in the history, and the database passes SQLite's integrity check."""
+    with sandbox.client() as c:
+        assert c.post(SYNC, json=seed_body()).json()["status"] == "applied"
+    before = (sandbox.snapshot(), sandbox.syncs())
+    body = _with_new_member("E9", "gina@acme.example")
+    body["members"][0]["Location"] = "Paris"
+    body["members"] = [m for m in body["members"] if m["externalMemberId"] != "E3"]  # chloe leaves
+    body["teamMappings"] = [mp for mp in body["teamMappings"] if mp.get("externalMemberId") != "E3"]
+    body["teams"].append(team("DATA", "Data"))
+    body["teamMappings"].append(person("DATA", "E9", manager=True))
+    with sandbox.client() as c:
+        armed = c.post(wire.SANDBOX_FAULTS, json={"crash": "mid-sync"})
+        assert armed.status_code == 201, armed.text
+        with pytest.raises(httpx.TransportError):
+            c.post(SYNC, json=body)
+    assert sandbox.wait_exit() == CRASH_EXIT_CODE
+    with sqlite3.connect(sandbox.db) as db:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    sandbox.restart()
+    assert (sandbox.snapshot(), sandbox.syncs()) == before
+    with sandbox.client() as c:  # the fault died with the process; the same sync now applies in full
+        assert c.post(SYNC, json=body).json()["status"] == "applied"
+    after = by_email(sandbox.snapshot())
+    assert after["gina@acme.example"]["status"] == "created" and after["chloe@acme.example"]["status"] == "deactivated"
 
-    db = tmp_path / "crash.db"
-    store = Store(db)
-    store.seed(read_snapshot(sandbox_seed))
-    before = store.load_account().to_dict()
-    store.close()
-    code = (
-        "import os, sys\n"
-        "from ovctl.sandbox.store import Store\n"
-        f"s = Store({str(db)!r})\n"
-        "with s.transaction() as db:\n"
-        "    db.execute('DELETE FROM members')\n"
-        "    db.execute('DELETE FROM teams')\n"
-        "    os._exit(9)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 9, proc.stderr
-    reopened = Store(db)
+
+def test_crash_fault_definition_is_validated(sandbox) -> None:
+    with sandbox.client() as c:
+        for bad in ({"crash": "at-dawn"}, {"crash": "mid-sync", "status": 500}, {"crash": "mid-sync", "times": 0}):
+            assert c.post(wire.SANDBOX_FAULTS, json=bad).status_code == 400, bad
+        assert c.get(wire.SANDBOX_FAULTS).json()["faults"] == []
+
+
+def test_rejected_or_held_sync_does_not_fire_the_crash_fault(sandbox) -> None:
+    """The crash is *between the writes* of an applied sync: a sync that writes nothing never reaches it."""
+    sandbox.patch_settings(risk_thresholds={"users": 0})
+    with sandbox.client() as c:
+        c.post(wire.SANDBOX_FAULTS, json={"crash": "mid-sync"})
+        assert c.post(SYNC, json={"members": []}).status_code == 400
+        assert c.post(SYNC, json=_with_new_member("E9", "gina@acme.example")).status_code == 202
+        assert c.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 0
+    assert sandbox.running
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def test_concurrent_threshold_patches_both_survive(sandbox) -> None:
+    """PATCHes of the users and of the teams threshold at the same time: neither is lost."""
+    with sandbox.client() as a, sandbox.client() as b:
+        for round_no in range(1, 41):
+            sandbox.patch_settings(risk_thresholds={"users": None, "teams": None})
+            barrier = threading.Barrier(2)
+            errors: list[BaseException] = []
+
+            def patch(client: httpx.Client, name: str, n: int = round_no) -> None:
+                try:
+                    barrier.wait()
+                    assert client.patch(wire.SANDBOX_SETTINGS, json={"risk_thresholds": {name: n}}).status_code == 200
+                except BaseException as e:  # surfaced below
+                    errors.append(e)
+
+            threads = [threading.Thread(target=patch, args=(a, "users")), threading.Thread(target=patch, args=(b, "teams"))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            assert not errors, errors
+            assert a.get(wire.SANDBOX_SETTINGS).json()["risk_thresholds"] == {"users": round_no, "teams": round_no}
+
+
+def test_deleting_a_property_removes_its_values_from_members(sandbox) -> None:
+    assert by_email(sandbox.snapshot())["ana@acme.example"]["properties"]["Location"] == "Montréal"
+    with sandbox.client() as c:
+        r = c.patch(wire.SANDBOX_SETTINGS, json={"properties": {"Location": None}})
+        assert r.status_code == 200 and "Location" not in r.json()["properties"]
+    snap = sandbox.snapshot()
+    assert all("Location" not in m["properties"] for m in snap["members"])
+    assert by_email(snap)["ana@acme.example"]["properties"] == {"Hire Date": "2019-04-01"}  # others kept
+    sandbox.restart()
+    assert all("Location" not in m["properties"] for m in sandbox.snapshot()["members"])
+
+
+# --------------------------------------------------------------------------- history storage
+
+
+def test_history_lists_from_its_summary_columns_without_reading_payloads(sandbox) -> None:
+    """Listing the history must not decode stored payloads or reports (it would grow with them):
+    with both made unreadable in the database, the list still answers, with the right counts."""
+    with sandbox.client() as c:
+        first = c.post(SYNC, json=_with_new_member("E9", "gina@acme.example")).json()
+        c.post(SYNC, json={"members": []})
+    listed = sandbox.syncs()
+    assert listed[0]["updates"] == len(first["report"]["updates"]) and listed[0]["risk"] == first["report"]["risk"]
+    assert listed[0]["issues"] == len(first["report"]["issues"])
+    with sqlite3.connect(sandbox.db) as db:
+        db.execute("UPDATE syncs SET payload = '{not json', report = '{not json either'")
+    assert sandbox.syncs() == listed
+
+
+_SCHEMA_V1 = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version (version) VALUES (1);
+CREATE TABLE syncs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, created_at TEXT NOT NULL,
+    decided_at TEXT, flavor TEXT NOT NULL, status TEXT NOT NULL, payload TEXT, sync_settings TEXT,
+    report TEXT, risk_users INTEGER, risk_teams INTEGER, error TEXT);
+"""
+
+
+def test_a_version_1_database_is_migrated_with_its_history_summaries(tmp_path: Path) -> None:
+    from support.sandbox_proc import start_sandbox
+
+    db_path = tmp_path / "old.db"
+    report = {"updates": [{"kind": "user", "message": "User Created", "subject": "a@b.c", "detail": "E1"}] * 3,
+              "issues": [{"kind": "user", "message": "Attribute Not Found", "subject": "X", "detail": ""}],
+              "risk": {"users": 3, "teams": 2}}
+    with sqlite3.connect(db_path) as db:
+        db.executescript(_SCHEMA_V1)
+        db.execute("INSERT INTO syncs (seq, id, created_at, decided_at, flavor, status, payload, sync_settings, report, "
+                   "risk_users, risk_teams, error) VALUES (1, 'sync-1', '2026-01-01T00:00:00Z', "
+                   "'2026-01-01T00:00:00Z', 'workleap', 'applied', '{}', '{}', ?, 3, 2, NULL)", (json.dumps(report),))
+        db.execute("INSERT INTO syncs (seq, id, created_at, decided_at, flavor, status, payload, sync_settings, report, "
+                   "risk_users, risk_teams, error) VALUES (2, 'sync-2', '2026-01-02T00:00:00Z', "
+                   "'2026-01-02T00:00:00Z', 'legacy', 'rejected', NULL, '{}', NULL, NULL, NULL, 'empty')")
+    sb = start_sandbox(tmp_path, db=db_path)
     try:
-        assert reopened.load_account().to_dict() == before
+        listed = sb.syncs()
+        assert [(s["id"], s["updates"], s["issues"], s["risk"]) for s in listed] == [
+            ("sync-1", 3, 1, {"users": 3, "teams": 2}), ("sync-2", 0, 0, {"users": 0, "teams": 0})]
+        with sb.client() as c:
+            assert c.post(SYNC, json=seed_body()).json()["syncId"] == "sync-3"
+        assert len(sb.syncs()) == 3
     finally:
-        reopened.close()
+        sb.stop()
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
 
 
 # --------------------------------------------------------------------------- the command line
@@ -238,6 +358,28 @@ def test_given_key_is_never_printed(tmp_path: Path) -> None:
     finally:
         out, err = _stop(proc)
     assert secret not in first + out + err and "API key" not in out
+
+
+@pytest.mark.parametrize("how", ["env", "option"])
+@pytest.mark.parametrize("blank", [" ", "\t  "])
+def test_whitespace_only_key_is_refused_at_start(tmp_path: Path, how: str, blank: str) -> None:
+    env = {**{k: v for k, v in os.environ.items() if k != "OVCTL_SANDBOX_API_KEY"}}
+    args = [sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(tmp_path / "x.db"), "--port", "0"]
+    if how == "env":
+        env["OVCTL_SANDBOX_API_KEY"] = blank
+    else:
+        args += ["--api-key", blank]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=30, env=env)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "API key" in proc.stderr and "whitespace" in proc.stderr and "Traceback" not in proc.stderr
+    assert "ovctl sandbox: http" not in proc.stdout  # it never started serving
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_key_with_surrounding_blanks_is_served_trimmed(sandbox_factory) -> None:
+    sb = sandbox_factory(api_key="  spaced-key-42  ")
+    assert httpx.get(sb.url + wire.EXPORT_PING, headers={"workleap-subscription-key": "spaced-key-42"}).status_code == 200
+    assert "spaced-key-42" not in sb.output
 
 
 def test_seed_into_a_database_holding_an_account_is_refused(sandbox, sandbox_seed: Path) -> None:

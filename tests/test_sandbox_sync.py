@@ -7,8 +7,13 @@ rule, not from the server's code.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from ovctl import wire
+from ovctl.snapshot import snapshot_from_dict
 from support.sandbox_bodies import (LEGACY_SYNC, SYNC, by_email, by_team_id, by_team_name, member, person,
                                     seed_body, subteam, team, to_legacy)
 
@@ -19,7 +24,13 @@ def _sync(sandbox: Any, body: dict[str, Any], path: str = SYNC) -> dict[str, Any
     assert r.status_code == 200, r.text
     reply = r.json()
     assert reply["isSuccess"] is True and reply["status"] == "applied" and reply["errors"] == []
+    _assert_pullable(sandbox)
     return reply
+
+
+def _assert_pullable(sandbox: Any) -> None:
+    """The sandbox never stores what its own snapshot format (what ``ovctl pull`` reads) refuses."""
+    snapshot_from_dict(sandbox.snapshot(), "sandbox")
 
 
 def _issues(reply: dict[str, Any]) -> list[tuple[str, str]]:
@@ -91,13 +102,96 @@ def test_deactivated_member_who_reappears_is_reactivated(sandbox) -> None:
     assert by_email(sandbox.snapshot())["dan@acme.example"]["status"] == "active"
 
 
-def test_member_matched_by_email_cannot_change_the_email(sandbox) -> None:
+def test_member_matched_by_external_id_takes_the_new_email(sandbox) -> None:
     body = seed_body()
     _sync(sandbox, body)  # attaches E2 to bob
     body["members"][1]["email"] = "robert@acme.example"
     _sync(sandbox, body)  # now matched by external id: the email follows
     members = by_email(sandbox.snapshot())
     assert "robert@acme.example" in members and members["robert@acme.example"]["external_id"] == "E2"
+    assert "bob@acme.example" not in members
+
+
+def test_member_matched_by_email_on_first_sync_keeps_the_accounts_email(sandbox) -> None:
+    body = seed_body()
+    body["members"][1]["email"] = "  Bob@ACME.Example "  # the same address for the account (case, blanks)
+    _sync(sandbox, body)
+    bob = [m for m in sandbox.snapshot()["members"] if m["external_id"] == "E2"]
+    assert len(bob) == 1 and bob[0]["email"] == "bob@acme.example"  # the account's spelling, not the payload's
+
+
+# --------------------------------------------------------------------------- what the account refuses to store
+
+
+@pytest.mark.parametrize("email", ["not an email", "   ", 7, True])
+def test_member_with_an_invalid_email_is_skipped_with_an_issue(sandbox, email: Any) -> None:
+    body = seed_body()
+    body["members"].append({"externalMemberId": 5, "email": email, "firstName": "Odd", "lastName": "One"})
+    body["teamMappings"].append({"externalTeamId": "SUP", "externalMemberId": 5, "isMember": True, "isManager": False})
+    reply = _sync(sandbox, body)
+    assert ("Skipped User - Invalid Email", "5") in _issues(reply)
+    assert ("Skipped User Mapping To Group - User Not Found", "5") in _issues(reply)
+    snap = sandbox.snapshot()
+    assert all(m["external_id"] != "5" for m in snap["members"]) and len(snap["members"]) == 6
+
+
+def test_known_member_sent_with_an_invalid_email_is_skipped_and_keeps_its_email(sandbox) -> None:
+    _sync(sandbox, seed_body())
+    body = seed_body()
+    body["members"][1]["email"] = "bob at acme"
+    reply = _sync(sandbox, body)
+    assert ("Skipped User - Invalid Email", "E2") in _issues(reply)
+    bob = by_email(sandbox.snapshot())["bob@acme.example"]
+    assert bob["external_id"] == "E2" and bob["status"] == "deactivated"  # skipped = not in this sync
+
+
+def test_team_with_a_blank_name_is_skipped_with_an_issue(sandbox) -> None:
+    body = seed_body()
+    body["teams"].append(team("BLANK", "   "))
+    body["teamMappings"].append(person("BLANK", "E1"))
+    reply = _sync(sandbox, body)
+    assert ("Skipped Group - Invalid Name", "BLANK") in _issues(reply)
+    assert all(t["external_id"] != "BLANK" for t in sandbox.snapshot()["teams"])
+
+
+@pytest.mark.parametrize("prop,raw", [
+    ("Level", '"NaN"'), ("Level", "1e400"), ("Level", "true"), ("Level", '"' + "7" * 10 + 'x"'),
+    ("Level", '"' + "x" * 100_000 + '"'), ("Level", '"inf"'), ("Level", '"1_000"'),
+    ("Hire Date", '"2019-13-01"'), ("Hire Date", '"01/04/2019"'), ("Hire Date", "20190401"), ("Hire Date", "true"),
+])
+def test_property_value_of_the_wrong_type_is_skipped_with_an_issue(sandbox, prop: str, raw: str) -> None:
+    text = json.dumps(seed_body()).replace('"Location": "Paris"', f'"Location": "Paris", {json.dumps(prop)}: {raw}')
+    with sandbox.client() as c:
+        r = c.post(SYNC, content=text.encode(), headers={"content-type": "application/json"})
+        assert r.status_code == 200, r.text[:300]
+        issues = [(i["message"], i["subject"], i["detail"]) for i in r.json()["report"]["issues"]]
+        assert [(m, s) for m, s, _ in issues] == [("Skipped User Attribute - Invalid Value", prop)]
+        assert "E2" in issues[0][2] and len(issues[0][2]) < 200  # names the member; a long value is cut
+        assert c.get(wire.SANDBOX_SYNC.format(sync_id=r.json()["syncId"])).status_code == 200
+    bob = by_email(sandbox.snapshot())["bob@acme.example"]
+    assert prop not in bob["properties"]
+    _assert_pullable(sandbox)
+
+
+@pytest.mark.parametrize("prop,value,stored", [("Level", 3, "3"), ("Level", "-2.5", "-2.5"), ("Level", 1.5e3, "1500"),
+                                               ("Hire Date", "2024-02-29", "2024-02-29")])
+def test_property_value_of_the_right_type_is_stored(sandbox, prop: str, value: Any, stored: str) -> None:
+    body = seed_body()
+    body["members"][1][prop] = value
+    reply = _sync(sandbox, body)
+    assert reply["report"]["issues"] == []
+    assert by_email(sandbox.snapshot())["bob@acme.example"]["properties"][prop] == stored
+
+
+@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], []])
+def test_property_value_that_is_an_object_or_a_list_refuses_the_sync(sandbox, value: Any) -> None:
+    before = sandbox.snapshot()
+    body = seed_body()
+    body["members"][1]["Level"] = value
+    with sandbox.client() as c:
+        r = c.post(SYNC, json=body)
+    assert r.status_code == 400 and r.json()["errorMessage"] == "members[1].Level must be a string, number or boolean"
+    assert r.json()["status"] == "rejected" and sandbox.snapshot() == before
 
 
 def test_team_matched_by_name_is_adopted_keeping_its_identity(sandbox) -> None:

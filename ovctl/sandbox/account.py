@@ -11,6 +11,7 @@ full-state sync means.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -60,12 +61,13 @@ def record_refused(store: Store, flavor_name: str, status: str, error: str, body
                               report=None, error=error)
 
 
-def run_sync(store: Store, flavor_name: str, body: Any) -> SyncRecord:
+def run_sync(store: Store, flavor_name: str, body: Any, *, midway: Callable[[], None] | None = None) -> SyncRecord:
     """Apply (or hold) one parsed sync body, in one transaction; record it whatever happens.
 
     A body the account refuses whole (``PayloadRejected``: a missing or empty section, a
     ``settings`` section in the current flavour) is recorded as *rejected*; an unexpected error as
-    *failed*, with the account untouched (the transaction rolled back)."""
+    *failed*, with the account untouched (the transaction rolled back). ``midway`` runs inside the
+    transaction between the writes of an applied sync (the ``mid-sync`` crash fault)."""
     sync_settings: dict[str, Any] = {}
     try:
         payload, sync_settings = decode_payload(body, flavor(flavor_name))
@@ -78,7 +80,7 @@ def run_sync(store: Store, flavor_name: str, body: Any) -> SyncRecord:
             thresholds = settings.get("risk_thresholds") or {}
             pending = risk_exceeds(report, thresholds.get("users"), thresholds.get("teams"))
             if not pending:
-                store.save_account(db, new_account)
+                store.save_account(db, new_account, midway=midway)
             return store.add_sync(db, flavor=flavor_name, status="pending" if pending else "applied", payload=body,
                                   sync_settings=sync_settings, report=report_to_dict(report))
     except PayloadRejected as e:
@@ -130,6 +132,8 @@ def _threshold(value: Any, name: str) -> int | None:
 
 
 def _property(name: str, raw: Any) -> PropertyDef | None:
+    if not name.strip():
+        raise BadSettings("a property needs a name (properties.\"\" is not one)")
     if raw is None:
         return None
     if not isinstance(raw, dict) or raw.get("type") not in PROPERTY_TYPES:
@@ -138,6 +142,8 @@ def _property(name: str, raw: Any) -> PropertyDef | None:
     if raw["type"] == "choices":
         if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
             raise BadSettings(f"properties.{name}.options must be a list of strings for a choices property")
+        if not options:
+            raise BadSettings(f"properties.{name}.options must not be empty: a choices property needs options")
         return PropertyDef(type="choices", options=tuple(options))
     if options is not None:
         raise BadSettings(f"properties.{name}.options is only allowed for a choices property")
@@ -153,6 +159,7 @@ def change_settings(store: Store, patch: Any) -> dict[str, Any]:
     if unknown:
         raise BadSettings(f"unknown setting(s): {', '.join(sorted(unknown))}")
     changes: dict[str, Any] = {}
+    thresholds: dict[str, int | None] = {}
     for key in ("invite_new_members", "integration_enabled"):
         if key in patch:
             if not isinstance(patch[key], bool):
@@ -162,14 +169,12 @@ def change_settings(store: Store, patch: Any) -> dict[str, Any]:
         raw = patch["risk_thresholds"]
         if not isinstance(raw, dict) or set(raw) - {"users", "teams"}:
             raise BadSettings("risk_thresholds must be an object with 'users' and/or 'teams'")
-        thresholds = dict(store.settings()["risk_thresholds"])
         for name in ("users", "teams"):
             if name in raw:
                 thresholds[name] = _threshold(raw[name], name)
-        changes["risk_thresholds"] = thresholds
     properties: dict[str, PropertyDef | None] = {}
     if "properties" in patch:
         if not isinstance(patch["properties"], dict):
             raise BadSettings("properties must be an object: name -> {type, options}")
         properties = {name: _property(name, raw) for name, raw in patch["properties"].items()}
-    return store.update_settings(changes, properties)
+    return store.update_settings(changes, properties, thresholds)  # merged inside one transaction

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import math
 from typing import Any
 
 from starlette.applications import Starlette
@@ -35,6 +36,30 @@ AUTH_HELP = ("missing or invalid API key: send it as 'workleap-subscription-key:
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BadBody(Exception):
+    """A request body the sandbox cannot read: 413 (too large) or 400 (malformed JSON)."""
+
+    def __init__(self, http_status: int, message: str) -> None:
+        super().__init__(message)
+        self.http_status = http_status
+        self.message = message
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON value")
+
+
+def _finite_or_text(text: str) -> Any:
+    """A float that does not fit (``1e400``) is kept as the text it was, never as ``inf``: the
+    history must stay valid JSON and the engine then refuses it as a number like any other text."""
+    number = float(text)
+    return number if math.isfinite(number) else text
 
 
 def _error(http_status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
@@ -113,15 +138,20 @@ async def _read_body(request: Request, limit: int) -> bytes:
 
 
 async def _json_body(request: Request, limit: int) -> Any:
-    """Parsed JSON, or an error response (413 / 400) to send back."""
+    """The parsed JSON body; raises BadBody (413 / 400). Every decoding failure is a 400: syntax,
+    encoding, ``NaN``/``Infinity`` (not JSON), nesting too deep for the parser, integers too long."""
     try:
         raw = await _read_body(request, limit)
     except BodyTooLarge:
-        return _error(413, f"request body larger than the limit of {limit} bytes")
+        raise BadBody(413, f"request body larger than the limit of {limit} bytes") from None
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        return _error(400, f"malformed JSON: {e}")
+        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_or_text)
+    except RecursionError:
+        raise BadBody(400, "malformed JSON: nested too deeply") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, _NotJson) as e:
+        raise BadBody(400, f"malformed JSON: {e}") from None
+    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
+        raise BadBody(400, "malformed JSON: a number has too many digits") from None
 
 
 def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) -> ASGIApp:
@@ -134,15 +164,15 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
             settings = await run_in_threadpool(store.settings)
             if not settings["integration_enabled"]:
                 message = "the integration is not activated for this account; sync calls are refused"
-                await run_in_threadpool(account.record_refused, store, fl.name, "failed", message)
-                return _error(403, message)
-            body = await _json_body(request, max_body)
-            if isinstance(body, Response):
-                message = json.loads(body.body)["errorMessage"]
-                await run_in_threadpool(account.record_refused, store, fl.name, "rejected", message)
-                return body
+                rec = await run_in_threadpool(account.record_refused, store, fl.name, "failed", message)
+                return _error(403, message, syncId=rec.id, status=rec.status)
+            try:
+                body = await _json_body(request, max_body)
+            except BadBody as e:
+                rec = await run_in_threadpool(account.record_refused, store, fl.name, "rejected", e.message)
+                return _error(e.http_status, e.message, syncId=rec.id, status=rec.status)
             async with sync_lock:
-                rec = await run_in_threadpool(account.run_sync, store, fl.name, body)
+                rec = await run_in_threadpool(account.run_sync, store, fl.name, body, midway=faults.crash_if_armed)
             if rec.status == "rejected":
                 return _error(400, rec.error or "rejected", syncId=rec.id, status=rec.status)
             if rec.status == "failed":
@@ -188,9 +218,13 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
         return d
 
     async def groups(request: Request) -> Response:
-        group_id = request.query_params.get(wire.EXPORT_GROUP_PARAM) or request.query_params.get(
-            wire.EXPORT_GROUP_PARAM.lower())
+        group_id = request.query_params.get(wire.EXPORT_GROUP_PARAM)
+        if group_id is None:
+            group_id = request.query_params.get(wire.EXPORT_GROUP_PARAM.lower())
         if group_id is not None:
+            if not group_id.strip():
+                return JSONResponse(wire.envelope(None, f"{wire.EXPORT_GROUP_PARAM} must not be empty"),
+                                    status_code=400)
             rows = await run_in_threadpool(store.export_groups, group_id)
             if not rows:
                 return JSONResponse(wire.envelope(None, f"group not found: {group_id}"), status_code=404)
@@ -208,17 +242,17 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
         return JSONResponse(await run_in_threadpool(store.settings))
 
     async def patch_settings(request: Request) -> Response:
-        body = await _json_body(request, max_body)
-        if isinstance(body, Response):
-            return body
+        try:
+            body = await _json_body(request, max_body)
+        except BadBody as e:
+            return _error(e.http_status, e.message)
         try:
             return JSONResponse(await run_in_threadpool(account.change_settings, store, body))
         except account.BadSettings as e:
             return _error(400, str(e))
 
     async def list_syncs(request: Request) -> Response:
-        recs = await run_in_threadpool(store.list_syncs)
-        return JSONResponse({"syncs": [r.summary() for r in recs]})
+        return JSONResponse({"syncs": await run_in_threadpool(store.list_syncs)})
 
     async def get_sync(request: Request) -> Response:
         rec = await run_in_threadpool(store.get_sync, request.path_params["sync_id"])
@@ -243,9 +277,10 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
             return JSONResponse({"cleared": faults.clear()})
         if request.method == "GET":
             return JSONResponse({"faults": faults.list()})
-        body = await _json_body(request, max_body)
-        if isinstance(body, Response):
-            return body
+        try:
+            body = await _json_body(request, max_body)
+        except BadBody as e:
+            return _error(e.http_status, e.message)
         try:
             return JSONResponse(faults.add(body).to_dict(), status_code=201)
         except FaultError as e:

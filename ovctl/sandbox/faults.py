@@ -16,16 +16,24 @@ A fault is ``{"path", "method", "status", "times", "retry_after", "body", "delay
   (non-JSON bytes labelled application/json);
 - ``retry_after``: seconds, sent as a ``Retry-After`` header;
 - ``delay``: seconds slept before answering.
+
+``{"crash": "mid-sync", "times": 1}`` is another kind: the next sync that gets as far as writing the
+account kills the server process (``os._exit``) inside its transaction, after the members are
+written and before the teams are, so crash-safety is tested through the real sync path.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
 BODIES = ("json", "html", "garbage")
+CRASHES = ("mid-sync",)
+CRASH_EXIT_CODE = 70  # what the process exits with when a crash fault fires
 
 LOGIN_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in | Officevibe</title></head>
@@ -44,13 +52,14 @@ class FaultError(ValueError):
 @dataclass(slots=True)
 class Fault:
     id: int
-    path: str
+    path: str | None
     method: str | None
     status: int | None
     times: int
     body: str | None
     retry_after: float | None
     delay: float
+    crash: str | None = None
     fired: int = 0
 
     @property
@@ -85,6 +94,8 @@ class FaultBook:
     def add(self, raw: Any) -> Fault:
         if not isinstance(raw, dict):
             raise FaultError("a fault must be a JSON object")
+        if "crash" in raw:
+            return self._add_crash(raw)
         path = raw.get("path")
         if not isinstance(path, str) or not path.startswith("/"):
             raise FaultError("fault field 'path' is required and must start with '/'")
@@ -104,11 +115,35 @@ class FaultBook:
             self._faults.append(fault)
         return fault
 
+    def _add_crash(self, raw: dict[str, Any]) -> Fault:
+        if raw["crash"] not in CRASHES:
+            raise FaultError(f"fault field 'crash' must be one of {', '.join(CRASHES)}")
+        other = set(raw) - {"crash", "times"}
+        if other:
+            raise FaultError(f"a crash fault takes only 'crash' and 'times', not {', '.join(sorted(other))}")
+        fault = Fault(id=next(self._ids), path=None, method=None, status=None, times=_number(raw, "times", int, 1, 1),
+                      body=None, retry_after=None, delay=0.0, crash=raw["crash"])
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def crash_if_armed(self) -> None:
+        """Called by a sync between its writes: exit the process at once when a crash fault is armed
+        (no cleanup, no commit: what a power cut or a kill -9 does)."""
+        with self._lock:
+            fault = next((f for f in self._faults if f.crash == "mid-sync" and f.remaining > 0), None)
+            if fault is None:
+                return
+            fault.fired += 1
+        sys.stderr.write("ovctl sandbox: crash fault fired in the middle of a sync; exiting\n")
+        sys.stderr.flush()
+        os._exit(CRASH_EXIT_CODE)
+
     def take(self, method: str, path: str) -> Fault | None:
         """The fault that answers this request, counted as fired; None when none is armed."""
         with self._lock:
             for fault in self._faults:
-                if fault.remaining > 0 and fault.path == path and fault.method in (None, method.upper()):
+                if fault.crash is None and fault.remaining > 0 and fault.path == path and fault.method in (None, method.upper()):
                     fault.fired += 1
                     return fault
         return None

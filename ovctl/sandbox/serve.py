@@ -40,6 +40,16 @@ def _max_body() -> int:
     return value
 
 
+def _usable_key(api_key: str) -> str | None:
+    """The key without surrounding blanks (HTTP strips them from header values, so a key with them
+    could never match); a key of blanks only is refused, since nobody could authenticate with it.
+    An empty key means none was given (one is generated). The key itself is never echoed."""
+    if api_key and not api_key.strip():
+        raise UsageError("the sandbox API key (--api-key / OVCTL_SANDBOX_API_KEY) is only whitespace; "
+                         "give a real key, or none to have one generated")
+    return api_key.strip() or None
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -72,6 +82,8 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
 
     if port < 0 or port > 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {port}")
+    if api_key is not None:
+        api_key = _usable_key(api_key)
     max_body = _max_body()
     db_path = Path(db) if db is not None else default_db_path()
     snapshot = None

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +23,9 @@ from typing import Any
 from ..errors import OvctlError
 from ..model import PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
 
-SCHEMA_VERSION = 1
+# 1: first release. 2: the history's summary (update and issue counts) is stored in columns so that
+# listing it never decodes payloads or reports.
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -43,7 +45,7 @@ CREATE TABLE IF NOT EXISTS team_people (
 CREATE TABLE IF NOT EXISTS syncs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT UNIQUE NOT NULL, created_at TEXT NOT NULL,
     decided_at TEXT, flavor TEXT NOT NULL, status TEXT NOT NULL, payload TEXT, sync_settings TEXT,
-    report TEXT, risk_users INTEGER, risk_teams INTEGER, error TEXT);
+    report TEXT, risk_users INTEGER, risk_teams INTEGER, error TEXT, n_updates INTEGER, n_issues INTEGER);
 CREATE INDEX IF NOT EXISTS members_external_id ON members (external_id);
 """
 
@@ -57,6 +59,40 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 
 class StoreError(OvctlError):
     """The sandbox database cannot be opened or seeded."""
+
+
+def _migrate_to_2(db: sqlite3.Connection) -> None:
+    """Add the summary columns to a version-1 history and fill them from the stored reports (once)."""
+    columns = {r[1] for r in db.execute("PRAGMA table_info(syncs)")}
+    for column in ("n_updates", "n_issues"):
+        if column not in columns:
+            db.execute(f"ALTER TABLE syncs ADD COLUMN {column} INTEGER")
+    rows = db.execute("SELECT seq, report FROM syncs WHERE report IS NOT NULL").fetchall()
+    for seq, report_text in rows:
+        try:
+            report = json.loads(report_text)
+        except ValueError:
+            continue  # an unreadable report lists as 0 updates / 0 issues
+        counts = _counts(report)
+        db.execute("UPDATE syncs SET n_updates = ?, n_issues = ?, risk_users = ?, risk_teams = ? WHERE seq = ?",
+                   (*counts, seq))
+    db.execute("UPDATE schema_version SET version = 2")
+
+
+def _counts(report: dict[str, Any] | None) -> tuple[int | None, int | None, int | None, int | None]:
+    """The summary columns of a report: updates, issues, risk users, risk teams (None without a report)."""
+    if not isinstance(report, dict):
+        return None, None, None, None
+    risk = report.get("risk") or {}
+    return (len(report.get("updates") or []), len(report.get("issues") or []), risk.get("users"), risk.get("teams"))
+
+
+def summary_row(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A history line from the summary columns (see ``Store.SUMMARY_COLUMNS``)."""
+    sid, created, decided, flavor, status, error, n_updates, n_issues, risk_users, risk_teams = row
+    return {"id": sid, "created_at": created, "decided_at": decided, "flavor": flavor, "status": status,
+            "error": error, "updates": n_updates or 0, "issues": n_issues or 0,
+            "risk": {"users": risk_users or 0, "teams": risk_teams or 0}}
 
 
 def _now() -> str:
@@ -116,6 +152,8 @@ class Store:
             elif row[0] > SCHEMA_VERSION:
                 raise StoreError(f"{self.path}: database schema version {row[0]} is newer than this "
                                  f"ovctl understands ({SCHEMA_VERSION}); upgrade ovctl")
+            elif row[0] < 2:
+                _migrate_to_2(db)
             for key, value in DEFAULT_SETTINGS.items():
                 db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value)))
 
@@ -157,20 +195,40 @@ class Store:
         out["properties"] = {name: p.to_dict() for name, p in self._properties(db).items()}
         return out
 
-    def update_settings(self, changes: dict[str, Any], properties: dict[str, PropertyDef | None]) -> dict[str, Any]:
-        """Apply already-validated settings; a property set to None is deleted."""
+    def update_settings(self, changes: dict[str, Any], properties: dict[str, PropertyDef | None],
+                        thresholds: dict[str, int | None] | None = None) -> dict[str, Any]:
+        """Apply already-validated settings in one transaction; a property set to None is deleted
+        (with its values on members: the account no longer has it). ``thresholds`` is partial and
+        merged with the stored ones *inside* the transaction, so concurrent changes of the users and
+        the teams threshold both survive."""
         with self.transaction() as db:
+            if thresholds:
+                merged = dict(self.settings(db)["risk_thresholds"])
+                merged.update(thresholds)
+                changes = {**changes, "risk_thresholds": merged}
             for key, value in changes.items():
                 db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value)))
             if properties:
                 current = self._properties(db)
+                deleted = {name for name, prop in properties.items() if prop is None and name in current}
                 for name, prop in properties.items():
                     if prop is None:
                         current.pop(name, None)
                     else:
                         current[name] = prop
                 self._write_properties(db, current)
+                if deleted:
+                    self._drop_member_values(db, deleted)
             return self.settings(db)
+
+    def _drop_member_values(self, db: sqlite3.Connection, names: set[str]) -> None:
+        updates = []
+        for key, text in db.execute("SELECT email_key, properties FROM members").fetchall():
+            values = json.loads(text)
+            if names & values.keys():
+                kept = {k: v for k, v in values.items() if k not in names}
+                updates.append((json.dumps(kept, ensure_ascii=False), key))
+        db.executemany("UPDATE members SET properties = ? WHERE email_key = ?", updates)
 
     def is_empty(self) -> bool:
         with self.reading() as db:
@@ -214,8 +272,9 @@ class Store:
         return Snapshot(members=members, teams=list(teams.values()), properties=self._properties(db),
                         invite_new_members=bool(settings.get("invite_new_members", False)))
 
-    def save_account(self, db: sqlite3.Connection, snap: Snapshot) -> None:
-        """Replace the account by ``snap`` (inside the caller's transaction)."""
+    def save_account(self, db: sqlite3.Connection, snap: Snapshot, midway: Callable[[], None] | None = None) -> None:
+        """Replace the account by ``snap`` (inside the caller's transaction). ``midway`` runs after the
+        members are written and before the teams are (the crash-test fault uses it)."""
         db.execute("DELETE FROM members")
         db.execute("DELETE FROM teams")
         db.execute("DELETE FROM team_people")
@@ -224,6 +283,8 @@ class Store:
             "language, status, role, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(email_key(m.email), i, m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language,
               m.status, m.role, json.dumps(m.properties, ensure_ascii=False)) for i, m in enumerate(snap.members)])
+        if midway is not None:
+            midway()
         db.executemany(
             "INSERT INTO teams (officevibe_id, position, name, external_id, parent, rule_based) VALUES (?, ?, ?, ?, ?, ?)",
             [(t.officevibe_id, i, t.name, t.external_id, t.parent, int(t.rule_based)) for i, t in enumerate(snap.teams)])
@@ -269,7 +330,8 @@ class Store:
         return out
 
     def export_groups(self, group_id: str | None = None) -> list[dict[str, Any]]:
-        """Rows for the v2 export: every team with its people (emails and roles)."""
+        """Rows for the v2 export: every team with its people (emails and roles), deactivated
+        members left out as ``export_users`` leaves them out."""
         with self.reading() as db:
             sql = "SELECT officevibe_id, name, rule_based FROM teams"
             args: tuple[Any, ...] = ()
@@ -277,11 +339,13 @@ class Store:
                 sql += " WHERE officevibe_id = ?"
                 args = (group_id,)
             teams = db.execute(sql + " ORDER BY position", args).fetchall()
+            gone = {key for (key,) in db.execute("SELECT email_key FROM members WHERE status = 'deactivated'")}
             people: dict[str, list[tuple[str, str]]] = {}
             q = "SELECT team, email, role FROM team_people"
             for team, person, role in db.execute(q + (" WHERE team = ?" if group_id is not None else "")
                                                  + " ORDER BY role, position", args):
-                people.setdefault(team, []).append((person, role))
+                if email_key(person) not in gone:  # the export does not know deactivated members
+                    people.setdefault(team, []).append((person, role))
         return [{"id": oid, "name": name, "rule_based": bool(rb), "people": people.get(oid, [])}
                 for oid, name, rb in teams]
 
@@ -302,24 +366,25 @@ class Store:
         """Append a sync to the history (inside the caller's transaction); ids are ``sync-<n>``."""
         created = _now()
         seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM syncs").fetchone()[0]
+        n_updates, n_issues, risk_users, risk_teams = _counts(report)
         db.execute(
             "INSERT INTO syncs (seq, id, created_at, decided_at, flavor, status, payload, sync_settings, report, "
-            "risk_users, risk_teams, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "risk_users, risk_teams, error, n_updates, n_issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, f"sync-{seq}", created, None if status == "pending" else created, flavor, status,
              json.dumps(payload, ensure_ascii=False) if payload is not None else None,
              json.dumps(sync_settings or {}), json.dumps(report, ensure_ascii=False) if report is not None else None,
-             (report or {}).get("risk", {}).get("users"), (report or {}).get("risk", {}).get("teams"), error))
+             risk_users, risk_teams, error, n_updates, n_issues))
         return self._record(db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs WHERE seq = ?", (seq,)).fetchone())
 
     def decide_sync(self, db: sqlite3.Connection, sync_id: str, status: str, report: dict[str, Any] | None,
                     error: str | None = None) -> SyncRecord:
         """Close a pending sync (approved → applied, rejected, failed)."""
-        risk = (report or {}).get("risk", {})
+        n_updates, n_issues, risk_users, risk_teams = _counts(report)
         db.execute("UPDATE syncs SET status = ?, decided_at = ?, report = COALESCE(?, report), "
-                   "risk_users = COALESCE(?, risk_users), risk_teams = COALESCE(?, risk_teams), error = ? "
-                   "WHERE id = ?",
+                   "risk_users = COALESCE(?, risk_users), risk_teams = COALESCE(?, risk_teams), "
+                   "n_updates = COALESCE(?, n_updates), n_issues = COALESCE(?, n_issues), error = ? WHERE id = ?",
                    (status, _now(), json.dumps(report, ensure_ascii=False) if report is not None else None,
-                    risk.get("users"), risk.get("teams"), error, sync_id))
+                    risk_users, risk_teams, n_updates, n_issues, error, sync_id))
         rec = self.get_sync(sync_id, db)
         assert rec is not None
         return rec
@@ -331,6 +396,10 @@ class Store:
         row = db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs WHERE id = ?", (sync_id,)).fetchone()
         return self._record(row) if row else None
 
-    def list_syncs(self) -> list[SyncRecord]:
+    SUMMARY_COLUMNS = "id, created_at, decided_at, flavor, status, error, n_updates, n_issues, risk_users, risk_teams"
+
+    def list_syncs(self) -> list[dict[str, Any]]:
+        """The history as summaries, oldest first, from the summary columns only: listing never
+        decodes a payload or a report, so it stays fast however large the stored syncs are."""
         with self.reading() as db:
-            return [self._record(r) for r in db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs ORDER BY seq")]
+            return [summary_row(r) for r in db.execute(f"SELECT {self.SUMMARY_COLUMNS} FROM syncs ORDER BY seq")]

@@ -88,7 +88,7 @@ class SandboxProcess:
         with httpx.Client(timeout=2.0) as probe:
             while True:
                 try:
-                    if probe.get(self.url + "/api/v2/ping", headers={KEY_HEADER: self.api_key}).status_code == 200:
+                    if probe.get(self.url + "/api/v2/ping", headers=self.headers).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
@@ -121,6 +121,14 @@ class SandboxProcess:
             proc.kill()
             proc.wait(timeout=10)
 
+    def wait_exit(self, timeout: float = 30.0) -> int:
+        """Wait for the process to end on its own (e.g. a crash fault) and return its exit code."""
+        assert self._proc is not None, "the sandbox is not running"
+        code = self._proc.wait(timeout=timeout)
+        self._proc = None
+        _LIVE.discard(self)
+        return code
+
     def restart(self) -> SandboxProcess:
         """Stop and start again on the same database and port (the seed is not applied again)."""
         self.stop()
@@ -146,7 +154,7 @@ class SandboxProcess:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {KEY_HEADER: self.api_key}
+        return {KEY_HEADER: self.api_key.strip()}  # HTTP trims header values; so does the sandbox
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """An httpx client on the sandbox sending the key (close it, or use it in a ``with``)."""
