@@ -10,6 +10,7 @@ reported as not converged. The state file is written atomically with the ids ovc
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,6 +23,8 @@ from .model import Plan, Snapshot
 
 APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View sync history), then run "
                  "`ovctl pull` / `ovctl plan` to see the result")
+SANDBOX_APPROVAL_HINT = ("approve it in the sandbox with POST {endpoint}/sandbox/syncs/{sync_id}/approve (see "
+                         "docs/sandbox.md), then run `ovctl pull` / `ovctl plan` to see the result")
 MAX_APPLIED_PLANS = 100  # how many applied-plan fingerprints the state file remembers
 
 
@@ -112,6 +115,52 @@ class SendOutcome:
     stopped: str | None = None
     maybe_changed: bool = False  # something may have changed in the account (an applied or failed sync)
     not_found: set[str] = field(default_factory=set)  # properties the account reported as missing
+    skipped: set[tuple[str, str, str]] = field(default_factory=set)  # distinct items the account skipped
+
+
+def _approval_hint(client: Any, sync_id: str | None) -> str:
+    """How to approve a pending sync: in Workleap, or — when the endpoint is a sandbox — there."""
+    is_sandbox = getattr(client, "is_sandbox", None)
+    if is_sandbox is None and not getattr(client, "is_default_endpoint", True):
+        try:  # read through the export only (OVCTL_EXPORT_ONLY): ask once whether this is a sandbox
+            is_sandbox = client.sandbox_snapshot() is not None
+        except ApiError:
+            is_sandbox = False
+    if is_sandbox:
+        return SANDBOX_APPROVAL_HINT.format(endpoint=client.endpoint, sync_id=sync_id or "<sync id>")
+    return APPROVAL_HINT
+
+
+def _endpoint_key(endpoint: str | None) -> str | None:
+    from .planfile import _safe_endpoint
+
+    endpoint = (endpoint or "").strip().rstrip("/")
+    return _safe_endpoint(endpoint) if endpoint else None
+
+
+def _check_saved_target(saved: Any, flavor: str, endpoint: str | None) -> None:
+    """A plan file names the account it was made against, but never chooses where the key goes:
+    the endpoint and flavour are the command's (--endpoint / OVCTL_ENDPOINT, --flavor /
+    OVCTL_FLAVOR); a file that names another account is refused before any request."""
+    where = saved.path or "the plan file"
+    if _endpoint_key(saved.endpoint) != _endpoint_key(endpoint):
+        if saved.endpoint:
+            raise UsageError(f"{where}: this plan was made against {_endpoint_key(saved.endpoint)}"
+                             f"{'' if _endpoint_key(endpoint) is None else ', not ' + str(_endpoint_key(endpoint))}; run apply with "
+                             f"--endpoint {_endpoint_key(saved.endpoint)} (or OVCTL_ENDPOINT) to send it there — "
+                             "nothing was sent")
+        raise UsageError(f"{where}: this plan was made against the account's default endpoints, not "
+                         f"{_endpoint_key(endpoint)}; run apply without --endpoint (and OVCTL_ENDPOINT unset) to "
+                         "send it there — nothing was sent")
+    if wire.flavor(flavor).name != saved.flavor:
+        raise UsageError(f"{where}: this plan was made for the {saved.flavor} flavour, not {wire.flavor(flavor).name}; "
+                         f"run apply with --flavor {saved.flavor} (or OVCTL_FLAVOR={saved.flavor}) — nothing was sent")
+
+
+def encoded_bodies(plan: Plan, fl: wire.Flavor, invite_new_users: bool | None) -> list[dict[str, Any]]:
+    """The wire bodies of a plan exactly as ``planfile.save_plan`` stores them (through JSON)."""
+    return [json.loads(json.dumps(wire.encode_payload(p, fl, invite_new_users=invite_new_users), ensure_ascii=False))
+            for p in plan.payloads]
 
 
 def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> SendOutcome:
@@ -127,6 +176,7 @@ def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> Sen
             return outcome
         _print_report(io, n, len(bodies), result)
         outcome.not_found |= {i.subject for i in result.issues if i.message == ATTRIBUTE_NOT_FOUND and i.subject}
+        outcome.skipped |= {(i.message, i.subject, i.detail) for i in result.issues}
         if result.status == "applied":
             outcome.applied += 1
             outcome.maybe_changed = True
@@ -134,7 +184,7 @@ def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> Sen
         if result.status == "pending":
             outcome.stopped = (f"the account paused sync {n} of {len(bodies)} for approval (risk thresholds: "
                                f"{result.risk.get('users', '?')} user and {result.risk.get('teams', '?')} team "
-                               f"changes); {APPROVAL_HINT}")
+                               f"changes); {_approval_hint(client, result.sync_id)}")
             if n < len(bodies):
                 outcome.stopped += "; then run ovctl apply again to send the remaining sync"
         else:
@@ -159,9 +209,8 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
     saved = None
     if len(paths) == 1 and is_plan_file(paths[0]):
         saved = load_plan(paths[0])
-        if endpoint and saved.endpoint and endpoint.rstrip("/") != saved.endpoint.rstrip("/"):
-            raise UsageError(f"the plan file was made against {saved.endpoint}, not {endpoint}")
-        flavor, endpoint, org_paths = saved.flavor, saved.endpoint or endpoint, saved.org_paths
+        _check_saved_target(saved, flavor, endpoint)
+        org_paths = saved.org_paths
     else:
         org_paths = paths
     fl = wire.flavor(flavor)
@@ -170,7 +219,8 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
     loaded = load_org(org_paths)  # validate before any network call
     org = loaded.org
     state = read_snapshot(state_path) if state_path.exists() else None
-    with client_from_env(endpoint, flavor, on_retry=lambda m: io.warn(f"ovctl: {m}")) as client:
+    with client_from_env(endpoint, flavor, on_retry=lambda m: io.warn(f"ovctl: {m}"),
+                         on_warning=lambda m: io.warn(f"ovctl: {m}")) as client:
         live = pull_snapshot(client, state, assumed_properties=org.properties)
         plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
 
@@ -184,6 +234,11 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             if applied_key(plan) in live.applied_plans:
                 raise PlanFileError(f"{saved.path}: this plan was already applied; a plan is applied once — "
                                     "run ovctl plan again")
+            check_bodies(saved.payloads, fl)
+            # The fingerprints say the plan shown is the plan saved; the bodies must say so too.
+            if encoded_bodies(plan, fl, live.invite_new_members) != saved.payloads:
+                raise PlanFileError(f"{saved.path}: the plan file's sync bodies do not match the plan it shows: the "
+                                    "file was edited; run ovctl plan again — nothing was sent")
 
         io.out.write(_render_text(plan, io.out))
         io.out.flush()
@@ -195,8 +250,8 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
             raise GuardError(f"the plan is unsafe ({names}); nothing was sent — fix the org, or re-run with "
                              "--force to apply anyway")
-        bodies = saved.payloads if saved is not None else [
-            wire.encode_payload(p, fl, invite_new_users=live.invite_new_members) for p in plan.payloads]
+        # With a saved plan these equal the file's bodies (checked above): what is shown is what is sent.
+        bodies = encoded_bodies(plan, fl, live.invite_new_members)
         check_bodies(bodies, fl)
         if not _confirm(io, auto_approve):
             io.say("Apply cancelled; nothing was sent.")
@@ -233,5 +288,10 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             io.warn("The sync may still be processing, or the account skipped items (see above); "
                     "run ovctl plan to check again.")
             return 1
-        io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to {state_path}.")
+        if outcome.skipped:  # predicted by the plan, so not a convergence failure — but not a full match either
+            io.say(f"Apply complete: {sent_ok} sync(s) sent; the account matches the org except for the "
+                   f"{len(outcome.skipped)} item(s) it skipped (listed above). State written to {state_path}.")
+        else:
+            io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to "
+                   f"{state_path}.")
         return 0

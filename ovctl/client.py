@@ -1,22 +1,26 @@
 """The one HTTP adapter to the Officevibe / Workleap account (or the local sandbox).
 
 Every path and header comes from ``ovctl.wire``; this module only adds transport concerns:
-timeouts on every call, bounded retries with exponential backoff and full jitter on 429/502/503/504
-and network errors (a full-state sync is idempotent, so resending it is safe), ``Retry-After``
-honoured, and one clear line per failure. The API key lives only in request headers built here; it
+timeouts on every call, bounded retries with exponential backoff and full jitter on 429/502/503/504,
+connection errors and timeouts (a full-state sync is idempotent, so resending it is safe; a
+permanent error such as a bad URL or an illegal header is never retried), ``Retry-After`` honoured,
+and one clear line per failure. The API key lives only in request headers built here; it
 is never put in a message, and every message is scrubbed of it defensively.
 """
 
 from __future__ import annotations
 
 import email.utils
+import ipaddress
+import math
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -33,23 +37,74 @@ KEY_ENV = "OVCTL_API_KEY"
 KEY_FILE_ENV = "OVCTL_API_KEY_FILE"
 
 
+def check_api_key(key: str, source: str) -> str:
+    """``key`` stripped of surrounding blanks, refused (UsageError naming ``source``, never the key)
+    when it holds whitespace, control characters or non-ASCII: such a key can only be a mistake (a
+    two-line key file, a pasted smart quote) and would reach an HTTP library's error message."""
+    key = key.strip()
+    for ch in key:
+        if ch.isspace() or not ch.isprintable() or not ch.isascii():
+            what = ("whitespace or a line break" if ch.isspace() else
+                    "a non-ASCII character" if not ch.isascii() else "a control character")
+            raise UsageError(f"the API key in {source} contains {what}; an API key is one line of printable "
+                             "ASCII — check that it was copied whole and alone")
+    return key
+
+
 def api_key_from_env(environ: dict[str, str] | None = None) -> str:
-    """The key from OVCTL_API_KEY, else from the file named by OVCTL_API_KEY_FILE (stripped)."""
+    """The key from OVCTL_API_KEY, else from the file named by OVCTL_API_KEY_FILE (stripped, checked)."""
     env = os.environ if environ is None else environ
-    key = (env.get(KEY_ENV) or "").strip()
+    key = check_api_key(env.get(KEY_ENV) or "", KEY_ENV)
     if key:
         return key
     key_file = (env.get(KEY_FILE_ENV) or "").strip()
     if key_file:
         try:
-            key = Path(key_file).read_text(encoding="utf-8").strip()
+            raw = Path(key_file).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise UsageError(f"the API key file named by {KEY_FILE_ENV} ({key_file}) is not UTF-8 text") from None
         except OSError as e:
             raise UsageError(f"cannot read the API key file named by {KEY_FILE_ENV} ({key_file}): "
                              f"{e.strerror or e}") from None
+        key = check_api_key(raw, f"the file named by {KEY_FILE_ENV} ({key_file})")
         if not key:
             raise UsageError(f"the API key file named by {KEY_FILE_ENV} ({key_file}) is empty")
         return key
     raise UsageError(f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key")
+
+
+ENDPOINT_HINT = "--endpoint / OVCTL_ENDPOINT must be a URL like https://api.workleap.com"
+
+
+def check_endpoint(endpoint: str) -> tuple[str, str | None]:
+    """(endpoint without a trailing slash, a warning or None); a UsageError when it is not an
+    http(s) URL with a host. A plain-http endpoint on another machine gets a warning: the key
+    would cross the network unencrypted."""
+    shown = endpoint if "@" not in endpoint else "(the value given, which holds credentials)"
+    try:
+        parts = urlsplit(endpoint.strip())
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise UsageError(f"{ENDPOINT_HINT} (got {shown!r}: not a valid URL)") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f"{ENDPOINT_HINT} (got {shown!r}: it needs http:// or https:// in front)")
+    if not host:
+        raise UsageError(f"{ENDPOINT_HINT} (got {shown!r}: no host name)")
+    warning = None
+    if parts.scheme.lower() == "http" and not _is_loopback(host):
+        warning = (f"warning: the endpoint {parts.scheme}://{parts.netloc.rpartition('@')[2]} is plain http to "
+                   "another machine: the API key crosses the network unencrypted; use https")
+    return endpoint.strip().rstrip("/"), warning
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(slots=True)
@@ -124,19 +179,26 @@ class Client:
     """Talks to one account. ``endpoint`` None means the real account's defaults (sync and export
     live on different hosts); a given endpoint (e.g. the sandbox) serves both.
 
-    ``on_retry(message)`` is told about each retry (the CLI prints it on stderr); ``sleep`` is the
-    waiting function (tests record the delays instead of waiting).
+    ``on_retry(message)`` is told about each retry (the CLI prints it on stderr), ``on_warning``
+    about a risky endpoint (plain http to another machine); ``sleep`` is the waiting function (tests
+    record the delays instead of waiting) and ``rng`` the source of the backoff jitter. The endpoint
+    is checked here, before any request: an http(s) URL with a host, else a UsageError.
     """
 
     def __init__(self, endpoint: str | None, flavor: str, api_key: str, *, timeout: float = 30.0,
                  max_retries: int = 5, max_retry_time: float = 120.0,
                  on_retry: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 on_warning: Callable[[str], None] | None = None,
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         self.flavor = wire.flavor(flavor)
         if not api_key:
             raise UsageError(f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key")
-        self._key = api_key
-        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self._key = check_api_key(api_key, "the key given")
+        warning = None
+        if endpoint:
+            endpoint, warning = check_endpoint(endpoint)
+        self.endpoint = endpoint or None
+        self.is_sandbox: bool | None = None  # known once /sandbox/snapshot was asked (None: not asked)
         self.sync_base = self.endpoint or self.flavor.default_endpoint
         self.export_base = self.endpoint or wire.EXPORT_DEFAULT_ENDPOINT
         self.timeout = timeout
@@ -144,6 +206,9 @@ class Client:
         self.max_retry_time = max_retry_time
         self.on_retry = on_retry
         self._sleep = sleep
+        self._rng = rng or random.Random()
+        if warning and on_warning:
+            on_warning(warning)
         self._http = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
                                   headers={"accept": "application/json", "user-agent": f"ovctl/{_version}"})
 
@@ -216,6 +281,7 @@ class Client:
         url = self.sync_base + wire.SANDBOX_SNAPSHOT
         resp, data = self._request("GET", url, headers=wire.auth_headers(self.flavor, self._key),
                                    none_on_404=True)
+        self.is_sandbox = resp is not None
         if resp is None:
             return None
         if not isinstance(data, dict):
@@ -246,9 +312,13 @@ class Client:
         return [x for x in data if isinstance(x, dict)]
 
     def _scrub(self, text: str) -> str:
-        """Never let the key through, whatever a server or library put in a message."""
-        if len(self._key) >= 4 and self._key in text:  # a shorter "key" would garble every message
-            text = text.replace(self._key, "***")
+        """Never let the key through, whatever a server or library put in a message: as it is, and
+        in the escaped forms ``repr`` gives of it as text and as bytes."""
+        if len(self._key) >= 4:  # a shorter "key" would garble every message
+            forms = {self._key, repr(self._key)[1:-1], ascii(self._key)[1:-1],
+                     repr(self._key.encode("utf-8", "backslashreplace"))[2:-1]}
+            for form in sorted(forms, key=len, reverse=True):
+                text = text.replace(form, "***")
         return " ".join(text.split())
 
     def _request(self, method: str, url: str, *, headers: dict[str, str], json_body: Any = None,
@@ -264,8 +334,14 @@ class Client:
                 resp = self._http.request(method, url, headers=headers, json=json_body, params=params)
             except httpx.TimeoutException:
                 reason = f"no answer from {url} within {self.timeout:g}s"
-            except httpx.TransportError as e:
+            except (httpx.NetworkError, httpx.RemoteProtocolError) as e:  # transient: the connection failed
                 reason = f"could not reach {url}: {type(e).__name__}{': ' + str(e) if str(e) else ''}"
+            except httpx.UnsupportedProtocol:  # permanent: retrying cannot help
+                raise ApiError(self._scrub(f"cannot send a request to {url}: {ENDPOINT_HINT}")) from None
+            except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError) as e:
+                raise ApiError(self._scrub(f"cannot send a request to {url} ({type(e).__name__}"
+                                           f"{': ' + str(e) if str(e) else ''}); check --endpoint and the API "
+                                           "key")) from None
             else:
                 if resp.status_code not in RETRY_STATUSES:
                     if resp.status_code == 404 and none_on_404:
@@ -276,7 +352,7 @@ class Client:
             elapsed = time.monotonic() - started
             if attempt > self.max_retries:
                 raise ApiError(self._scrub(f"{reason} (gave up after {attempt} attempts)"))
-            delay = wait_hint if wait_hint is not None else random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
+            delay = wait_hint if wait_hint is not None else self._rng.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1)))
             if elapsed + delay > self.max_retry_time:
                 raise ApiError(self._scrub(f"{reason} (gave up after {attempt} attempts: waiting {delay:g}s more "
                                            f"would exceed the {self.max_retry_time:g}s retry budget)"))
@@ -331,14 +407,27 @@ class Client:
         return body
 
 
-def client_from_env(endpoint: str | None, flavor: str, *, on_retry: Callable[[str], None] | None = None) -> Client:
-    """A client with the key from the environment and the timeouts of OVCTL_TIMEOUT (seconds)."""
-    timeout = 30.0
-    raw = os.environ.get("OVCTL_TIMEOUT", "").strip()
-    if raw:
-        try:
-            timeout = float(raw)
-        except ValueError:
-            raise UsageError(f"OVCTL_TIMEOUT must be a number of seconds, not {raw!r}") from None
-    return Client(endpoint, flavor, api_key_from_env(), timeout=timeout, on_retry=on_retry)
+def timeout_from_env(environ: dict[str, str] | None = None) -> float:
+    """OVCTL_TIMEOUT: seconds per request, a finite number above 0 (30 when unset)."""
+    env = os.environ if environ is None else environ
+    raw = (env.get("OVCTL_TIMEOUT") or "").strip()
+    if not raw:
+        return 30.0
+    try:
+        timeout = float(raw)
+    except ValueError:
+        timeout = math.nan
+    if not math.isfinite(timeout) or timeout <= 0:
+        raise UsageError(f"OVCTL_TIMEOUT must be a number of seconds above 0 (like 30 or 2.5), not {raw!r}")
+    return timeout
 
+
+def _stderr_line(message: str) -> None:
+    print(f"ovctl: {message}", file=sys.stderr)
+
+
+def client_from_env(endpoint: str | None, flavor: str, *, on_retry: Callable[[str], None] | None = None,
+                    on_warning: Callable[[str], None] | None = _stderr_line) -> Client:
+    """A client with the key from the environment and the timeouts of OVCTL_TIMEOUT (seconds)."""
+    timeout = timeout_from_env()
+    return Client(endpoint, flavor, api_key_from_env(), timeout=timeout, on_retry=on_retry, on_warning=on_warning)

@@ -7,7 +7,10 @@ the export cannot give from its own state file, written after each apply:
 
 - external ids, by Officevibe id (teams) and by email (members);
 - for a real account only: each team's parent, each member's status, language and property
-  values, and members the state records as deactivated that the export no longer lists;
+  values, and members the state records as deactivated that the export no longer lists (with their
+  places in the teams the export still lists, e.g. a rule-based team); for a
+  person the export shows only in a group's user list (not in /users), also names, job title and
+  role;
 - the ``protected`` list and the fingerprints of applied plans (state-file-only fields).
 
 So a pull of a real account shows drift in names, emails, managers and memberships, but not in
@@ -50,17 +53,25 @@ def _progress_printer() -> Callable[[str], None] | None:
 
 
 def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None, *,
-               assumed_properties: dict[str, PropertyDef] | None = None) -> tuple[Snapshot, Snapshot | None]:
+               assumed_properties: dict[str, PropertyDef] | None = None,
+               warn_without_state: bool = False) -> tuple[Snapshot, Snapshot | None]:
     """(live snapshot with ids carried from the state file, state-file snapshot or None).
 
     ``assumed_properties`` (the org's ``properties``) stand in for the account's property
     definitions when the export cannot give them and the state file has none yet.
+    ``warn_without_state`` (``pull``): say on stderr when the account was read through the export
+    API and there is no state file, so the external ids (and statuses, properties, parents) the
+    export cannot give are missing from the result.
     """
     from .client import client_from_env
 
     state = _read_state(state_file)
     with client_from_env(endpoint, flavor, on_retry=lambda m: print(f"ovctl: {m}", file=sys.stderr)) as client:
         live = pull_snapshot(client, state, assumed_properties=assumed_properties)
+        through_export = client.is_sandbox is not True
+    if warn_without_state and through_export and state is None:
+        print(f"ovctl: warning: no state file at {state_file}: external ids are unknown (the export API does not "
+              "give them); pass --state-file", file=sys.stderr)
     return live, state
 
 
@@ -73,7 +84,8 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
         return carry_from_state(live, state, from_export=False)
-    live = carry_from_state(snapshot_from_export(client, progress=_progress_printer()), state, from_export=True)
+    exported, group_only = read_export(client, progress=_progress_printer())
+    live = carry_from_state(exported, state, from_export=True, seen_only_in_groups=group_only)
     if not live.properties and assumed_properties:
         # The export has no property definitions: take the org's word that they exist (DESIGN §2).
         live.properties = dict(assumed_properties)
@@ -95,11 +107,11 @@ def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | No
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
         return carry_from_state(live, expected, from_export=False)
-    live = snapshot_from_export(client, progress=_progress_printer())
+    live, group_only = read_export(client, progress=_progress_printer())
     if final_payload is not None:
         attach_payload_ids(live, {t.external_id: t.name for t in final_payload.teams},
                            {m.external_id: m.email for m in final_payload.members})
-    return carry_from_state(live, expected, from_export=True)
+    return carry_from_state(live, expected, from_export=True, seen_only_in_groups=group_only)
 
 
 def _first(d: dict[str, Any], *keys: str) -> Any:
@@ -118,6 +130,16 @@ def _flag(v: Any) -> bool:
 
 def snapshot_from_export(client: Any, progress: Callable[[str], None] | None = None) -> Snapshot:
     """Read users, groups and each group's people through the export API (one call per group)."""
+    return read_export(client, progress)[0]
+
+
+def read_export(client: Any, progress: Callable[[str], None] | None = None) -> tuple[Snapshot, set[str]]:
+    """(the export as a Snapshot, the email keys of people seen only in a group's user list).
+
+    /users does not list everyone a group does (a deactivated member still in a rule-based team);
+    such a person is known by email only: names, job title and role come from the state file.
+    """
+    group_only: set[str] = set()
     users = client.export_users()
     members: list[SnapMember] = []
     seen: set[str] = set()
@@ -151,17 +173,21 @@ def snapshot_from_export(client: Any, progress: Callable[[str], None] | None = N
                 people.append(p["email"])
             if email_key(p["email"]) not in seen:  # a person in a team but not in /users: keep refs valid
                 seen.add(email_key(p["email"]))
+                group_only.add(email_key(p["email"]))
                 members.append(SnapMember(email=p["email"]))
         gtype = str(_first(g, "group_type", "groupType") or "").strip().lower()
         teams.append(SnapTeam(officevibe_id=str(gid), name=str(_first(g, "name") or detail.get("name") or ""),
                               managers=managers, members=people, rule_based=gtype in RULE_BASED_GROUP_TYPES))
     if progress and total:
         progress(f"pull: {total} teams, {len(members)} members\n")
-    return Snapshot(members=members, teams=teams)
+    return Snapshot(members=members, teams=teams), group_only
 
 
-def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: bool) -> Snapshot:
-    """Fill what the live read cannot know from the state file (see the module docstring)."""
+def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: bool,
+                     seen_only_in_groups: set[str] | frozenset[str] = frozenset()) -> Snapshot:
+    """Fill what the live read cannot know from the state file (see the module docstring).
+    ``seen_only_in_groups``: email keys of people the export showed only in a group's user list
+    (known by email alone: every other field comes from the state file)."""
     if state is None:
         return live
     state_teams = {t.officevibe_id: t for t in state.teams}
@@ -179,14 +205,15 @@ def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: boo
             m.external_id = old.external_id
             taken_member_ids.add(old.external_id)
     if from_export:
-        _carry_export_gaps(live, state)
+        _carry_export_gaps(live, state, seen_only_in_groups)
     live.protected = list(dict.fromkeys([*live.protected, *state.protected]))
     live.applied_plans = list(dict.fromkeys([*live.applied_plans, *state.applied_plans]))
     return live
 
 
-def _carry_export_gaps(live: Snapshot, state: Snapshot) -> None:
+def _carry_export_gaps(live: Snapshot, state: Snapshot, seen_only_in_groups: set[str] | frozenset[str]) -> None:
     """Parents, statuses, languages, property values and deactivated members: the export has none.
+    For a person seen only in a group's user list, also names, job title and role.
 
     A state team is found by Officevibe id, else by external id (a team ovctl created: the state
     may only know it by its external id). A parent is translated the same way, so a parent that
@@ -218,11 +245,27 @@ def _carry_export_gaps(live: Snapshot, state: Snapshot) -> None:
             continue
         m.status = old.status
         m.language = m.language or old.language
+        if email_key(m.email) in seen_only_in_groups:  # the export gave nothing but the email
+            m.first_name = m.first_name or old.first_name
+            m.last_name = m.last_name or old.last_name
+            m.job_title = m.job_title or old.job_title
+            m.role = old.role
         if not m.properties:
             m.properties = dict(old.properties)
+    carried: set[str] = set()
     for old in state.members:
         if old.status == "deactivated" and email_key(old.email) not in live_emails:
             live.members.append(replace(old, properties=dict(old.properties)))
+            carried.add(email_key(old.email))
+    if carried:  # an export that hides deactivated people hides their places in teams too (rule-based ones)
+        for old_team in state.teams:
+            t = live_by_ov.get(old_team.officevibe_id) or (live_by_ext.get(old_team.external_id)
+                                                           if old_team.external_id else None)
+            if t is None:
+                continue
+            for old_list, new_list in ((old_team.managers, t.managers), (old_team.members, t.members)):
+                have = {email_key(e) for e in new_list}
+                new_list.extend(e for e in old_list if email_key(e) in carried and email_key(e) not in have)
     if not live.properties:
         live.properties = dict(state.properties)
     live.invite_new_members = state.invite_new_members

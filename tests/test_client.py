@@ -6,14 +6,18 @@ sandbox's own sync history; no test measures time.
 
 from __future__ import annotations
 
+import random
 import socket
+import time
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
 from ovctl import wire
-from ovctl.client import Client, _retry_after_seconds, api_key_from_env
+import httpx
+
+from ovctl.client import Client, _retry_after_seconds, api_key_from_env, check_endpoint, timeout_from_env
 from ovctl.errors import ApiError, UsageError
 from ovctl.live import snapshot_from_export
 from ovctl.model import Mapping, Payload, PayloadMember, PayloadTeam
@@ -129,6 +133,32 @@ def test_backoff_without_retry_after_is_jittered_and_grows_bounded(sandbox) -> N
         client.sync(_body())
     assert len(delays) == 4
     assert all(0 <= d <= 0.5 * 2 ** i for i, d in enumerate(delays))
+    assert any(d != 0.5 * 2 ** i for i, d in enumerate(delays))  # jittered, not always the cap
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]  # closed as soon as we leave: nothing listens there
+
+
+def _delays_with_seed(port: int, seed: int) -> list[float]:
+    delays: list[float] = []
+    with Client(f"http://127.0.0.1:{port}", "workleap", KEY, sleep=delays.append, max_retries=4,
+                rng=random.Random(seed)) as client, pytest.raises(ApiError):
+        client.ping()
+    return delays
+
+
+def test_backoff_jitter_comes_from_the_rng_within_the_exponential_cap() -> None:
+    port = _closed_port()
+    runs = [_delays_with_seed(port, seed) for seed in (1, 2, 3)]
+    for delays in runs:
+        assert len(delays) == 4
+        assert all(0 <= d <= 0.5 * 2 ** i for i, d in enumerate(delays))
+    assert runs[0] == _delays_with_seed(port, 1)  # the same seed, the same waits: the RNG is the only source
+    assert len({tuple(r) for r in runs}) == 3  # different seeds, different waits for the same attempts
+    assert not all(d == 0.5 * 2 ** i for r in runs for i, d in enumerate(r))
 
 
 def test_retry_after_accepts_an_http_date() -> None:
@@ -161,15 +191,119 @@ def test_retries_are_bounded_in_total_time(sandbox) -> None:
 
 
 def test_connection_errors_are_retried_then_reported(sandbox) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed as soon as we leave: nothing listens there
+    port = _closed_port()
     delays: list[float] = []
     with Client(f"http://127.0.0.1:{port}", "workleap", KEY, sleep=delays.append, max_retries=2) as client:
         with pytest.raises(ApiError) as err:
             client.sync(_body())
     assert len(delays) == 2
     assert "could not reach" in str(err.value)
+
+
+@pytest.mark.parametrize("error", [
+    httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol."),
+    httpx.LocalProtocolError("Illegal header value b'x'"),
+    httpx.InvalidURL("Invalid port: '99999'"),
+    httpx.ProxyError("proxy refused"),
+])
+def test_permanent_transport_errors_fail_at_once(error: Exception) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    delays: list[float] = []
+    with Client("http://127.0.0.1:9", "workleap", KEY, sleep=delays.append) as client:
+        client._http = httpx.Client(transport=httpx.MockTransport(handler))
+        with pytest.raises(ApiError) as err:
+            client.sync(_body())
+    assert delays == []  # retrying cannot help: one attempt, one clear line
+    assert "gave up" not in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_dropped_connection_is_retried() -> None:
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        if len(calls) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, json={"isSuccess": True, "status": "applied"})
+
+    delays: list[float] = []
+    with Client("http://127.0.0.1:9", "workleap", KEY, sleep=delays.append) as client:
+        client._http = httpx.Client(transport=httpx.MockTransport(handler))
+        assert client.sync(_body()).status == "applied"
+    assert len(calls) == 2 and len(delays) == 1
+
+
+@pytest.mark.parametrize("endpoint, why", [
+    ("127.0.0.1:1", "http:// or https://"),
+    ("localhost:8765", "http:// or https://"),
+    ("ftp://files.example", "http:// or https://"),
+    ("https://", "no host"),
+    ("https://api.example:99999", "not a valid URL"),
+])
+def test_a_bad_endpoint_is_a_usage_error_before_any_request(endpoint: str, why: str) -> None:
+    with pytest.raises(UsageError) as err:
+        Client(endpoint, "workleap", KEY)
+    assert "OVCTL_ENDPOINT must be a URL like https://api.workleap.com" in str(err.value)
+    assert why in str(err.value)
+
+
+def test_cli_endpoint_without_a_scheme_fails_at_once(monkeypatch, capsys, tmp_path: Path) -> None:
+    from ovctl.cli import main
+
+    monkeypatch.setenv("OVCTL_API_KEY", KEY)
+    monkeypatch.setenv("OVCTL_ENDPOINT", "127.0.0.1:1")
+    monkeypatch.chdir(tmp_path)
+    started = time.monotonic()
+    rc = main(["pull"])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert time.monotonic() - started < 5  # no retries (it used to take ~10 s)
+    assert "OVCTL_ENDPOINT must be a URL like https://api.workleap.com" in err
+    assert "retrying" not in err and "internal error" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("endpoint, warned", [
+    ("http://api.example.com", True),
+    ("http://10.1.2.3:8080", True),
+    ("https://api.example.com", False),
+    ("http://127.0.0.1:8765", False),
+    ("http://localhost:8765/", False),
+    ("http://[::1]:8765", False),
+])
+def test_plain_http_to_another_machine_is_warned_about(endpoint: str, warned: bool) -> None:
+    told: list[str] = []
+    with Client(endpoint, "workleap", KEY, on_warning=told.append):
+        pass
+    assert bool(told) is warned
+    if warned:
+        assert "plain http" in told[0] and "https" in told[0] and KEY not in told[0]
+    assert check_endpoint(endpoint)[0] == endpoint.rstrip("/")
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "nan", "inf", "-inf", "abc", "1e400"])
+def test_a_bad_timeout_is_a_usage_error(raw: str) -> None:
+    with pytest.raises(UsageError) as err:
+        timeout_from_env({"OVCTL_TIMEOUT": raw})
+    assert "OVCTL_TIMEOUT must be a number of seconds above 0" in str(err.value)
+
+
+def test_timeout_default_and_fractional() -> None:
+    assert timeout_from_env({}) == 30.0
+    assert timeout_from_env({"OVCTL_TIMEOUT": " 2.5 "}) == 2.5
+
+
+def test_cli_bad_timeout_is_one_clean_line(monkeypatch, capsys, tmp_path: Path) -> None:
+    from ovctl.cli import main
+
+    monkeypatch.setenv("OVCTL_API_KEY", KEY)
+    monkeypatch.setenv("OVCTL_TIMEOUT", "0")
+    monkeypatch.chdir(tmp_path)
+    rc = main(["pull", "--endpoint", "http://127.0.0.1:9"])
+    err = capsys.readouterr().err
+    assert rc == 1 and "OVCTL_TIMEOUT" in err and "internal error" not in err
 
 
 # ------------------------------------------------------------------ one-line errors
@@ -267,6 +401,62 @@ def test_a_server_echoing_the_key_is_scrubbed(sandbox) -> None:
     """Defence in depth: even if a server puts the key in its error, the message never shows it."""
     with _client(sandbox, [], key=WRONG_KEY) as client:
         assert WRONG_KEY not in client._scrub(f"bad key {WRONG_KEY} given")
+
+
+def test_escaped_forms_of_the_key_are_scrubbed_too() -> None:
+    key = "sk-back\\slash'quote-77"  # a backslash and a quote: repr() escapes them
+    with Client("http://127.0.0.1:9", "workleap", key) as client:
+        for text in (f"Illegal header value {key.encode()!r}", f"value {key!r}", f"value {ascii(key)}", key):
+            scrubbed = client._scrub(text)
+            assert "sk-back" not in scrubbed and "***" in scrubbed, (text, scrubbed)
+
+
+@pytest.mark.parametrize("content, what", [
+    ("try-me\nold-key-5678\n", "line break"),
+    ("try-me old-key-5678", "whitespace"),
+    ("try-me\x07old-key-5678", "control character"),
+    ("try-mé-old-key-5678", "non-ASCII"),
+])
+def test_a_malformed_key_file_is_refused_without_showing_the_key(tmp_path: Path, content: str, what: str) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError) as err:
+        api_key_from_env({"OVCTL_API_KEY_FILE": str(key_file)})
+    msg = str(err.value)
+    assert "OVCTL_API_KEY_FILE" in msg and str(key_file) in msg and what in msg
+    assert "try-m" not in msg and "old-key" not in msg
+
+
+@pytest.mark.parametrize("key", ["sk-café-1234", "sk-one\nsk-two", "sk\tx-1234", "sk-zero\u200bwidth"])
+def test_a_malformed_key_in_the_environment_is_refused(key: str) -> None:
+    with pytest.raises(UsageError) as err:
+        api_key_from_env({"OVCTL_API_KEY": key})
+    assert "OVCTL_API_KEY" in str(err.value) and "sk-" not in str(err.value)
+
+
+def test_surrounding_blanks_of_a_key_are_ignored() -> None:
+    assert api_key_from_env({"OVCTL_API_KEY": "  sk-padded-1234 \n"}) == "sk-padded-1234"
+
+
+@pytest.mark.parametrize("content", ["try-me\nold-key-5678\n", "try-mé-old-key-5678"])
+def test_cli_with_a_two_line_or_non_ascii_key_never_shows_it(sandbox, monkeypatch, capsys, tmp_path: Path,
+                                                             content: str) -> None:
+    from ovctl.cli import main
+
+    key_file = tmp_path / "key"
+    key_file.write_text(content, encoding="utf-8")
+    monkeypatch.delenv("OVCTL_API_KEY", raising=False)
+    monkeypatch.setenv("OVCTL_API_KEY_FILE", str(key_file))
+    monkeypatch.chdir(tmp_path)
+    before = _fired(sandbox)
+    rc = main(["pull", "--endpoint", sandbox.url])
+    out, err = capsys.readouterr()
+    assert rc == 1
+    assert "OVCTL_API_KEY_FILE" in err and len(err.strip().splitlines()) == 1
+    assert "internal error" not in err and "retrying" not in err
+    for part in ("try-m", "old-key-5678", "5678"):
+        assert part not in out + err
+    assert _fired(sandbox) == before
 
 
 def test_cli_bad_key_error_is_one_line_without_the_key(sandbox, monkeypatch, capsys, tmp_path: Path) -> None:

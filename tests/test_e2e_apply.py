@@ -281,6 +281,32 @@ def test_pending_sync_is_reported_with_what_to_do(ws: Workspace) -> None:
     assert [s["status"] for s in ws.syncs()] == ["pending"]
     assert not ws.state.exists()  # nothing was applied: nothing to record
     assert _team(ws.account(), "g-eng")["external_id"] is None
+    # Against a sandbox the hint says how to approve there (not in Workleap's settings), and works.
+    sync_id = ws.syncs()[0]["id"]
+    approve = f"POST {ws.sandbox.url}/sandbox/syncs/{sync_id}/approve"
+    assert approve in run.err and "docs/sandbox.md" in run.err and "Settings → Provisioning" not in run.err
+    with ws.http() as http:
+        assert http.post(wire.SANDBOX_APPROVE.format(sync_id=sync_id)).status_code == 200
+    assert _team(ws.account(), "g-eng")["external_id"] == "ENG"
+
+
+def test_pending_hint_knows_the_sandbox_even_through_the_export(ws: Workspace, monkeypatch) -> None:
+    monkeypatch.setenv("OVCTL_EXPORT_ONLY", "1")
+    ws.settings(risk_thresholds={"users": 1, "teams": 1})
+    run = ws.apply()
+    assert run.rc == 1
+    assert f"/sandbox/syncs/{ws.syncs()[0]['id']}/approve" in run.err
+
+
+def test_pending_hint_for_a_real_account_points_to_workleap() -> None:
+    from ovctl.applyflow import _approval_hint
+
+    class RealAccount:
+        is_default_endpoint = True
+        is_sandbox = None
+        endpoint = None
+
+    assert "Settings → Provisioning → View sync history" in _approval_hint(RealAccount(), "s-1")
 
 
 def test_stale_saved_plan_is_refused(applied: Workspace) -> None:
@@ -300,6 +326,112 @@ def test_stale_saved_plan_is_refused(applied: Workspace) -> None:
     assert stale.rc == 1
     assert "changed since this plan was saved" in stale.err
     assert len(applied.syncs()) == before
+
+
+def test_a_saved_plan_whose_bodies_were_edited_is_refused(applied: Workspace) -> None:
+    """The shown plan says "1 rename"; a body cut to 3 members would deactivate the others."""
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file)).rc == 0
+    doc = json.loads(plan_file.read_text(encoding="utf-8"))
+    doc["payloads"][0]["members"] = doc["payloads"][0]["members"][:3]
+    plan_file.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    before = len(applied.syncs())
+    run = applied.ovctl("apply", str(plan_file), "--auto-approve")
+    assert run.rc == 1
+    assert "sync bodies do not match the plan it shows: the file was edited; run ovctl plan again" in run.err
+    assert len(applied.syncs()) == before
+    assert all(m["status"] != "deactivated" for m in applied.account()["members"])
+
+
+def test_a_saved_plan_with_an_unchanged_body_order_is_still_accepted(applied: Workspace) -> None:
+    """Re-encoding is exact: a plan file written by ovctl and not edited passes the check."""
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file)).rc == 0
+    run = applied.ovctl("apply", str(plan_file), "--auto-approve")
+    assert run.rc == 0, run.text
+
+
+class _Recorder:
+    """A plain HTTP server on loopback that records every request it gets (headers included)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        seen = self.requests = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:  # noqa: N802
+                seen.append((self.command, self.path, dict(self.headers)))
+                self.send_response(404)
+                self.send_header("content-type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *a) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> "_Recorder":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_endpoint_named_in_a_plan_file_never_receives_the_key(applied: Workspace) -> None:
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file)).rc == 0
+    with _Recorder() as elsewhere:
+        doc = json.loads(plan_file.read_text(encoding="utf-8"))
+        doc["endpoint"] = elsewhere.url
+        plan_file.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+        before = len(applied.syncs())
+        run = applied.ovctl("apply", str(plan_file), "--auto-approve")  # OVCTL_ENDPOINT: the sandbox
+        assert run.rc == 1
+        assert f"this plan was made against {elsewhere.url}" in run.err
+        assert f"--endpoint {elsewhere.url} (or OVCTL_ENDPOINT)" in run.err
+        assert elsewhere.requests == []  # the key never left for the host named in the file
+        assert len(applied.syncs()) == before
+        # Only an endpoint the user names sends there (and here the fingerprints would fail anyway).
+        named = applied.ovctl("apply", str(plan_file), "--auto-approve", "--endpoint", elsewhere.url)
+        assert named.rc == 1 and "made against" not in named.err
+        assert elsewhere.requests  # that host was asked because the user named it
+
+
+def test_a_saved_plan_made_against_another_endpoint_is_refused_before_any_request(applied: Workspace) -> None:
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file)).rc == 0
+    with _Recorder() as elsewhere:
+        run = applied.ovctl("apply", str(plan_file), "--auto-approve", "--endpoint", elsewhere.url)
+        assert run.rc == 1
+        assert f"this plan was made against {applied.sandbox.url}, not {elsewhere.url}" in run.err
+        assert elsewhere.requests == []
+
+
+def test_a_saved_plan_of_another_flavour_is_refused_with_the_hint(applied: Workspace) -> None:
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    plan_file = applied.root / "p.json"
+    assert applied.ovctl("plan", str(applied.org), "--out", str(plan_file), "--flavor", "legacy").rc == 0
+    before = len(applied.syncs())
+    run = applied.ovctl("apply", str(plan_file), "--auto-approve")  # OVCTL_FLAVOR=workleap
+    assert run.rc == 1
+    assert "made for the legacy flavour" in run.err and "--flavor legacy" in run.err
+    assert len(applied.syncs()) == before
+    ok = applied.ovctl("apply", str(plan_file), "--auto-approve", "--flavor", "legacy")
+    assert ok.rc == 0, ok.text
+    assert {s["flavor"] for s in applied.syncs()[before:]} == {"legacy"}
 
 
 def test_saved_plan_is_refused_when_the_org_changed(applied: Workspace) -> None:
@@ -336,6 +468,125 @@ def test_unsafe_plan_is_refused_without_force(applied: Workspace) -> None:
     forced = applied.apply("--force")
     assert forced.rc == 0, forced.text
     assert any(t["external_id"] == "ENGINEERING" for t in applied.account()["teams"])
+
+
+def test_a_property_missing_in_the_account_is_skipped_reported_and_converges(ws: Workspace) -> None:
+    """The org declares Shoe Size; the account has no such property. The sync skips the value
+    ("Attribute Not Found"), apply prints it, drops the property from what it expects, and the
+    check plan is empty: apply succeeds, and later plans do not keep proposing the value."""
+    run = ws.apply()
+    assert run.rc == 0, run.text
+    assert "skipped: Attribute Not Found — Shoe Size" in run.out
+    assert "did not converge" not in run.err
+    state = json.loads(ws.state.read_text(encoding="utf-8"))
+    assert "Shoe Size" not in state["properties"]
+    plan = ws.ovctl("plan", str(ws.org), "--format", "json", "--detailed-exitcode")
+    assert plan.rc == 0, plan.text
+    assert "Shoe Size" not in json.dumps(json.loads(plan.out)["changes"])
+
+
+def test_an_option_missing_in_the_account_is_predicted_skipped_and_reported(tmp_path: Path) -> None:
+    """The account's Location has no "Paris" option: the plan predicts the skip of Ève's value, the
+    sync report confirms it, and the check plan is empty (the value is not a change ovctl can make).
+    Apply succeeds, but does not claim a full match: it counts what the account skipped."""
+    seed = json.loads(SEED.read_text(encoding="utf-8"))
+    seed["properties"]["Location"]["options"] = ["Montréal"]
+    seed_path = tmp_path / "seed-no-paris.json"
+    seed_path.write_text(json.dumps(seed, ensure_ascii=False), encoding="utf-8")
+    proc = start_sandbox(tmp_path, seed=seed_path, api_key=KEY)
+    try:
+        w = Workspace(tmp_path, proc)
+        run = w.apply()
+        assert run.rc == 0, run.text
+        plan_part, _, sent_part = run.out.partition("sync 1/2")
+        assert "Location (member E5: value 'Paris')" in plan_part  # predicted before anything was sent
+        assert "skipped: Skipped User Attribute Option Not Found — Location" in sent_part
+        assert "except for the 6 item(s) it skipped" in run.out  # 5 x Shoe Size, 1 x Location
+        assert "the account matches the org." not in run.out
+        assert "Location" not in _member(w.account(), "eve@acme.example")["properties"]
+        again = w.ovctl("plan", str(w.org), "--detailed-exitcode")
+        assert again.rc == 0, again.text
+    finally:
+        proc.stop()
+
+
+class _AcceptsButDoesNotApply:
+    """A proxy in front of the sandbox that forwards every read but answers each sync with a bare
+    success and drops it — a real account whose sync is still processing asynchronously."""
+
+    def __init__(self, target: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import httpx
+
+        self.syncs = 0
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                r = httpx.get(target + self.path, headers=headers, timeout=30)
+                self._send(r.status_code, r.content)
+
+            def do_POST(self) -> None:  # noqa: N802
+                self.rfile.read(int(self.headers.get("content-length") or 0))
+                proxy.syncs += 1
+                self._send(202, json.dumps({"isSuccess": True, "syncId": f"async-{proxy.syncs}"}).encode())
+
+            def _send(self, code: int, body: bytes) -> None:
+                self.send_response(code)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def __enter__(self) -> "_AcceptsButDoesNotApply":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_an_account_that_did_not_converge_is_reported(applied: Workspace, monkeypatch) -> None:
+    """The sync is accepted (202, no status: taken as applied) but nothing changes yet: the check
+    plan still has the rename, so apply prints it, says it did not converge and exits 1."""
+    applied.edit("name: Engineering", "name: Engineering & Research")
+    before = len(applied.syncs())
+    with _AcceptsButDoesNotApply(applied.sandbox.url) as proxy:
+        monkeypatch.setattr(applied.sandbox, "url", proxy.url)  # Workspace.ovctl sends OVCTL_ENDPOINT=url
+        try:
+            run = applied.apply()
+        finally:
+            monkeypatch.undo()
+    assert proxy.syncs == 1 and len(applied.syncs()) == before  # sent, and really not applied
+    assert run.rc == 1, run.text
+    assert "error: the account did not converge: a new plan still has 1 change(s):" in run.err
+    assert run.out.count('"Engineering" -> "Engineering & Research"') == 2  # the plan, then what is left
+    assert "may still be processing" in run.err and "run ovctl plan" in run.err
+    assert "Apply complete" not in run.out
+    assert _team(applied.account(), "g-eng")["name"] == "Engineering"
+    assert applied.state.exists()
+
+
+def test_pull_out_under_a_file_is_a_clean_error(first) -> None:
+    w, _, _ = first
+    blocker = w.root / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    run = w.ovctl("pull", "--out", str(blocker / "x.json"), "--state-file", str(w.state))
+    assert run.rc == 1
+    assert "is a file, not a directory" in run.err and "internal error" not in run.err
+    run = w.ovctl("pull", "--out", str(w.root), "--state-file", str(w.state))
+    assert run.rc == 1 and "is a directory" in run.err and "internal error" not in run.err
 
 
 def test_legacy_flavor_applies_and_converges(ws: Workspace) -> None:

@@ -91,3 +91,122 @@ def test_drift_made_in_the_app_is_seen_through_the_export(export_ws: Workspace) 
     assert run.rc == 0, run.text
     plan = json.loads(run.out)
     assert any(c["action"] == "rename" and c.get("id") == "ENG" for c in plan["changes"])
+
+
+# ------------------------------------------------------------------ what only the state file knows
+
+
+class _Export:
+    """An export API as a real account serves it: /users leaves a deactivated member out, but a
+    rule-based group (which no sync manages) still lists her."""
+
+    is_default_endpoint = True
+    endpoint = None
+    is_sandbox = None
+
+    def export_users(self) -> list[dict]:
+        return [{"email": "ana@acme.example", "firstName": "Ana", "lastName": "Núñez", "jobTitle": "CEO"}]
+
+    def export_groups(self) -> list[dict]:
+        return [{"id": "g-mtl", "name": "Montréal", "group_type": "rule_based"}]
+
+    def export_group(self, group_id: str) -> dict:
+        return {"id": group_id, "users": [{"email": "ana@acme.example", "isMember": True},
+                                          {"email": "Marc@acme.example", "isMember": True}]}
+
+
+def test_a_member_seen_only_in_a_group_gets_every_other_field_from_the_state_file() -> None:
+    from ovctl.live import pull_snapshot
+    from ovctl.model import SnapMember, Snapshot, SnapTeam
+
+    state = Snapshot(
+        members=[SnapMember("ana@acme.example", "E1", "Ana", "Núñez", "CEO"),
+                 SnapMember("marc@acme.example", "E9", "Marc-Antoine", "Lévesque", "Designer", language="fr",
+                            status="deactivated", role="executive", properties={"Location": "Montréal"})],
+        teams=[SnapTeam("g-mtl", "Montréal", members=["ana@acme.example", "marc@acme.example"], rule_based=True)])
+    live = pull_snapshot(_Export(), state)
+    marc = next(m for m in live.members if m.email.lower() == "marc@acme.example")
+    assert (marc.external_id, marc.first_name, marc.last_name, marc.job_title) == ("E9", "Marc-Antoine", "Lévesque",
+                                                                                    "Designer")
+    assert (marc.status, marc.role, marc.language, marc.properties) == ("deactivated", "executive", "fr",
+                                                                        {"Location": "Montréal"})
+    ana = next(m for m in live.members if m.email == "ana@acme.example")
+    assert (ana.first_name, ana.job_title, ana.role) == ("Ana", "CEO", "member")  # /users is believed
+
+
+class _HidingExport(_Export):
+    """An export that hides deactivated people everywhere, group user lists included."""
+
+    def export_group(self, group_id: str) -> dict:
+        return {"id": group_id, "users": [{"email": "ana@acme.example", "isMember": True}]}
+
+
+def test_a_deactivated_member_hidden_by_the_export_keeps_her_place_in_a_rule_based_team() -> None:
+    from ovctl.live import pull_snapshot
+    from ovctl.model import SnapMember, Snapshot, SnapTeam
+
+    state = Snapshot(
+        members=[SnapMember("ana@acme.example", "E1", "Ana", "Núñez", "CEO"),
+                 SnapMember("marc@acme.example", "E9", "Marc-Antoine", "Lévesque", status="deactivated")],
+        teams=[SnapTeam("g-mtl", "Montréal", members=["ana@acme.example", "marc@acme.example"], rule_based=True)])
+    live = pull_snapshot(_HidingExport(), state)
+    assert next(t for t in live.teams if t.officevibe_id == "g-mtl").members == ["ana@acme.example",
+                                                                                   "marc@acme.example"]
+    marc = next(m for m in live.members if m.email == "marc@acme.example")
+    assert (marc.first_name, marc.status) == ("Marc-Antoine", "deactivated")
+
+
+def test_a_deactivated_member_still_in_a_rule_based_team_shows_no_false_drift(
+        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Carla, also in the rule-based Montréal team (which no sync touches), is deactivated; the
+    state file knows her names. Read through the export, she must not drift to having none."""
+    from support.sandbox_proc import start_sandbox
+    from test_e2e_apply import KEY, SEED
+
+    seed = json.loads(SEED.read_text(encoding="utf-8"))
+    mtl = next(t for t in seed["teams"] if t["officevibe_id"] == "g-mtl")
+    mtl["members"].append("carla@acme.example")
+    seed_path = tmp_path / "seed.json"
+    seed_path.write_text(json.dumps(seed), encoding="utf-8")
+    proc = start_sandbox(tmp_path, seed=seed_path, api_key=KEY)
+    try:
+        w = Workspace(tmp_path, proc)
+        monkeypatch.delenv("OVCTL_EXPORT_ONLY", raising=False)
+        assert w.apply().rc == 0  # read whole from the sandbox: the state file has every field
+        w.edit("members: [E3, E5]", "members: [E5]")
+        w.edit("  - {id: E3, email: carla@acme.example, first_name: Carla, last_name: Ríos}\n", "")
+        run = w.apply("--force")
+        assert run.rc == 0, run.text
+        carla = next(m for m in w.account()["members"] if m["email"] == "carla@acme.example")
+        assert carla["status"] == "deactivated"
+
+        monkeypatch.setenv("OVCTL_EXPORT_ONLY", "1")  # now read as a real account is read
+        plan = w.ovctl("plan", str(w.org), "--format", "json", "--detailed-exitcode")
+        assert plan.rc == 0, plan.text  # no changes, no drift: her names were not lost on the way
+        doc = json.loads(plan.out)
+        assert not doc["changes"] and not doc.get("drift"), plan.out
+
+        w.edit("name: Engineering", "name: Engineering & Research")  # an apply through the export...
+        assert w.apply().rc == 0
+        state = json.loads(w.state.read_text(encoding="utf-8"))  # ...keeps her names in the state file
+        kept = next(m for m in state["members"] if m["email"] == "carla@acme.example")
+        assert (kept["first_name"], kept["last_name"], kept["status"]) == ("Carla", "Ríos", "deactivated")
+    finally:
+        proc.stop()
+
+
+def test_pull_through_the_export_without_a_state_file_warns(export_ws: Workspace) -> None:
+    missing = export_ws.root / "no-such-state.json"
+    run = export_ws.ovctl("pull", "--state-file", str(missing))
+    assert run.rc == 0, run.text
+    assert f"no state file at {missing}: external ids are unknown" in run.err
+    assert "--state-file" in run.err
+    with_state = export_ws.ovctl("pull", "--state-file", str(export_ws.state))
+    assert with_state.rc == 0 and "no state file" not in with_state.err
+
+
+def test_pull_of_a_sandbox_snapshot_without_a_state_file_does_not_warn(
+        export_ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OVCTL_EXPORT_ONLY")  # the sandbox hands over external ids itself
+    run = export_ws.ovctl("pull", "--state-file", str(export_ws.root / "no-such-state.json"))
+    assert run.rc == 0 and "no state file" not in run.err

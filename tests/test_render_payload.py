@@ -113,3 +113,29 @@ def test_render_never_loads_the_http_stack(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_render_out_naming_an_existing_file_is_a_clean_error(tmp_path: Path, capsys, fmt: str) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep me", encoding="utf-8")
+    assert main(["render", str(ORG), "--format", fmt, "--out", str(blocker)]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {blocker}: is a file; --out names a directory" in err
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+    assert blocker.read_text(encoding="utf-8") == "keep me"
+
+
+def test_render_out_under_a_file_is_a_clean_error(tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["render", str(ORG), "--out", str(blocker / "sub")]) == 1
+    err = capsys.readouterr().err
+    assert f"error: {blocker / 'sub'}: cannot create the output directory" in err
+    assert "internal error" not in err
+
+
+def test_render_creates_missing_output_directories(tmp_path: Path) -> None:
+    out = tmp_path / "a" / "b"
+    assert main(["render", str(ORG), "--out", str(out)]) == 0
+    assert (out / "payload.json").is_file()

@@ -12,13 +12,28 @@ def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path
     from ..live import fetch_live
     from ..planfile import default_state_file
 
+    if out is not None:
+        _check_out(Path(out))  # before reading the whole account, not after
     state_path = default_state_file([], state_file)
-    live, _state = fetch_live(endpoint, flavor, state_path)
+    live, _state = fetch_live(endpoint, flavor, state_path, warn_without_state=True)
     live.applied_plans = []  # the plan history belongs to the state file, not to a snapshot
     text = json.dumps(live.to_dict(), indent=2, ensure_ascii=False) + "\n"
     if out is None:
         sys.stdout.write(text)
         return 0
-    atomic_write_text(Path(out), text)
+    atomic_write_text(Path(out), text)  # an OutputError (one clean line) on any failure
     print(f"wrote {out}: {len(live.members)} members, {len(live.teams)} teams", file=sys.stderr)
     return 0
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an --out that can never be written: a directory, or a path under a file."""
+    from ..errors import OutputError
+
+    if out.is_dir():
+        raise OutputError(f"{out}: is a directory; give a file name to write")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"{out}: cannot write: {parent} is a file, not a directory")
+            break

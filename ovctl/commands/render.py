@@ -29,6 +29,7 @@ def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
     org = loaded.org
     payloads = build_payloads(org, Snapshot())
     out = Path(out)
+    _make_out_dir(out)
     many = len(payloads) > 1
     written: list[Path] = []
     for n, payload in enumerate(payloads, start=1):
@@ -48,3 +49,15 @@ def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
     print(f"{len(written)} file(s) written for {len(payloads)} sync(s), flavor {fl.name}; nothing was sent.",
           file=sys.stderr)
     return 0
+
+
+def _make_out_dir(out: Path) -> None:
+    """Create the output directory (with its parents); any failure is one clean OutputError."""
+    from ..errors import OutputError
+
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: is a file; --out names a directory to write the payload files into")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OutputError(f"{out}: cannot create the output directory: {e.strerror or e}") from None
