@@ -21,8 +21,18 @@ PROTECTED_MEMBER = "protected_member"
 _FORCE = "re-run with --force to accept it"
 
 
-def _limit(floor: int, ratio: float, population: int) -> int:
-    return max(floor, math.floor(ratio * population))
+def _ratio_guard(guard: str, changed: list[Change], population: int, ratio: float, floor: int, *,
+                 what: str, of_what: str, why: str, setting: str, subject_key: str) -> list[GuardResult]:
+    """A guard on the share of a population that one plan removes: fires above max(floor, ratio x population)."""
+    limit = max(floor, math.floor(ratio * population))
+    if len(changed) <= limit:
+        return []
+    return [GuardResult(
+        guard,
+        f"{len(changed)} {what}, above the limit of {limit} (the larger of floor {floor} and {ratio:.0%} of "
+        f"{population} {of_what}): {why}, or raise settings.safety.{setting}, or {_FORCE}",
+        actual=len(changed), limit=limit,
+        subjects=[str(c.data.get("id") or c.data.get(subject_key)) for c in changed])]
 
 
 def evaluate_guards(changes: list[Change], snapshot: Snapshot, safety: Safety, protected: list[str]) -> list[GuardResult]:
@@ -31,24 +41,15 @@ def evaluate_guards(changes: list[Change], snapshot: Snapshot, safety: Safety, p
     removed = [c for c in changes if c.kind == "team" and c.action == "remove"]
     created = [c for c in changes if c.kind == "team" and c.action == "create"]
     out = _rekeyed_teams(removed, created)
-    population = sum(1 for m in snapshot.members if m.status != "deactivated" and m.role == "member")
-    limit = _limit(safety.floor, safety.max_deactivation_ratio, population)
-    if len(deactivated) > limit:
-        out.append(GuardResult(
-            DEACTIVATION_RATIO,
-            f"{len(deactivated)} members would be deactivated, above the limit of {limit} (the larger of floor "
-            f"{safety.floor} and {safety.max_deactivation_ratio:.0%} of {population} active members): check that "
-            f"the org lists everyone, or raise settings.safety.max_deactivation_ratio, or {_FORCE}",
-            actual=len(deactivated), limit=limit, subjects=[str(c.data.get("id") or c.data.get("email")) for c in deactivated]))
+    active = sum(1 for m in snapshot.members if m.status != "deactivated" and m.role == "member")
+    out += _ratio_guard(DEACTIVATION_RATIO, deactivated, active, safety.max_deactivation_ratio, safety.floor,
+                        what="members would be deactivated", of_what="active members",
+                        why="check that the org lists everyone", setting="max_deactivation_ratio", subject_key="email")
     teams = sum(1 for t in snapshot.teams if not t.rule_based)
-    limit = _limit(safety.floor, safety.max_team_removal_ratio, teams)
-    if len(removed) > limit:
-        out.append(GuardResult(
-            TEAM_REMOVAL_RATIO,
-            f"{len(removed)} teams would be removed, above the limit of {limit} (the larger of floor {safety.floor} "
-            f"and {safety.max_team_removal_ratio:.0%} of {teams} teams): removed teams lose their history; check the "
-            f"org, or raise settings.safety.max_team_removal_ratio, or {_FORCE}",
-            actual=len(removed), limit=limit, subjects=[str(c.data.get("id") or c.data.get("name")) for c in removed]))
+    out += _ratio_guard(TEAM_REMOVAL_RATIO, removed, teams, safety.max_team_removal_ratio, safety.floor,
+                        what="teams would be removed", of_what="teams",
+                        why="removed teams lose their history; check the org", setting="max_team_removal_ratio",
+                        subject_key="name")
     protected_ids = set(protected)
     hits = [c for c in deactivated if c.data.get("id") in protected_ids]
     if hits:
