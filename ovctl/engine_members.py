@@ -1,0 +1,175 @@
+"""Member rules of a sync: matching, email and profile updates, property values, (de)activation.
+
+Split from ``engine`` (which states the rules in its docstring) so each half of a sync reads on
+its own; ``sync_members`` hands the teams half what it needs to resolve mapping rows.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+
+from .engine_messages import (ATTRIBUTE_NOT_FOUND, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, INVALID_EMAIL,
+                              INVALID_VALUE, OPTION_NOT_FOUND, USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED,
+                              USER_UPDATED)
+from .engine_run import SyncRun
+from .model import PayloadMember, PropertyDef, ReportItem, SnapMember, email_key
+from .snapshot import is_email_address
+
+# Property values by type (the same shapes ``ovctl validate`` accepts in an org file).
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+
+# Never deactivated, status never changed; absent from a payload, they keep their team memberships.
+PROTECTED_ROLES = frozenset({"admin", "executive"})
+
+
+def sync_members(run: SyncRun, rows: list[PayloadMember],
+                 invite: bool) -> tuple[dict[str, int], set[int], dict[str, str]]:
+    """Match, update, create, reactivate and deactivate members.
+
+    Returns: payload external id -> member index (members actually synced), the indexes seen, and
+    old email key -> new email for members whose email changed (team lists must follow).
+    """
+    members, report = run.members, run.report
+    by_ext = {m.external_id: i for i, m in enumerate(members) if m.external_id is not None}
+    by_email = {email_key(m.email): i for i, m in enumerate(members)}
+    member_by_ext: dict[str, int] = {}
+    seen: set[int] = set()
+    renamed_emails: dict[str, str] = {}
+    for row in rows:
+        if row.external_id in member_by_ext:
+            report.issues.append(ReportItem("user", DUPLICATE_USER, row.external_id, row.email))
+            continue
+        if not is_email_address(row.email):
+            report.issues.append(ReportItem("user", INVALID_EMAIL, row.external_id, f"email {row.email!r}"))
+            continue
+        key = email_key(row.email)
+        idx = by_ext.get(row.external_id)
+        if idx is None:
+            idx = by_email.get(key)
+            if idx is not None and members[idx].external_id is not None:
+                report.issues.append(ReportItem("user", EMAIL_TAKEN, row.email,
+                                                f"{row.external_id}: the email belongs to {members[idx].external_id}"))
+                continue
+            if idx is None:
+                idx = len(members)
+                members.append(_new_member(row, invite, run))
+                by_email[key] = idx
+                by_ext[row.external_id] = idx
+                report.updates.append(ReportItem("user", USER_CREATED, row.email, row.external_id))
+                report.risk_users += 1
+                member_by_ext[row.external_id] = idx
+                seen.add(idx)
+                continue
+            members[idx].external_id = row.external_id  # first sync: matched by email, id attached
+            by_ext[row.external_id] = idx
+            changed = True
+        else:
+            changed = _update_email(run, idx, row, by_email, renamed_emails)
+        member_by_ext[row.external_id] = idx
+        seen.add(idx)
+        m = members[idx]
+        changed |= _update_profile(m, row)
+        changed |= _update_properties(run, m, row)
+        if m.status == "deactivated" and m.role not in PROTECTED_ROLES:
+            m.status = "active"
+            report.updates.append(ReportItem("user", USER_REACTIVATED, m.email, row.external_id))
+        if changed:
+            report.updates.append(ReportItem("user", USER_UPDATED, m.email, row.external_id))
+    for i, m in enumerate(members):
+        if i not in seen and m.role not in PROTECTED_ROLES and m.status != "deactivated":
+            m.status = "deactivated"
+            report.updates.append(ReportItem("user", USER_DEACTIVATED, m.email, m.external_id or ""))
+            report.risk_users += 1
+    return member_by_ext, seen, renamed_emails
+
+
+def _new_member(row: PayloadMember, invite: bool, run: SyncRun) -> SnapMember:
+    m = SnapMember(email=row.email, external_id=row.external_id, first_name=row.first_name,
+                   last_name=row.last_name, job_title=row.job_title or None, language=row.language or None,
+                   status="invited" if invite else "created", role="member")
+    _update_properties(run, m, row, count_risk=False)
+    return m
+
+
+def _update_email(run: SyncRun, idx: int, row: PayloadMember, by_email: dict[str, int],
+                  renamed_emails: dict[str, str]) -> bool:
+    m = run.members[idx]
+    old_key, new_key = email_key(m.email), email_key(row.email)
+    if old_key == new_key:  # emails are case-insensitive: a change of case is not a change
+        return False
+    holder = by_email.get(new_key)
+    if holder is not None and holder != idx:
+        run.report.issues.append(ReportItem("user", EMAIL_CHANGE_SKIPPED, row.email,
+                                            f"{row.external_id}: keeps {m.email}"))
+        return False
+    del by_email[old_key]
+    by_email[new_key] = idx
+    renamed_emails[old_key] = row.email
+    m.email = row.email
+    return True
+
+
+def _update_profile(m: SnapMember, row: PayloadMember) -> bool:
+    changed = False
+    if m.first_name != row.first_name:
+        m.first_name, changed = row.first_name, True
+    if m.last_name != row.last_name:
+        m.last_name, changed = row.last_name, True
+    if row.job_title is not None and m.job_title != (row.job_title or None):
+        m.job_title, changed = row.job_title or None, True
+    if row.language is not None and m.language != (row.language or None):
+        m.language, changed = row.language or None, True
+    return changed
+
+
+def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count_risk: bool = True) -> bool:
+    """Assign property values as the account does; returns whether any value changed."""
+    defs, report = run.snapshot.properties, run.report
+    changed = False
+    for name, value in row.properties.items():
+        definition = defs.get(name)
+        if definition is None:
+            report.issues.append(ReportItem("user", ATTRIBUTE_NOT_FOUND, name, f"member {row.external_id}"))
+            continue
+        if value == "":
+            if name in m.properties:
+                del m.properties[name]
+                changed = True
+                report.risk_users += count_risk
+            continue
+        if not _valid_value(definition, value):
+            report.issues.append(ReportItem("user", INVALID_VALUE, name,
+                                            f"member {row.external_id}: {definition.type} value {_short(value)}"))
+            continue
+        if definition.type == "choices" and value not in (definition.options or ()):
+            report.issues.append(ReportItem("user", OPTION_NOT_FOUND, name,
+                                            f"member {row.external_id}: value {value!r}"))
+            continue
+        if m.properties.get(name) != value:
+            m.properties[name] = value
+            changed = True
+            report.risk_users += count_risk
+    return changed
+
+
+def _valid_value(definition: PropertyDef, value: str) -> bool:
+    """A numeric value is a finite number, a date a real YYYY-MM-DD date; text and choices take any
+    string here (options are checked by the caller, with the account's own wording)."""
+    if definition.type == "numeric":
+        return bool(_NUMBER_RE.match(value.strip())) and math.isfinite(float(value))
+    if definition.type == "date":
+        if not _DATE_RE.match(value):
+            return False
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+    return True
+
+
+def _short(value: str, limit: int = 60) -> str:
+    """A value as shown in an issue: quoted, and cut when long (a report must stay readable)."""
+    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value)} characters)"
