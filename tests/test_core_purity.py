@@ -10,7 +10,8 @@ import sys
 import pytest
 
 CORE = ["ovctl.model", "ovctl.errors", "ovctl.snapshot", "ovctl.payload", "ovctl.engine", "ovctl.plan",
-        "ovctl.guards", "ovctl.fingerprint", "ovctl.validate"]
+        "ovctl.guards", "ovctl.fingerprint", "ovctl.validate",
+        "ovctl.validate_common", "ovctl.validate_members", "ovctl.validate_teams"]
 FORBIDDEN = ["httpx", "typer", "ruamel", "starlette", "uvicorn", "sqlite3"]
 
 

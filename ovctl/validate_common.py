@@ -1,0 +1,107 @@
+"""Shared pieces of org validation: ``Document``, the problem-collecting checker base, and the
+id, name and spelling-suggestion helpers (pure: no I/O).
+
+Why a module of its own: ``validate`` (orchestration), ``validate_members`` and ``validate_teams``
+all build on these, and keeping them here lets those modules import them without a cycle.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Problem
+from .yamlsource import Pos
+
+DIFFLIB_LIMIT = 2000  # above this many candidates, suggest only case-insensitive matches
+DIFFLIB_BUDGET = 50  # spelling suggestions per run; later unknown words get case-insensitive ones only
+
+
+@dataclass(slots=True)
+class Document:
+    """One parsed org file: ``path`` as messages name it, ``data`` its top-level mapping."""
+
+    path: str
+    data: Any
+
+
+def did_you_mean(word: str, candidates: Any, lower_index: dict[str, str] | None = None) -> str:
+    """`` (did you mean 'X'?)`` for a case mismatch or a close spelling, else ``""``."""
+    if lower_index is not None:
+        exact = lower_index.get(word.lower())
+    else:
+        exact = next((c for c in candidates if c.lower() == word.lower()), None)
+    if exact is not None and exact != word:
+        return f" (did you mean '{exact}'?)"
+    if lower_index is not None and len(lower_index) > DIFFLIB_LIMIT:
+        return ""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Suggester:
+    """``did_you_mean`` bounded for a whole run: one answer per distinct (kind, word), and at most
+    ``budget`` spelling searches (difflib is O(candidates) per word, so thousands of unknown
+    references against thousands of members would be quadratic). Past the budget only the O(1)
+    case-insensitive suggestion is made; the first references, the ones a reader fixes first, keep
+    their full suggestion."""
+
+    def __init__(self, budget: int = DIFFLIB_BUDGET) -> None:
+        self.budget = budget
+        self.cache: dict[tuple[str, str], str] = {}
+
+    def __call__(self, kind: str, word: str, candidates: Any, lower_index: dict[str, str]) -> str:
+        key = (kind, word)
+        hint = self.cache.get(key)
+        if hint is not None:
+            return hint
+        exact = lower_index.get(word.lower())
+        if exact is not None and exact != word:
+            hint = f" (did you mean '{exact}'?)"
+        elif self.budget > 0:
+            self.budget -= 1
+            hint = did_you_mean(word, candidates, lower_index)
+        else:
+            hint = ""
+        self.cache[key] = hint
+        return hint
+
+
+def norm_id(value: Any) -> str | None:
+    """Ids are strings; a YAML integer (``id: 1001``) is read as ``"1001"``. Anything else: None."""
+    if isinstance(value, str):
+        return value if value else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def name_key(text: str) -> str:
+    """Compare names loosely: no accents, case, spaces, dots, underscores, hyphens or apostrophes."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if c.isalnum()).lower()
+
+
+
+class CheckerBase:
+    """State every check shares (the documents, the problems so far, the member-id index, the
+    bounded suggester, unknown references) and the ways to report a problem."""
+
+    def __init__(self, docs: list[Document]) -> None:
+        self.docs = docs
+        self.problems: list[Problem] = []
+        self.id_lower: dict[str, str] = {}  # member ids by lower case, for did-you-mean
+        self.suggest = Suggester()
+        self.unknown_refs: set[str] = set()  # lower-cased unknown member references (typos of real ids)
+
+    def error(self, doc: Document, pos: Pos, message: str, code: str) -> None:
+        self.problems.append(Problem(message, doc.path, pos[0], pos[1], code=code))
+
+    def warn(self, doc: Document, pos: Pos, message: str, code: str) -> None:
+        self.problems.append(Problem(message, doc.path, pos[0], pos[1], severity="warning", code=code))
+
+    @staticmethod
+    def loc(doc: Document, pos: Pos) -> str:
+        return f"{doc.path}:{pos[0]}:{pos[1]}"

@@ -1,0 +1,219 @@
+"""Checks of the org-wide sections, property declarations and members (pure: no I/O).
+
+Why a module of its own: everything that reads ``organization``/``settings``/``properties`` and
+``members`` (duplicate ids and emails, property values against their declared type and options)
+is one concern, apart from the team tree in ``validate_teams``. ``validate._Checker`` mixes it in.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from typing import Any
+
+from .model import Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
+from .validate_common import CheckerBase, Document, norm_id
+from .yamlsource import Pos, key_pos, node_pos, value_pos
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+class MemberChecks(CheckerBase):
+    """Sections, settings, property declarations, members and their property values."""
+
+    # ------------------------------------------------------------------ sections
+
+    def sections(self) -> tuple[str, Settings, dict[str, PropertyDef]]:
+        organization, settings = "", Settings()
+        seen: dict[str, tuple[Document, Pos]] = {}
+        properties: dict[str, PropertyDef] = {}
+        prop_where: dict[str, tuple[Document, Pos]] = {}
+        version_seen = False
+        for doc in self.docs:
+            data = doc.data
+            if "version" in data:
+                version_seen = True
+            for section in ("organization", "settings"):
+                if section not in data:
+                    continue
+                here = key_pos(data, section)
+                if section in seen:
+                    first = self.loc(*seen[section])
+                    self.error(doc, here, f"'{section}' is already defined at {first}; define it in one file only",
+                               "duplicate_section")
+                    continue
+                seen[section] = (doc, here)
+                if section == "organization" and isinstance(data[section], str):
+                    organization = data[section]
+                elif section == "settings" and isinstance(data[section], dict):
+                    settings = self.settings(data[section])
+            props = data.get("properties")
+            if isinstance(props, dict):
+                for name, pdef in props.items():
+                    here = key_pos(props, name)
+                    if name in prop_where:
+                        first = self.loc(*prop_where[name])
+                        self.error(doc, here, f"property '{name}' is already declared at {first}", "duplicate_property")
+                        continue
+                    prop_where[name] = (doc, here)
+                    parsed = self.property_def(doc, str(name), pdef)
+                    if parsed is not None:
+                        properties[str(name)] = parsed
+        if self.docs and not version_seen:
+            self.error(self.docs[0], (1, 1), "no file declares 'version: 1'", "missing_version")
+        return organization, settings, properties
+
+    def settings(self, data: dict) -> Settings:
+        out = Settings()
+        risk = data.get("risk_thresholds")
+        if isinstance(risk, dict):
+            out.risk_users = risk.get("users") if type(risk.get("users")) is int else None
+            out.risk_teams = risk.get("teams") if type(risk.get("teams")) is int else None
+        safety = data.get("safety")
+        if isinstance(safety, dict):
+            defaults = Safety()
+            ratio = (int, float)
+            out.safety = Safety(
+                max_deactivation_ratio=float(v) if type(v := safety.get("max_deactivation_ratio")) in ratio
+                else defaults.max_deactivation_ratio,
+                max_team_removal_ratio=float(v) if type(v := safety.get("max_team_removal_ratio")) in ratio
+                else defaults.max_team_removal_ratio,
+                floor=v if type(v := safety.get("floor")) is int else defaults.floor)
+        return out
+
+    def property_def(self, doc: Document, name: str, pdef: Any) -> PropertyDef | None:
+        if not isinstance(pdef, dict) or not isinstance(pdef.get("type"), str):
+            return None
+        ptype, options = pdef["type"], pdef.get("options")
+        if ptype == "choices" and options is None:
+            self.error(doc, node_pos(pdef), f"choices property '{name}' needs 'options'", "choices_without_options")
+            return None
+        if ptype != "choices" and options is not None:
+            self.error(doc, key_pos(pdef, "options"), f"only a choices property has 'options' ('{name}' is {ptype})",
+                       "options_not_choices")
+        if not isinstance(options, list) or ptype != "choices":
+            return PropertyDef(ptype) if ptype != "choices" else None
+        seen: set[str] = set()
+        for i, option in enumerate(options):
+            text = normalize_property_value(option)
+            if text in seen:
+                self.error(doc, value_pos(options, i), f"option '{text}' of property '{name}' is listed twice",
+                           "duplicate_option")
+            seen.add(text)
+        return PropertyDef(ptype, tuple(dict.fromkeys(normalize_property_value(o) for o in options)))
+
+    # ------------------------------------------------------------------ members
+
+    def members(self, properties: dict[str, PropertyDef]) -> tuple[list[Member], dict[str, tuple[Document, Pos]]]:
+        out: list[Member] = []
+        ids: dict[str, tuple[Document, Pos]] = {}
+        emails: dict[str, tuple[str, Document, Pos]] = {}
+        prop_lower = {n.lower(): n for n in properties}
+        option_lower = {n: {o.lower(): o for o in p.options or ()} for n, p in properties.items()}
+        for doc in self.docs:
+            items = doc.data.get("members")
+            if not isinstance(items, list):
+                continue
+            for i, m in enumerate(items):
+                if not isinstance(m, dict):
+                    continue
+                mid = norm_id(m.get("id"))
+                ok = mid is not None
+                if mid is not None:
+                    here = value_pos(m, "id")
+                    if mid in ids and ids[mid] == (doc, here):  # the same mapping again, through an alias
+                        self.error(doc, value_pos(items, i), f"member '{mid}' is defined twice through a YAML alias "
+                                   f"(defined at {self.loc(doc, here)})", "duplicate_member_id")
+                        ok = False
+                    elif mid in ids:
+                        self.error(doc, here, f"duplicate member id '{mid}' (first defined at {self.loc(*ids[mid])})",
+                                   "duplicate_member_id")
+                        ok = False
+                    else:
+                        ids[mid] = (doc, here)
+                email = m.get("email")
+                if isinstance(email, str):
+                    here = value_pos(m, "email")
+                    key = email_key(email)
+                    if not EMAIL_RE.match(email.strip()):
+                        self.error(doc, here, f"malformed email '{email}'", "malformed_email")
+                        ok = False
+                    elif key in emails:
+                        other, odoc, opos = emails[key]
+                        self.error(doc, here, f"duplicate email '{email}': '{other}' at {self.loc(odoc, opos)} "
+                                   "(emails compare case-insensitively)", "duplicate_email")
+                        ok = False
+                    else:
+                        emails[key] = (email, doc, here)
+                else:
+                    ok = False
+                first, last = m.get("first_name"), m.get("last_name")
+                ok = ok and isinstance(first, str) and isinstance(last, str)
+                values = self.member_properties(doc, m, properties, prop_lower, option_lower)
+                if ok:
+                    title, lang = m.get("job_title"), m.get("language")
+                    out.append(Member(mid, email.strip(), first, last,
+                                      title if isinstance(title, str) else None,
+                                      lang if isinstance(lang, str) else None, values))
+        return out, ids
+
+    def member_properties(self, doc: Document, member: dict, properties: dict[str, PropertyDef],
+                          prop_lower: dict[str, str], option_lower: dict[str, dict[str, str]]) -> dict[str, str]:
+        values = member.get("properties")
+        out: dict[str, str] = {}
+        if not isinstance(values, dict):
+            return out
+        for name, raw in values.items():
+            name_s = str(name)
+            pdef = properties.get(name_s)
+            if pdef is None:
+                self.error(doc, key_pos(values, name), f"property '{name_s}' is not declared under 'properties'"
+                           + self.suggest("property", name_s, properties, prop_lower), "unknown_property")
+                continue
+            if raw is None:
+                continue
+            here = value_pos(values, name)
+            value = self.property_value(doc, here, name_s, pdef, raw, option_lower.get(name_s, {}))
+            if value is not None:
+                out[name_s] = value
+        return out
+
+    def property_value(self, doc: Document, here: Pos, name: str, pdef: PropertyDef, raw: Any,
+                       options_lower: dict[str, str]) -> str | None:
+        if isinstance(raw, (dict, list)):
+            self.error(doc, here, f"property '{name}' takes a single value, not a mapping or a list", "property_type")
+            return None
+        kind = pdef.type
+        if kind == "choices":
+            text = normalize_property_value(raw)
+            if text in options_lower.values():
+                return text
+            hint = self.suggest("option:" + name, text, options_lower.values(), options_lower)
+            shown = ", ".join(list(options_lower.values())[:10])
+            self.error(doc, here, f"'{text}' is not an option of property '{name}'"
+                       + (hint or f" (options: {shown})"), "unknown_option")
+            return None
+        if kind == "date":
+            if isinstance(raw, _dt.date):
+                return normalize_property_value(raw)
+            reason = ""
+            if isinstance(raw, str) and DATE_RE.match(raw):
+                try:
+                    _dt.date.fromisoformat(raw)
+                    return raw
+                except ValueError as exc:
+                    reason = f" ({exc})"
+            self.error(doc, here, f"property '{name}' is a date: expected YYYY-MM-DD, got {raw!r}{reason}",
+                       "property_type")
+            return None
+        if kind == "numeric":
+            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                return normalize_property_value(raw)
+            if isinstance(raw, str) and NUMBER_RE.match(raw.strip()):
+                number = float(raw)
+                return normalize_property_value(int(number) if number.is_integer() else number)
+            self.error(doc, here, f"property '{name}' is numeric: expected a number, got {raw!r}", "property_type")
+            return None
+        return normalize_property_value(raw)  # text: any single value
