@@ -11,7 +11,8 @@ import pytest
 
 CORE = ["ovctl.model", "ovctl.errors", "ovctl.snapshot", "ovctl.payload", "ovctl.engine", "ovctl.plan",
         "ovctl.guards", "ovctl.fingerprint", "ovctl.validate",
-        "ovctl.validate_common", "ovctl.validate_members", "ovctl.validate_teams"]
+        "ovctl.validate_common", "ovctl.validate_members", "ovctl.validate_teams",
+        "ovctl.engine_messages", "ovctl.engine_run", "ovctl.engine_members", "ovctl.engine_teams"]
 FORBIDDEN = ["httpx", "typer", "ruamel", "starlette", "uvicorn", "sqlite3"]
 
 
