@@ -38,6 +38,10 @@ def _parse_json(path: Path, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise SnapshotError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: invalid JSON: nested too deeply") from None
+    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
+        raise SnapshotError(f"{path}: invalid JSON: a number has too many digits") from None
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
@@ -52,6 +56,10 @@ def _parse_yaml(path: Path, text: str) -> Any:
         raise SnapshotError(f"{loc}: invalid YAML: {e.problem or e.context}") from None
     except YAMLError as e:
         raise SnapshotError(f"{path}: invalid YAML: {e}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: invalid YAML: nested too deeply") from None
+    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
+        raise SnapshotError(f"{path}: invalid YAML: a number has too many digits") from None
 
 
 def snapshot_to_json(snapshot: Snapshot) -> str:
