@@ -111,6 +111,10 @@ def _read_json(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise PlanFileError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
+    except RecursionError:
+        raise PlanFileError(f"{path}: not valid JSON: nested too deeply") from None
+    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
+        raise PlanFileError(f"{path}: not valid JSON: a number has too many digits") from None
 
 
 def _need(doc: dict[str, Any], key: str, types: type | tuple[type, ...], path: Path, what: str) -> Any:
@@ -181,6 +185,6 @@ def is_plan_file(path: Path) -> bool:
         return False
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
         return False
     return isinstance(doc, dict) and "plan" in doc and "payloads" in doc

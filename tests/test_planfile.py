@@ -115,6 +115,29 @@ def test_is_plan_file_tells_plans_from_org_paths(tmp_path):
     assert not planfile.is_plan_file(tmp_path / "missing.json")
 
 
+@pytest.mark.parametrize("text, message", [
+    ('{"plan": {}, "payloads": ' + "[" * 100_000 + "]" * 100_000 + "}", "nested too deeply"),
+    ('{"plan": {}, "payloads": [' + "1" * 5000 + "]}", "a number has too many digits"),
+])
+def test_parser_limits_are_plan_file_errors_not_crashes(tmp_path, text, message):
+    # fuzzing: json.loads raises RecursionError / a plain ValueError (not JSONDecodeError) for these
+    path = tmp_path / "p.json"
+    path.write_text(text, encoding="utf-8")
+    assert not planfile.is_plan_file(path)  # never raises
+    with pytest.raises(PlanFileError, match=rf"p\.json: not valid JSON: {message}"):
+        planfile.load_plan(path)
+
+
+def test_apply_of_a_too_deeply_nested_json_file_is_a_clean_error(tmp_path, capsys):
+    from ovctl.cli import main
+
+    path = tmp_path / "p.json"
+    path.write_text('{"plan": {}, "payloads": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    assert main(["apply", str(path), "--auto-approve"]) == 1
+    err = capsys.readouterr().err
+    assert "p.json" in err and "internal error" not in err and "Traceback" not in err
+
+
 def test_default_state_file_beside_the_org(tmp_path):
     orgdir = tmp_path / "org"
     orgdir.mkdir()
