@@ -22,6 +22,34 @@ ROLES = ("member", "admin", "executive")
 PROPERTY_TYPES = ("choices", "date", "numeric", "text")
 
 
+def lone_surrogate_field(data: Any) -> str | None:
+    """The field path (``members[3].first_name``) of the first string or key in parsed JSON that
+    holds a lone UTF-16 surrogate (JSON's ``"\\ud800"`` escape decodes to one), else None. Such a
+    string is not Unicode text: it cannot be hashed, written or printed as UTF-8. Iterative, so
+    any depth the JSON parser accepted is fine."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return path or "(document)"
+        elif isinstance(value, dict):
+            for key, item in reversed(list(value.items())):
+                sub = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str) and not key.isascii():
+                    try:
+                        key.encode("utf-8")
+                    except UnicodeEncodeError:
+                        return (f"{path}." if path else "") + key.encode("utf-8", "backslashreplace").decode("ascii")
+                stack.append((sub, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
+    return None
+
+
 def email_key(email: str) -> str:
     """Identity of an email address: case-insensitive, surrounding blanks ignored."""
     return email.strip().lower()

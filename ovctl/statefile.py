@@ -9,15 +9,17 @@ are stricter (references, duplicates) and a 10,000-member state must read in wel
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write_text
 from .errors import SnapshotError
-from .model import Snapshot
+from .model import Snapshot, lone_surrogate_field
 from .snapshot import snapshot_from_dict
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "state.schema.json"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800": a UTF-16 surrogate, lone unless paired
 
 
 def read_snapshot(path: Path) -> Snapshot:
@@ -35,13 +37,18 @@ def read_snapshot(path: Path) -> Snapshot:
 
 def _parse_json(path: Path, text: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SnapshotError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
     except RecursionError:
         raise SnapshotError(f"{path}: invalid JSON: nested too deeply") from None
     except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
         raise SnapshotError(f"{path}: invalid JSON: a number has too many digits") from None
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then look for a lone one, field by field
+        where = lone_surrogate_field(data)
+        if where is not None:
+            raise SnapshotError(f"{path}: {where}: not valid Unicode text (a lone surrogate escape such as \\ud800)")
+    return data
 
 
 def _parse_yaml(path: Path, text: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -129,6 +130,24 @@ def test_parser_limits_are_snapshot_errors_not_crashes(tmp_path, name, text, mes
     path.write_text(text, encoding="utf-8")
     with pytest.raises(SnapshotError, match=rf"{name.replace('.', '[.]')}: {message}"):
         read_snapshot(path)
+
+
+@pytest.mark.parametrize("where", ["members[1].first_name", "teams[0].name"])
+def test_lone_surrogate_escape_is_a_snapshot_error_naming_the_field(tmp_path, where):
+    # fuzzing: "\ud800" decodes to a lone surrogate, which crashed the fingerprint (UTF-8 encoding)
+    data = doc()
+    if where.startswith("members"):
+        data["members"][1]["first_name"] = "Bo\ud800"
+    else:
+        data["teams"][0]["name"] = "\udfffEng"
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(SnapshotError, match=rf"state\.json: {re.escape(where)}: not valid Unicode text"):
+        read_snapshot(path)
+    data["members"][1]["first_name"] = "Bo \U0001F600"  # a proper pair (an emoji escaped) is fine
+    data["teams"][0]["name"] = "Eng"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    assert read_snapshot(path).members[1].first_name == "Bo \U0001F600"
 
 
 def test_missing_snapshot_file_is_a_clear_error(tmp_path):
