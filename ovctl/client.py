@@ -15,6 +15,7 @@ import ipaddress
 import math
 import os
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ import httpx
 from . import __version__ as _version
 from . import wire
 from .errors import ApiError, UsageError
-from .model import ReportItem
+from .model import ReportItem, lone_surrogate_field
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; attempt n waits uniform(0, min(BACKOFF_CAP, BASE * 2**n))
@@ -35,6 +36,7 @@ BACKOFF_CAP = 30.0
 
 KEY_ENV = "OVCTL_API_KEY"
 KEY_FILE_ENV = "OVCTL_API_KEY_FILE"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # "\ud800" in a body: a UTF-16 surrogate, lone unless paired
 
 
 def check_api_key(key: str, source: str) -> str:
@@ -151,6 +153,15 @@ def _server_message(body: Any) -> str:
     return "; ".join(dict.fromkeys(parts))
 
 
+def _json_of(response: httpx.Response) -> Any:
+    """The decoded body; ValueError also for text that is not valid Unicode (a lone surrogate
+    escape such as ``"\\ud800"``, which would crash hashing, printing or writing it later)."""
+    data = response.json()
+    if _SURROGATE_ESCAPE.search(response.content) and lone_surrogate_field(data) is not None:
+        raise ValueError("a lone surrogate escape")
+    return data
+
+
 def _looks_like_html(response: httpx.Response) -> bool:
     ctype = response.headers.get("content-type", "").lower()
     head = response.content[:512].lstrip().lower()
@@ -248,7 +259,8 @@ class Client:
         return SyncResult(sync_id=str(sync_id) if sync_id is not None else None, status=status,
                           updates=_report_items(report.get("updates")),
                           issues=_report_items(report.get("issues")),
-                          risk={k: int(v) for k, v in risk.items() if isinstance(v, (int, float))},
+                          risk={k: int(v) for k, v in risk.items()
+                                if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)},
                           raw=data)
 
     def ping(self) -> Any:
@@ -271,9 +283,11 @@ class Client:
         if isinstance(data, dict) and isinstance(data.get("group"), dict):
             merged = dict(data["group"])
             merged.setdefault("users", data.get("users", []))
-            return merged
+            data = merged
         if not isinstance(data, dict):
             raise ApiError(self._scrub(f"group {group_id}: unexpected export answer (not an object)"))
+        if data.get("users") is not None and not isinstance(data["users"], list):
+            raise ApiError(self._scrub(f"group {group_id}: unexpected export answer ('users' is not a list)"))
         return data
 
     def sandbox_snapshot(self) -> dict[str, Any] | None:
@@ -364,8 +378,8 @@ class Client:
     def _status_line(self, resp: httpx.Response, url: str) -> str:
         msg = ""
         try:
-            msg = _server_message(resp.json())
-        except ValueError:
+            msg = _server_message(_json_of(resp))
+        except (ValueError, RecursionError):
             pass
         return f"{url} answered HTTP {resp.status_code}" + (f": {msg}" if msg else "")
 
@@ -377,8 +391,8 @@ class Client:
                 f"the server answered with an HTML page where JSON was expected (HTTP {code} from {url}) — "
                 "usually a wrong API key or endpoint; check OVCTL_API_KEY, --endpoint and --flavor"))
         try:
-            body = resp.json() if resp.content else None
-        except ValueError:
+            body = _json_of(resp) if resp.content else None
+        except (ValueError, RecursionError):  # syntax, encoding, nesting, >4300-digit integers, lone surrogates
             body = None
             if code < 400:
                 raise ApiError(self._scrub(f"the server answered with something that is not JSON (HTTP {code} from "

@@ -235,6 +235,45 @@ def test_a_dropped_connection_is_retried() -> None:
     assert len(calls) == 2 and len(delays) == 1
 
 
+def _mock_client(handler) -> Client:
+    client = Client("http://127.0.0.1:9", "workleap", KEY, sleep=lambda s: None)
+    client._http = httpx.Client(transport=httpx.MockTransport(handler))
+    return client
+
+
+@pytest.mark.parametrize("status", [200, 500])
+@pytest.mark.parametrize("content", [
+    b'{"isSuccess": true, "status": "applied", "report": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    b'{"isSuccess": true, "status": "applied", "syncId": "s\\ud800"}',
+])
+def test_json_the_client_cannot_use_is_a_clean_error(status: int, content: bytes) -> None:
+    # fuzzing: nesting too deep (RecursionError) and a lone surrogate escape (crashed later when
+    # hashed or written as UTF-8) escaped as internal errors
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, content=content, headers={"content-type": "application/json"})
+
+    with _mock_client(handler) as client, pytest.raises(ApiError) as err:
+        client.sync(_body())
+    assert ("not JSON" if status == 200 else "answered HTTP 500") in str(err.value)
+
+
+def test_sync_answer_with_non_finite_risk_counts_is_read() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b'{"isSuccess": true, "status": "pending", "report": '
+                                           b'{"risk": {"users": NaN, "teams": Infinity, "x": true, "y": 3.0}}}')
+
+    with _mock_client(handler) as client:
+        assert client.sync(_body()).risk == {"y": 3}
+
+
+def test_export_group_whose_users_is_not_a_list_is_a_clean_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"isSuccess": True, "data": {"id": "g-1", "name": "Eng", "users": 7}})
+
+    with _mock_client(handler) as client, pytest.raises(ApiError, match="g-1: unexpected export answer"):
+        client.export_group("g-1")
+
+
 @pytest.mark.parametrize("endpoint, why", [
     ("127.0.0.1:1", "http:// or https://"),
     ("localhost:8765", "http:// or https://"),
