@@ -106,7 +106,9 @@ class TeamChecks(CheckerBase):
             seen.add(mid)
             out.append(mid)
         if role == "members":
-            managers = {norm_id(x) for x in node.get("managers") or () if norm_id(x) is not None}
+            raw_managers = node.get("managers")  # anything but a list is a schema error, reported there
+            managers = {norm_id(x) for x in raw_managers if norm_id(x) is not None} \
+                if isinstance(raw_managers, list) else set()
             for i, raw in enumerate(items):
                 if norm_id(raw) in managers:
                     self.warn(doc, value_pos(items, i), f"'{norm_id(raw)}' is both a manager and a member of team "

@@ -103,6 +103,16 @@ def test_wrong_type_is_reported_at_the_value(tmp_path: Path) -> None:
     assert "expected a string, got the integer 42" in [p for p in problems if p.code == "wrong_type"][0].message
 
 
+@pytest.mark.parametrize("managers", ["-1", "true", "{a: E1}"])
+def test_managers_that_are_not_a_list_beside_members_is_a_schema_error_not_a_crash(tmp_path: Path,
+                                                                                    managers: str) -> None:
+    # fuzzing: `managers: -1` next to a members list crashed the manager-is-member check (TypeError)
+    text = org(teams=TEAMS.replace("managers: [E1]", f"managers: {managers}"))
+    path, problems = check(tmp_path, text)
+    assert not [p for p in problems if "internal error" in p.message], problems
+    assert at(problems, "wrong_type") == [(path, *where(text, managers + "\n"), "error")]
+
+
 def test_missing_required_key(tmp_path: Path) -> None:
     text = org(members=MEMBERS + "  - {id: E3, email: c@x.io, first_name: C}\n")
     path, problems = check(tmp_path, text)
