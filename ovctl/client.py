@@ -36,7 +36,9 @@ BACKOFF_CAP = 30.0
 
 KEY_ENV = "OVCTL_API_KEY"
 KEY_FILE_ENV = "OVCTL_API_KEY_FILE"
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # "\ud800" in a body: a UTF-16 surrogate, lone unless paired
+# A UTF-16 surrogate in a body: the escape "\ud800" (lone unless paired), or its bytes ED A0..BF xx
+# (never valid UTF-8, yet json.loads of bytes lets them through with "surrogatepass")
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
 
 
 def check_api_key(key: str, source: str) -> str:
@@ -154,8 +156,8 @@ def _server_message(body: Any) -> str:
 
 
 def _json_of(response: httpx.Response) -> Any:
-    """The decoded body; ValueError also for text that is not valid Unicode (a lone surrogate
-    escape such as ``"\\ud800"``, which would crash hashing, printing or writing it later)."""
+    """The decoded body; ValueError also for text that is not valid Unicode (a lone surrogate, sent
+    escaped as ``"\\ud800"`` or raw, which would crash hashing, printing or writing it later)."""
     data = response.json()
     if _SURROGATE_ESCAPE.search(response.content) and lone_surrogate_field(data) is not None:
         raise ValueError("a lone surrogate escape")

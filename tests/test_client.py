@@ -245,6 +245,7 @@ def _mock_client(handler) -> Client:
 @pytest.mark.parametrize("content", [
     b'{"isSuccess": true, "status": "applied", "report": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     b'{"isSuccess": true, "status": "applied", "syncId": "s\\ud800"}',
+    b'{"isSuccess": true, "status": "applied", "syncId": "s\xed\xa0\x80"}',  # the same surrogate, raw
 ])
 def test_json_the_client_cannot_use_is_a_clean_error(status: int, content: bytes) -> None:
     # fuzzing: nesting too deep (RecursionError) and a lone surrogate escape (crashed later when
