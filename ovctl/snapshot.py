@@ -32,10 +32,11 @@ class _Checker:
     def obj(self, value: Any, path: str, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(path or "(document)", f"expected an object, got {_kind(value)}")
-        if allowed is not None:
-            for key in value:
-                if key not in allowed:
-                    raise self.fail(_join(path, key), f"unknown field (expected one of {', '.join(allowed)})")
+        for key in value:
+            if not isinstance(key, str):  # YAML allows numbers, dates, even lists as keys
+                raise self.fail(path or "(document)", f"every key must be a string (quote it in YAML), got {_kind(key)}")
+            if allowed is not None and key not in allowed:
+                raise self.fail(_join(path, key), f"unknown field (expected one of {', '.join(allowed)})")
         return value
 
     def lst(self, value: Any, path: str) -> list[Any]:
@@ -61,7 +62,7 @@ class _Checker:
     def enum(self, d: dict[str, Any], key: str, path: str, choices: tuple[str, ...], default: str) -> str:
         value = d.get(key, default)
         if value not in choices:
-            raise self.fail(_join(path, key), f"{value!r} is not one of {', '.join(choices)}")
+            raise self.fail(_join(path, key), f"{_show(value)} is not one of {', '.join(choices)}")
         return value
 
     def boolean(self, d: dict[str, Any], key: str, path: str, default: bool) -> bool:
@@ -95,13 +96,21 @@ def _kind(value: Any) -> str:
                                                                                      type(value).__name__)
 
 
+def _show(value: Any) -> str:
+    """A value in a message: scalars as written, containers by kind (their repr could be huge, or
+    recurse past the interpreter's limit for a deeply nested YAML value)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return repr(value)
+    return _kind(value)
+
+
 def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
     """Check ``data`` (parsed JSON/YAML) and build the Snapshot; raises SnapshotError naming the field."""
     c = _Checker(source)
     doc = c.obj(data, "", _TOP)
     version = doc.get("format_version", FORMAT_VERSION)
     if version != FORMAT_VERSION or isinstance(version, bool):
-        raise c.fail("format_version", f"unsupported format version {version!r} (this ovctl reads {FORMAT_VERSION})")
+        raise c.fail("format_version", f"unsupported format version {_show(version)} (this ovctl reads {FORMAT_VERSION})")
     settings = c.obj(doc.get("settings", {}), "settings", ("invite_new_members",))
     invite = c.boolean(settings, "invite_new_members", "settings", False)
     properties = _properties(c, doc.get("properties", {}))
@@ -124,7 +133,11 @@ def _properties(c: _Checker, raw: Any) -> dict[str, PropertyDef]:
         if "options" in spec or ptype == "choices":
             if ptype != "choices":
                 raise c.fail(f"{path}.options", "only a choices property has options")
-            options = tuple(normalize_property_value(o) for o in c.lst(spec.get("options", []), f"{path}.options"))
+            options = c.lst(spec.get("options", []), f"{path}.options")
+            for i, o in enumerate(options):
+                if isinstance(o, (dict, list)):
+                    raise c.fail(f"{path}.options[{i}]", f"expected a single value, got {_kind(o)}")
+            options = tuple(normalize_property_value(o) for o in options)
         out[name] = PropertyDef(type=ptype, options=options)
     return out
 

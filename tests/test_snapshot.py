@@ -76,6 +76,39 @@ def test_broken_snapshot_is_an_error_naming_the_field(mutate, field):
     assert field in message
 
 
+def _deep(depth: int = 5000) -> list:
+    value: list = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize("mutate, field, says", [
+    (lambda d: d["members"][0].update(role=_deep()), "members[0].role", "a list is not one of"),
+    (lambda d: d.update(format_version=_deep()), "format_version", "unsupported format version a list"),
+    (lambda d: d["properties"]["Location"].update(options=["Paris", _deep()]), "properties.Location.options[1]",
+     "expected a single value, got a list"),
+    (lambda d: d["properties"]["Location"].update(options=[{"a": 1}]), "properties.Location.options[0]",
+     "expected a single value, got an object"),
+    (lambda d: d["properties"].update({1: {"type": "text"}}), "properties", "every key must be a string"),
+    (lambda d: d["members"][0]["properties"].update({("a", "b"): 1}), "members[0].properties",
+     "every key must be a string"),
+])
+def test_odd_yaml_values_are_errors_naming_the_field_not_crashes(mutate, field, says):
+    # fuzzing: a deeply nested YAML value crashed repr() (RecursionError) and str() of an option;
+    # a non-string key (a number, a date, a YAML complex key) crashed sorting or JSON later
+    d = doc()
+    mutate(d)
+    assert error_of(d).startswith(f"state.json: {field}: {says}")
+
+
+def test_yaml_snapshot_with_a_number_or_date_as_a_property_name_is_an_error(tmp_path):
+    path = tmp_path / "state.yaml"
+    path.write_text("properties: {1: {type: text}, 2020-01-01: {type: date}}\nmembers: []\n", encoding="utf-8")
+    with pytest.raises(SnapshotError, match=r"state\.yaml: properties: every key must be a string"):
+        read_snapshot(path)
+
+
 def test_state_file_bookkeeping_is_kept_but_not_fingerprinted():
     d = doc()
     plain = snapshot_from_dict(d)
