@@ -6,6 +6,8 @@ sandbox's own sync history; no test measures time.
 
 from __future__ import annotations
 
+import base64
+import json
 import random
 import socket
 import time
@@ -200,45 +202,75 @@ def test_connection_errors_are_retried_then_reported(sandbox) -> None:
     assert "could not reach" in str(err.value)
 
 
-@pytest.mark.parametrize("error", [
-    httpx.UnsupportedProtocol("Request URL is missing an 'http://' or 'https://' protocol."),
-    httpx.LocalProtocolError("Illegal header value b'x'"),
-    httpx.InvalidURL("Invalid port: '99999'"),
-    httpx.ProxyError("proxy refused"),
+@pytest.mark.parametrize("bad_url, sent, error", [
+    ("127.0.0.1:1", 1, "UnsupportedProtocol"),        # no scheme: httpx has no transport for it
+    ("http://127.0.0.1:abc", 0, "InvalidURL"),         # refused while building the request
 ])
-def test_permanent_transport_errors_fail_at_once(error: Exception) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise error
-
+def test_permanent_transport_errors_fail_at_once(bad_url: str, sent: int, error: str) -> None:
+    # Client() refuses such endpoints up front (test_a_bad_endpoint_is_a_usage_error_before_any_request);
+    # this is the request loop's own guard, reached by giving the checked client a bad base URL
     delays: list[float] = []
-    with Client("http://127.0.0.1:9", "workleap", KEY, sleep=delays.append) as client:
-        client._http = httpx.Client(transport=httpx.MockTransport(handler))
+    told: list[str] = []
+    requests: list[httpx.Request] = []
+    with Client("http://127.0.0.1:9", "workleap", KEY, sleep=delays.append, on_retry=told.append) as client:
+        client._http.event_hooks["request"].append(requests.append)
+        client.sync_base = bad_url
         with pytest.raises(ApiError) as err:
             client.sync(_body())
-    assert delays == []  # retrying cannot help: one attempt, one clear line
-    assert "gave up" not in str(err.value) and "\n" not in str(err.value)
+    assert delays == [] and told == []  # retrying cannot help: one attempt, one clear line
+    assert len(requests) == sent
+    msg = str(err.value)
+    assert "gave up" not in msg and "\n" not in msg
+    assert msg.startswith(f"cannot send a request to {bad_url}")
+    if error == "UnsupportedProtocol":
+        assert "must be a URL like https://api.workleap.com" in msg
+    else:
+        assert f"({error}: Invalid port: 'abc')" in msg
+    assert KEY not in msg
 
 
-def test_a_dropped_connection_is_retried() -> None:
-    calls: list[int] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(1)
-        if len(calls) == 1:
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
-        return httpx.Response(200, json={"isSuccess": True, "status": "applied"})
-
+def test_a_proxy_that_refuses_the_tunnel_fails_at_once(sandbox, monkeypatch) -> None:
+    # a real ProxyError: HTTPS_PROXY names the sandbox, which answers the CONNECT with 401
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", sandbox.url)
     delays: list[float] = []
-    with Client("http://127.0.0.1:9", "workleap", KEY, sleep=delays.append) as client:
-        client._http = httpx.Client(transport=httpx.MockTransport(handler))
+    told: list[str] = []
+    requests: list[httpx.Request] = []
+    with Client("https://api.example.test", "workleap", KEY, sleep=delays.append, on_retry=told.append) as client:
+        client._http.event_hooks["request"].append(requests.append)
+        with pytest.raises(ApiError) as err:
+            client.sync(_body())
+    assert delays == [] and told == [] and len(requests) == 1
+    msg = str(err.value)
+    assert "(ProxyError" in msg and "gave up" not in msg and "\n" not in msg and KEY not in msg
+
+
+def test_a_dropped_connection_is_retried(sandbox) -> None:
+    before = _sync_count(sandbox)
+    _fault(sandbox, body="drop", times=1)
+    # what httpx makes of the drop (checked on its own, so that the retry below is for this reason)
+    with sandbox.client() as http, pytest.raises(httpx.RemoteProtocolError):
+        http.post(SYNC_PATH, json=_body())
+    assert _fired(sandbox) == 1
+    _fault(sandbox, body="drop", times=1)
+    delays: list[float] = []
+    told: list[str] = []
+    with _client(sandbox, delays, on_retry=told.append) as client:
         assert client.sync(_body()).status == "applied"
-    assert len(calls) == 2 and len(delays) == 1
+    assert _fired(sandbox) == 2  # both drops fired: the client's first attempt was dropped ...
+    assert len(delays) == 1 and len(told) == 1 and "RemoteProtocolError" in told[0]
+    assert _sync_count(sandbox) == before + 1  # ... and its second one applied, once
 
 
-def _mock_client(handler) -> Client:
-    client = Client("http://127.0.0.1:9", "workleap", KEY, sleep=lambda s: None)
-    client._http = httpx.Client(transport=httpx.MockTransport(handler))
-    return client
+def _raw_fault(sandbox, status: int, content: bytes, *, path: str = SYNC_PATH, method: str = "POST") -> None:
+    """Arm an answer of exactly these bytes (as text when it is UTF-8, else as base64)."""
+    try:
+        spec = {"content": content.decode("utf-8")}
+    except UnicodeDecodeError:
+        spec = {"content_base64": base64.b64encode(content).decode("ascii")}
+    _fault(sandbox, path=path, method=method, status=status, body="raw", **spec)
 
 
 @pytest.mark.parametrize("status", [200, 500])
@@ -246,33 +278,31 @@ def _mock_client(handler) -> Client:
     b'{"isSuccess": true, "status": "applied", "report": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
     b'{"isSuccess": true, "status": "applied", "syncId": "s\\ud800"}',
     b'{"isSuccess": true, "status": "applied", "syncId": "s\xed\xa0\x80"}',  # the same surrogate, raw
-])
-def test_json_the_client_cannot_use_is_a_clean_error(status: int, content: bytes) -> None:
+], ids=["deep", "surrogate-escaped", "surrogate-raw"])
+def test_json_the_client_cannot_use_is_a_clean_error(sandbox, status: int, content: bytes) -> None:
     # fuzzing: nesting too deep (RecursionError) and a lone surrogate escape (crashed later when
     # hashed or written as UTF-8) escaped as internal errors
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=content, headers={"content-type": "application/json"})
-
-    with _mock_client(handler) as client, pytest.raises(ApiError) as err:
+    _raw_fault(sandbox, status, content)
+    with _client(sandbox, []) as client, pytest.raises(ApiError) as err:
         client.sync(_body())
     assert ("not JSON" if status == 200 else "answered HTTP 500") in str(err.value)
+    assert _fired(sandbox) == 1
 
 
-def test_sync_answer_with_non_finite_risk_counts_is_read() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=b'{"isSuccess": true, "status": "pending", "report": '
-                                           b'{"risk": {"users": NaN, "teams": Infinity, "x": true, "y": 3.0}}}')
-
-    with _mock_client(handler) as client:
+def test_sync_answer_with_non_finite_risk_counts_is_read(sandbox) -> None:
+    _raw_fault(sandbox, 200, b'{"isSuccess": true, "status": "pending", "report": '
+                             b'{"risk": {"users": NaN, "teams": Infinity, "x": true, "y": 3.0}}}')
+    with _client(sandbox, []) as client:
         assert client.sync(_body()).risk == {"y": 3}
+    assert _fired(sandbox) == 1
 
 
-def test_export_group_whose_users_is_not_a_list_is_a_clean_error() -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"isSuccess": True, "data": {"id": "g-1", "name": "Eng", "users": 7}})
-
-    with _mock_client(handler) as client, pytest.raises(ApiError, match="g-1: unexpected export answer"):
+def test_export_group_whose_users_is_not_a_list_is_a_clean_error(sandbox) -> None:
+    _raw_fault(sandbox, 200, json.dumps({"isSuccess": True, "data": {"id": "g-1", "name": "Eng", "users": 7}}).encode(),
+               path=wire.EXPORT_GROUPS, method="GET")
+    with _client(sandbox, []) as client, pytest.raises(ApiError, match="g-1: unexpected export answer"):
         client.export_group("g-1")
+    assert _fired(sandbox) == 1
 
 
 @pytest.mark.parametrize("endpoint, why", [

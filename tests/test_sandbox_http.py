@@ -7,6 +7,7 @@ share one server; a test that changes a setting puts it back.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -371,6 +372,53 @@ def test_garbage_fault_sends_non_json(http: httpx.Client) -> None:
     r = http.post(SYNC, json=_small_body())
     with pytest.raises(ValueError):
         json.loads(r.content)
+
+
+def test_raw_fault_sends_exactly_the_given_content(http: httpx.Client) -> None:
+    text = '{"isSuccess": true, "risk": {"users": NaN}, "id": "s\\ud800", "name": "Núñez"}'
+    armed = _arm(http, path=SYNC, method="POST", status=200, body="raw", content=text)
+    assert armed["body"] == "raw" and armed["content"] == text and armed["content_base64"] is None
+    r = http.post(SYNC, json=_small_body())
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.content == text.encode("utf-8")  # verbatim: NaN and the escape are not touched
+    raw = b'{"syncId": "s\xed\xa0\x80"}'  # a lone surrogate as raw bytes: not UTF-8, so base64
+    _arm(http, path=wire.EXPORT_GROUPS, method="GET", status=502, body="raw", retry_after=2,
+         content_base64=base64.b64encode(raw).decode())
+    r = http.get(wire.EXPORT_GROUPS, params={"groupId": "g-1"})  # the query string is ignored
+    assert r.status_code == 502 and r.content == raw and r.headers["Retry-After"] == "2"
+    assert http.get(wire.EXPORT_GROUPS).status_code == 200  # fired once, then served normally
+
+
+def test_drop_fault_closes_the_connection_mid_answer(sb: Any, http: httpx.Client) -> None:
+    _arm(http, path=SYNC, method="POST", body="drop", times=2)
+    for _ in range(2):  # each time a fresh connection, each time dropped
+        with sb.client() as c, pytest.raises(httpx.RemoteProtocolError):
+            c.post(SYNC, json=_small_body())
+    r = http.post(SYNC, json=_small_body())
+    assert r.status_code == 200 and r.json()["isSuccess"] is True  # the next request is served
+    assert http.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 2
+
+
+def test_raw_and_drop_fault_definitions_are_validated(http: httpx.Client) -> None:
+    bad_ones = [
+        ({"path": SYNC, "body": "raw"}, "exactly one of 'content'"),
+        ({"path": SYNC, "body": "raw", "content": "{}", "content_base64": "e30="}, "exactly one of 'content'"),
+        ({"path": SYNC, "body": "raw", "content": 7}, "'content' must be a string"),
+        ({"path": SYNC, "body": "raw", "content_base64": ["e30="]}, "'content_base64' must be a string"),
+        ({"path": SYNC, "body": "raw", "content_base64": "not base64!"}, "must be valid base64"),
+        ({"path": SYNC, "content": "{}"}, "needs \"body\": \"raw\""),
+        ({"path": SYNC, "body": "drop", "content_base64": "e30="}, "needs \"body\": \"raw\""),
+        ({"path": SYNC, "body": "dropped"}, "must be one of json, html, garbage, raw, drop"),
+    ]
+    for bad, message in bad_ones:
+        r = http.post(wire.SANDBOX_FAULTS, json=bad)
+        assert r.status_code == 400 and message in r.json()["errorMessage"], (bad, r.text)
+    # a lone surrogate escape in 'content' is not text (it could not be sent as UTF-8): refused,
+    # or refused already as JSON by the sandbox's body reader; either way a 400, nothing armed
+    r = http.post(wire.SANDBOX_FAULTS, content=b'{"path": "/x", "body": "raw", "content": "\\ud800"}',
+                  headers={"content-type": "application/json"})
+    assert r.status_code == 400 and r.json()["isSuccess"] is False
+    assert http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
 
 
 def test_delay_fault_makes_a_client_time_out(sb: Any, http: httpx.Client) -> None:

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import wire
 from . import account
-from .faults import GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
+from .faults import DROPPED_BODY, GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
 from .store import Store
 
 DEFAULT_MAX_BODY = 50 * 1024 * 1024
@@ -73,7 +73,29 @@ def _fault_response(fault: Fault) -> Response:
         return Response(LOGIN_PAGE, status_code=status, media_type="text/html", headers=headers)
     if fault.body == "garbage":
         return Response(GARBAGE, status_code=status, media_type="application/json", headers=headers)
+    if fault.body == "raw":
+        return Response(fault.raw_content, status_code=status, media_type="application/json", headers=headers)
     return _error(status, f"injected fault: HTTP {status}", headers)
+
+
+async def _drop(fault: Fault, receive: Receive, send: Send) -> None:
+    """Start an answer, send part of its body, then end the app without completing it: the ASGI
+    server (uvicorn) closes the connection, so the client sees it fail mid-answer. The request body
+    is read first: closing with unread bytes would reset the connection (ECONNRESET) instead, on a
+    timing the client does not control."""
+    drained = 0
+    while drained <= _DRAIN_LIMIT:
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client went away first: nothing left to drop
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(DROPPED_BODY) * 4).encode())]
+    if fault.retry_after is not None:
+        headers.append((b"retry-after", f"{fault.retry_after:g}".encode()))
+    await send({"type": "http.response.start", "status": fault.status or 200, "headers": headers})
+    await send({"type": "http.response.body", "body": DROPPED_BODY, "more_body": True})
 
 
 class Gate:
@@ -107,6 +129,9 @@ class Gate:
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.body == "drop":
+                    await _drop(fault, receive, send)
+                    return
                 if fault.status is not None or fault.body is not None:
                     await _fault_response(fault)(scope, receive, send)
                     return

@@ -5,15 +5,20 @@ timeouts) need a server that misbehaves on demand, deterministically. Faults liv
 (a restart clears them) and are counted, so a test can assert how many attempts a client made
 without measuring time.
 
-A fault is ``{"path", "method", "status", "times", "retry_after", "body", "delay"}``:
+A fault is ``{"path", "method", "status", "times", "retry_after", "body", "delay"}`` (a ``raw`` body
+adds ``"content"`` or ``"content_base64"``):
 - ``path`` (required) matches the request path exactly (query string ignored);
 - ``method`` (default: any) matches case-insensitively;
 - ``times`` (default 1) is how many matching requests it answers;
 - ``status``: the HTTP status to answer; absent with no ``body`` → the request is only delayed
   and then served normally (for client timeouts on a real endpoint);
 - ``body``: ``json`` (default; the account's error shape), ``html`` (an HTML login page, which the
-  v2 API sends for a bad key; status 200 unless ``status`` says otherwise) or ``garbage``
-  (non-JSON bytes labelled application/json);
+  v2 API sends for a bad key; status 200 unless ``status`` says otherwise), ``garbage``
+  (non-JSON bytes labelled application/json), ``raw`` (exactly the given ``content``, a string sent
+  as UTF-8, or ``content_base64``, any bytes, labelled application/json: answers a client cannot
+  use, such as nesting too deep or a lone surrogate) or ``drop`` (the status line and headers are
+  sent, then the connection is closed before the promised body: the client sees the connection
+  fail mid-answer, as when a proxy or load balancer drops it);
 - ``retry_after``: seconds, sent as a ``Retry-After`` header;
 - ``delay``: seconds slept before answering.
 
@@ -24,6 +29,8 @@ written and before the teams are, so crash-safety is tested through the real syn
 
 from __future__ import annotations
 
+import base64
+import binascii
 import itertools
 import os
 import sys
@@ -31,7 +38,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-BODIES = ("json", "html", "garbage")
+BODIES = ("json", "html", "garbage", "raw", "drop")
 CRASHES = ("mid-sync",)
 CRASH_EXIT_CODE = 70  # what the process exits with when a crash fault fires
 
@@ -43,6 +50,8 @@ LOGIN_PAGE = """<!DOCTYPE html>
 """
 
 GARBAGE = b"\x00\xff\xfe<<not json>> {{\"isSuccess\": tr"
+
+DROPPED_BODY = b'{"isSuccess": true, "sta'  # what a drop fault sends before it closes the connection
 
 
 class FaultError(ValueError):
@@ -60,7 +69,16 @@ class Fault:
     retry_after: float | None
     delay: float
     crash: str | None = None
+    content: str | None = None
+    content_base64: str | None = None
     fired: int = 0
+
+    @property
+    def raw_content(self) -> bytes:
+        """The exact bytes a ``raw`` fault answers."""
+        if self.content_base64 is not None:
+            return base64.b64decode(self.content_base64)
+        return (self.content or "").encode("utf-8")
 
     @property
     def remaining(self) -> int:
@@ -81,6 +99,33 @@ def _number(raw: dict[str, Any], key: str, kind: type, default: Any, minimum: fl
     if value < minimum:
         raise FaultError(f"fault field {key!r} must be at least {minimum}")
     return kind(value)
+
+
+def _raw_content(raw: dict[str, Any], body: str | None) -> tuple[str | None, str | None]:
+    """(content, content_base64) of a ``raw`` fault: exactly one of them, a string (base64 that
+    decodes); neither is allowed with another body."""
+    given = [k for k in ("content", "content_base64") if k in raw]
+    if body != "raw":
+        if given:
+            raise FaultError(f"fault field {given[0]!r} needs \"body\": \"raw\"")
+        return None, None
+    if len(given) != 1:
+        raise FaultError("a raw fault needs exactly one of 'content' (a string) and 'content_base64'")
+    value = raw[given[0]]
+    if not isinstance(value, str):
+        raise FaultError(f"fault field {given[0]!r} must be a string")
+    if given[0] == "content":
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FaultError("fault field 'content' holds a lone surrogate, which is not text: "
+                             "send bytes that are not UTF-8 as 'content_base64'") from None
+        return value, None
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise FaultError("fault field 'content_base64' must be valid base64") from None
+    return None, value
 
 
 class FaultBook:
@@ -108,9 +153,11 @@ class FaultBook:
         status = _number(raw, "status", int, None, 100)
         if status is not None and status > 599:
             raise FaultError("fault field 'status' must be an HTTP status (100-599)")
+        content, content_base64 = _raw_content(raw, body)
         fault = Fault(id=next(self._ids), path=path, method=method.upper() if method else None, status=status,
                       times=_number(raw, "times", int, 1, 1), body=body,
-                      retry_after=_number(raw, "retry_after", float, None), delay=_number(raw, "delay", float, 0.0) or 0.0)
+                      retry_after=_number(raw, "retry_after", float, None), delay=_number(raw, "delay", float, 0.0) or 0.0,
+                      content=content, content_base64=content_base64)
         with self._lock:
             self._faults.append(fault)
         return fault
