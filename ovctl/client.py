@@ -26,7 +26,7 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from . import __version__ as _version
-from . import wire
+from . import jsontext, wire
 from .errors import ApiError, UsageError
 from .model import ReportItem, lone_surrogate_field
 
@@ -158,7 +158,7 @@ def _server_message(body: Any) -> str:
 def _json_of(response: httpx.Response) -> Any:
     """The decoded body; ValueError also for text that is not valid Unicode (a lone surrogate, sent
     escaped as ``"\\ud800"`` or raw, which would crash hashing, printing or writing it later)."""
-    data = response.json()
+    data = jsontext.loads(response.content)  # every decoding failure is a ValueError (JsonTextError)
     if _SURROGATE_ESCAPE.search(response.content) and lone_surrogate_field(data) is not None:
         raise ValueError("a lone surrogate escape")
     return data
@@ -381,7 +381,7 @@ class Client:
         msg = ""
         try:
             msg = _server_message(_json_of(resp))
-        except (ValueError, RecursionError):
+        except ValueError:
             pass
         return f"{url} answered HTTP {resp.status_code}" + (f": {msg}" if msg else "")
 
@@ -394,7 +394,7 @@ class Client:
                 "usually a wrong API key or endpoint; check OVCTL_API_KEY, --endpoint and --flavor"))
         try:
             body = _json_of(resp) if resp.content else None
-        except (ValueError, RecursionError):  # syntax, encoding, nesting, >4300-digit integers, lone surrogates
+        except ValueError:  # syntax, encoding, nesting, >4300-digit integers, lone surrogates
             body = None
             if code < 400:
                 raise ApiError(self._scrub(f"the server answered with something that is not JSON (HTTP {code} from "

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from . import __version__, wire
+from . import __version__, jsontext, wire
 from .atomic import atomic_write_text
 from .errors import PlanFileError
 from .model import Plan
@@ -108,13 +108,9 @@ def _read_json(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as e:
         raise PlanFileError(f"{path}: cannot read the plan file ({e.__class__.__name__})") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise PlanFileError(f"{path}:{e.lineno}:{e.colno}: not valid JSON: {e.msg}") from None
-    except RecursionError:
-        raise PlanFileError(f"{path}: not valid JSON: nested too deeply") from None
-    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
-        raise PlanFileError(f"{path}: not valid JSON: a number has too many digits") from None
+        return jsontext.loads(text)
+    except jsontext.JsonTextError as e:
+        raise PlanFileError(f"{path}{e.where()}: not valid JSON: {e.message}") from None
 
 
 def _need(doc: dict[str, Any], key: str, types: type | tuple[type, ...], path: Path, what: str) -> Any:

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from . import jsontext
 from .atomic import atomic_write_text
 from .errors import SnapshotError
 from .model import Snapshot, lone_surrogate_field
@@ -37,13 +38,9 @@ def read_snapshot(path: Path) -> Snapshot:
 
 def _parse_json(path: Path, text: str) -> Any:
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise SnapshotError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
-    except RecursionError:
-        raise SnapshotError(f"{path}: invalid JSON: nested too deeply") from None
-    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
-        raise SnapshotError(f"{path}: invalid JSON: a number has too many digits") from None
+        data = jsontext.loads(text)
+    except jsontext.JsonTextError as e:
+        raise SnapshotError(f"{path}{e.where()}: invalid JSON: {e.message}") from None
     if _SURROGATE_ESCAPE.search(text):  # rare: only then look for a lone one, field by field
         where = lone_surrogate_field(data)
         if where is not None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import math
 from typing import Any
 
@@ -23,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import wire
+from .. import jsontext, wire
 from . import account
 from .faults import DROPPED_BODY, GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
 from .store import Store
@@ -170,13 +169,10 @@ async def _json_body(request: Request, limit: int) -> Any:
     except BodyTooLarge:
         raise BadBody(413, f"request body larger than the limit of {limit} bytes") from None
     try:
-        return json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_or_text)
-    except RecursionError:
-        raise BadBody(400, "malformed JSON: nested too deeply") from None
-    except (UnicodeDecodeError, json.JSONDecodeError, _NotJson) as e:
-        raise BadBody(400, f"malformed JSON: {e}") from None
-    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
-        raise BadBody(400, "malformed JSON: a number has too many digits") from None
+        return jsontext.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_or_text)
+    except jsontext.JsonTextError as e:
+        where = f" (line {e.line} column {e.column})" if e.line else ""
+        raise BadBody(400, f"malformed JSON: {e.message}{where}") from None
 
 
 def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) -> ASGIApp:
