@@ -119,6 +119,8 @@ class _Builder:
         self.problems.append(Problem(message, self.display, pos[0], pos[1], code=code))
 
     def build(self, events: Any) -> Any:
+        """Plain data from the parser's events; stops at ``MAX_NESTING`` levels (the C parser slows
+        down quadratically with flow nesting: 100,000 ``[`` took 37 s before this limit)."""
         from ruamel.yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent,
                                         ScalarEvent, SequenceEndEvent, SequenceStartEvent)
 
@@ -143,6 +145,8 @@ class _Builder:
                 is_map = cls is MappingStartEvent
                 if event.tag not in (None, "!", _MAP if is_map else _SEQ):
                     self.problem(pos, f"unsupported YAML tag {event.tag}", "yaml_tag")
+                if len(stack) >= MAX_NESTING:
+                    raise _TooDeep(pos)
                 frame = _Frame(MarkedDict(pos) if is_map else MarkedList(pos), event.anchor)
                 frame.kpos = pos
                 if event.anchor is not None:
@@ -293,6 +297,15 @@ def _yaml(pure: bool = False):
     return YAML(typ="safe", pure=pure)
 
 
+MAX_NESTING = 500  # levels of mappings/lists; a real org nests a few dozen at most
+
+
+class _TooDeep(Exception):
+    def __init__(self, pos: Pos) -> None:
+        super().__init__(pos)
+        self.pos = pos
+
+
 def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, list[Problem]]:
     """Parse one YAML document from ``text``; returns (data or None, problems).
 
@@ -303,6 +316,9 @@ def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, lis
     builder = _Builder(display, yaml)
     try:
         data = builder.build(yaml.parse(text))
+    except _TooDeep as exc:
+        return None, builder.problems + [Problem(f"nested more than {MAX_NESTING} levels deep: not an org file",
+                                                 display, *exc.pos, code="yaml_syntax")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)

@@ -145,3 +145,21 @@ def test_pure_python_parser_gives_the_same_data_positions_and_problems() -> None
     _, syntax_fast = parse_yaml("a: [1\nb: 2\n", "x.yaml")
     _, syntax_slow = parse_yaml("a: [1\nb: 2\n", "x.yaml", pure=True)
     assert [(p.line, p.column) for p in syntax_fast] == [(p.line, p.column) for p in syntax_slow]
+
+
+def test_nesting_deeper_than_the_limit_is_one_positioned_problem() -> None:
+    from ovctl.yamlsource import MAX_NESTING
+
+    text = "teams: " + "[" * (MAX_NESTING + 10) + "]" * (MAX_NESTING + 10) + "\n"
+    data, problems = parse_yaml(text, "deep.yaml")
+    assert data is None
+    assert [(p.line, p.column, p.code) for p in problems] == [(1, 8 + MAX_NESTING - 1, "yaml_syntax")]
+    assert f"more than {MAX_NESTING} levels" in problems[0].message
+
+
+def test_nesting_up_to_the_limit_is_read() -> None:
+    from ovctl.yamlsource import MAX_NESTING
+
+    text = "x: " + "[" * (MAX_NESTING - 1) + "]" * (MAX_NESTING - 1) + "\n"
+    data, problems = parse_yaml(text, "ok.yaml")
+    assert problems == [] and isinstance(data["x"], list)
