@@ -49,21 +49,16 @@ def _parse_json(path: Path, text: str) -> Any:
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """YAML through the org reader (C parser events, nesting bounded, positions in every message)."""
+    from .yamlsource import parse_yaml
 
-    try:
-        return YAML(typ="safe", pure=False).load(text)
-    except MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        loc = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(path)
-        raise SnapshotError(f"{loc}: invalid YAML: {e.problem or e.context}") from None
-    except YAMLError as e:
-        raise SnapshotError(f"{path}: invalid YAML: {e}") from None
-    except RecursionError:
-        raise SnapshotError(f"{path}: invalid YAML: nested too deeply") from None
-    except ValueError:  # int() refuses integers of more than sys.get_int_max_str_digits() digits
-        raise SnapshotError(f"{path}: invalid YAML: a number has too many digits") from None
+    data, problems = parse_yaml(text, str(path))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        first = errors[0]
+        message = first.message.removeprefix("YAML syntax error: ")
+        raise SnapshotError(f"{first.location()}: invalid YAML: {message}")
+    return data
 
 
 def snapshot_to_json(snapshot: Snapshot) -> str:

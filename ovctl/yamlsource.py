@@ -271,7 +271,11 @@ class _Builder:
             return construct(self.constructor, ScalarNode(tag, value, start_mark=event.start_mark))
         except Exception as exc:  # an invalid timestamp such as 2019-13-45, an odd int
             kind = tag.rsplit(":", 1)[-1]
-            self.problem(pos, f"invalid {kind} {value!r}: {exc}", "yaml_value")
+            if kind == "int" and "digits" in str(exc):  # longer than Python converts (4,300 digits)
+                self.problem(pos, f"a number has too many digits ({len(value):,})", "yaml_value")
+            else:
+                shown = value if len(value) <= 80 else value[:77] + "..."
+                self.problem(pos, f"invalid {kind} {shown!r}: {exc}", "yaml_value")
             return value
 
 
