@@ -145,6 +145,9 @@ def load_plan(path: Path) -> SavedPlan:
     raw_paths = _need(doc, "org_paths", list, path, "a list of paths")
     if not raw_paths or not all(isinstance(p, str) and p for p in raw_paths):
         raise PlanFileError(f"{path}: field 'org_paths' must be a non-empty list of paths")
+    for p in raw_paths:  # never walk a whole filesystem for YAML because a file said so
+        if "\0" in p or Path(p).absolute() == Path(Path(p).absolute().anchor):
+            raise PlanFileError(f"{path}: field 'org_paths' names {p!r}, which is not an org file or directory")
     endpoint = doc.get("endpoint")
     if endpoint is not None and not isinstance(endpoint, str):
         raise PlanFileError(f"{path}: field 'endpoint' must be a string or null")

@@ -11,6 +11,8 @@ from render_samples import EXAMPLE_STATE, guarded_plan
 from ovctl import planfile, wire
 from ovctl.errors import PlanFileError
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 def _save(tmp_path: Path, **kw) -> Path:
     path = tmp_path / "plan.json"
@@ -146,3 +148,27 @@ def test_default_state_file_beside_the_org(tmp_path):
     assert planfile.default_state_file([orgdir / "eng.yaml", tmp_path / "x.yaml"]) == orgdir / "ovctl.state.json"
     assert planfile.default_state_file([orgdir], tmp_path / "custom.json") == tmp_path / "custom.json"
     assert planfile.default_state_file([]) == Path("ovctl.state.json")
+
+
+def test_apply_of_a_truncated_plan_file_says_it_is_a_broken_plan_file(tmp_path, capsys):
+    from ovctl.cli import main
+
+    saved = tmp_path / "plan.json"
+    rc = main(["plan", str(REPO / "examples/org.yaml"), "--state", str(REPO / "examples/state.json"),
+               "--out", str(saved)])
+    assert rc == 0
+    capsys.readouterr()
+    saved.write_text(saved.read_text(encoding="utf-8")[:200], encoding="utf-8")
+    assert main(["apply", str(saved), "--auto-approve"]) == 1
+    err = capsys.readouterr().err
+    assert "plan.json:" in err and "not valid JSON" in err and "YAML" not in err
+
+
+@pytest.mark.parametrize("bad", ["/", "examples/\0org.yaml"])
+def test_a_plan_file_naming_the_filesystem_root_as_its_org_is_refused(tmp_path, bad):
+    path = _save(tmp_path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["org_paths"] = [bad]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(PlanFileError, match="org_paths"):
+        planfile.load_plan(path)
