@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 
 from .engine_messages import (ATTRIBUTE_NOT_FOUND, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, INVALID_EMAIL,
                               INVALID_VALUE, OPTION_NOT_FOUND, USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED,
                               USER_UPDATED)
 from .engine_run import SyncRun
-from .model import PayloadMember, PropertyDef, ReportItem, SnapMember, email_key
+from .model import DATE_TEXT, NUMBER_TEXT, PayloadMember, PropertyDef, ReportItem, SnapMember, email_key
 from .snapshot import is_email_address
 
 # Property values by type (the same shapes ``ovctl validate`` accepts in an org file).
-_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 # Never deactivated, status never changed; absent from a payload, they keep their team memberships.
 PROTECTED_ROLES = frozenset({"admin", "executive"})
@@ -159,9 +156,9 @@ def _valid_value(definition: PropertyDef, value: str) -> bool:
     """A numeric value is a finite number, a date a real YYYY-MM-DD date; text and choices take any
     string here (options are checked by the caller, with the account's own wording)."""
     if definition.type == "numeric":
-        return bool(_NUMBER_RE.match(value.strip())) and math.isfinite(float(value))
+        return bool(NUMBER_TEXT.match(value.strip())) and math.isfinite(float(value))
     if definition.type == "date":
-        if not _DATE_RE.match(value):
+        if not DATE_TEXT.match(value):
             return False
         try:
             _dt.date.fromisoformat(value)

@@ -14,6 +14,7 @@ Conventions shared by every module:
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -48,6 +49,12 @@ def lone_surrogate_field(data: Any) -> str | None:
         elif isinstance(value, list):
             stack.extend((f"{path}[{i}]", item) for i, item in reversed(list(enumerate(value))))
     return None
+
+
+# The text forms of property values, shared by validation (org files) and the engine (payloads):
+# ASCII digits only, as the account's CSV and JSON carry them.
+NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
+DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def email_key(email: str) -> str:

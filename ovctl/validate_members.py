@@ -11,13 +11,11 @@ import datetime as _dt
 import re
 from typing import Any
 
-from .model import Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
+from .model import DATE_TEXT, NUMBER_TEXT, Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
 from .validate_common import CheckerBase, Document, norm_id
 from .yamlsource import Pos, key_pos, node_pos, value_pos
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
 class MemberChecks(CheckerBase):
@@ -199,7 +197,7 @@ class MemberChecks(CheckerBase):
             if isinstance(raw, _dt.date):
                 return normalize_property_value(raw)
             reason = ""
-            if isinstance(raw, str) and DATE_RE.match(raw):
+            if isinstance(raw, str) and DATE_TEXT.match(raw):
                 try:
                     _dt.date.fromisoformat(raw)
                     return raw
@@ -211,7 +209,7 @@ class MemberChecks(CheckerBase):
         if kind == "numeric":
             if isinstance(raw, (int, float)) and not isinstance(raw, bool):
                 return normalize_property_value(raw)
-            if isinstance(raw, str) and NUMBER_RE.match(raw.strip()):
+            if isinstance(raw, str) and NUMBER_TEXT.match(raw.strip()):
                 number = float(raw)
                 return normalize_property_value(int(number) if number.is_integer() else number)
             self.error(doc, here, f"property '{name}' is numeric: expected a number, got {raw!r}", "property_type")
