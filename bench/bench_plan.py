@@ -19,10 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_org import generate  # noqa: E402
 
-from ovctl.engine import simulate  # noqa: E402
-from ovctl.orgfile import load_org  # noqa: E402
-from ovctl.plan import build_plan  # noqa: E402
-from ovctl.statefile import read_snapshot  # noqa: E402
+from ovctl.core.engine import simulate  # noqa: E402
+from ovctl.files.orgfile import load_org  # noqa: E402
+from ovctl.core.plan import build_plan  # noqa: E402
+from ovctl.files.statefile import read_snapshot  # noqa: E402
 
 
 def measure(label: str, fn):

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gen_org import generate  # noqa: E402
 
-from ovctl.orgfile import check_org, load_org  # noqa: E402
-from ovctl.yamlsource import read_yaml  # noqa: E402
+from ovctl.files.orgfile import check_org, load_org  # noqa: E402
+from ovctl.files.yamlsource import read_yaml  # noqa: E402
 
 
 def best_of(repeat: int, fn) -> float:

@@ -76,7 +76,7 @@ def validate(
     format: Annotated[ValidateFormat, typer.Option("--format", help="text, or github annotations.")] = ValidateFormat.text,
 ) -> None:
     """Check org files offline; report every problem as FILE:LINE:COLUMN."""
-    from .commands.validate import run
+    from ovctl.commands.validate import run
 
     _exit(run(paths, fmt=format.value))
 
@@ -96,7 +96,7 @@ def plan(
     state_file: StateFile = None,
 ) -> None:
     """Show what the next sync would do, before anything is sent."""
-    from .commands.plan import run
+    from ovctl.commands.plan import run
 
     _exit(run(paths, state=state, fmt=format.value, out=out, detailed_exitcode=detailed_exitcode, force=force,
               mask_emails=mask_emails, flavor=flavor.value, endpoint=endpoint, state_file=state_file))
@@ -112,7 +112,7 @@ def apply(
     state_file: StateFile = None,
 ) -> None:
     """Plan, confirm, send the sync, verify convergence, write the state file."""
-    from .commands.apply import run
+    from ovctl.commands.apply import run
 
     _exit(run(paths, auto_approve=auto_approve, force=force, flavor=flavor.value, endpoint=endpoint,
               state_file=state_file))
@@ -126,7 +126,7 @@ def pull(
     state_file: StateFile = None,
 ) -> None:
     """Write a snapshot of the live account, carrying external ids from the state file."""
-    from .commands.pull import run
+    from ovctl.commands.pull import run
 
     _exit(run(out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file))
 
@@ -139,7 +139,7 @@ def render(
     format: Annotated[RenderFormat, typer.Option("--format")] = RenderFormat.json,
 ) -> None:
     """Write the sync payload (JSON, or the official script's three CSV files); nothing is sent."""
-    from .commands.render import run
+    from ovctl.commands.render import run
 
     _exit(run(paths, out=out, flavor=flavor.value, fmt=format.value))
 
@@ -151,7 +151,7 @@ def graph(
     format: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.mermaid,
 ) -> None:
     """Print the org chart of the teams, changed teams highlighted."""
-    from .commands.graph import run
+    from ovctl.commands.graph import run
 
     _exit(run(paths, state=state, fmt=format.value))
 
@@ -166,7 +166,7 @@ def sandbox_serve(
     seed: Annotated[Optional[Path], typer.Option("--seed", help="Snapshot (JSON or YAML) to load into an empty database.")] = None,
 ) -> None:
     """Run a local Officevibe account (Starlette + uvicorn, SQLite)."""
-    from .sandbox.serve import run
+    from ovctl.sandbox.serve import run
 
     _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed))
 
@@ -187,7 +187,7 @@ def _exit_code_of_parser_error(e: Exception) -> int | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point: the one place where errors become exit codes."""
-    from .errors import OvctlError
+    from ovctl.core.errors import OvctlError
 
     try:
         rv = app(args=argv, standalone_mode=False)

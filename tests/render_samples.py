@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from ovctl.model import Change, GuardResult, Mapping, Payload, PayloadMember, PayloadTeam, Plan, ReportItem, Warning_
+from ovctl.core.model import Change, GuardResult, Mapping, Payload, PayloadMember, PayloadTeam, Plan, ReportItem, Warning_
 
 
 def fp(seed: str) -> str:
@@ -139,9 +139,9 @@ def example_plan(*, force: bool = False) -> Plan:
     """The real plan of examples/org.yaml against examples/state.json (needs the org loader)."""
     import pytest
 
-    orgfile = pytest.importorskip("ovctl.orgfile")
-    from ovctl.plan import build_plan
-    from ovctl.statefile import read_snapshot
+    orgfile = pytest.importorskip("ovctl.files.orgfile")
+    from ovctl.core.plan import build_plan
+    from ovctl.files.statefile import read_snapshot
 
     with contextlib.chdir(REPO):  # relative paths in warnings keep the golden files machine-independent
         loaded = orgfile.load_org([Path("examples/org.yaml")])
@@ -151,5 +151,5 @@ def example_plan(*, force: bool = False) -> Plan:
 def example_org():
     import pytest
 
-    orgfile = pytest.importorskip("ovctl.orgfile")
+    orgfile = pytest.importorskip("ovctl.files.orgfile")
     return orgfile.load_org([EXAMPLE_ORG]).org

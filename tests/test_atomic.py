@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ovctl.atomic import atomic_write_text
+from ovctl.files.atomic import atomic_write_text
 from ovctl.cli import main
-from ovctl.errors import OutputError
+from ovctl.core.errors import OutputError
 
 REPO = Path(__file__).resolve().parent.parent
 

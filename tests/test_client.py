@@ -16,13 +16,13 @@ from typing import Iterator
 
 import pytest
 
-from ovctl import wire
+from ovctl.account import wire
 import httpx
 
-from ovctl.client import Client, _retry_after_seconds, api_key_from_env, check_endpoint, timeout_from_env
-from ovctl.errors import ApiError, UsageError
-from ovctl.live import snapshot_from_export
-from ovctl.model import Mapping, Payload, PayloadMember, PayloadTeam
+from ovctl.account.client import Client, _retry_after_seconds, api_key_from_env, check_endpoint, timeout_from_env
+from ovctl.core.errors import ApiError, UsageError
+from ovctl.account.live import snapshot_from_export
+from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam
 from support.sandbox_proc import start_sandbox
 
 SEED = Path(__file__).parent / "fixtures" / "e2e" / "seed.json"

@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
-CORE = ["ovctl.model", "ovctl.errors", "ovctl.snapshot", "ovctl.payload", "ovctl.engine", "ovctl.plan",
-        "ovctl.guards", "ovctl.fingerprint", "ovctl.validate",
-        "ovctl.validate_common", "ovctl.validate_members", "ovctl.validate_teams",
-        "ovctl.engine_messages", "ovctl.engine_run", "ovctl.engine_members", "ovctl.engine_teams"]
+CORE = ["ovctl.core.model", "ovctl.core.errors", "ovctl.core.snapshot", "ovctl.core.payload", "ovctl.core.engine", "ovctl.core.plan",
+        "ovctl.core.guards", "ovctl.core.fingerprint", "ovctl.core.validate",
+        "ovctl.core.validate.common", "ovctl.core.validate.members", "ovctl.core.validate.teams",
+        "ovctl.core.engine.messages", "ovctl.core.engine.run", "ovctl.core.engine.members", "ovctl.core.engine.teams"]
 FORBIDDEN = ["httpx", "typer", "ruamel", "starlette", "uvicorn", "sqlite3"]
 
 
@@ -27,6 +27,6 @@ def test_core_module_imports_no_io_library(module):
 
 
 def test_the_check_would_see_a_forbidden_import():
-    code = "import json, sys; import ovctl.statefile, ruamel.yaml; print(json.dumps('ruamel' in sys.modules))"
+    code = "import json, sys; import ovctl.files.statefile, ruamel.yaml; print(json.dumps('ruamel' in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) is True

@@ -19,7 +19,7 @@ from typing import Iterator
 
 import pytest
 
-from ovctl import wire
+from ovctl.account import wire
 from ovctl.cli import main
 from support.sandbox_proc import start_sandbox
 
@@ -299,7 +299,7 @@ def test_pending_hint_knows_the_sandbox_even_through_the_export(ws: Workspace, m
 
 
 def test_pending_hint_for_a_real_account_points_to_workleap() -> None:
-    from ovctl.applyflow import _approval_hint
+    from ovctl.flows.apply import _approval_hint
 
     class RealAccount:
         is_default_endpoint = True
@@ -605,7 +605,7 @@ class _Terminal(io.StringIO):
 
 @pytest.mark.parametrize("answer, applies", [("yes\n", True), ("y\n", False), ("\n", False)])
 def test_only_yes_confirms(ws: Workspace, answer: str, applies: bool) -> None:
-    from ovctl.applyflow import ApplyIO, apply
+    from ovctl.flows.apply import ApplyIO, apply
 
     out = io.StringIO()
     os.environ["OVCTL_API_KEY"] = KEY

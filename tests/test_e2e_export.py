@@ -13,8 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from ovctl import wire
-from ovctl.model import Mapping, Payload, PayloadMember, PayloadTeam
+from ovctl.account import wire
+from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam
 from test_e2e_apply import Workspace, _workspace
 
 
@@ -116,8 +116,8 @@ class _Export:
 
 
 def test_a_member_seen_only_in_a_group_gets_every_other_field_from_the_state_file() -> None:
-    from ovctl.live import pull_snapshot
-    from ovctl.model import SnapMember, Snapshot, SnapTeam
+    from ovctl.account.live import pull_snapshot
+    from ovctl.core.model import SnapMember, Snapshot, SnapTeam
 
     state = Snapshot(
         members=[SnapMember("ana@acme.example", "E1", "Ana", "Núñez", "CEO"),
@@ -142,8 +142,8 @@ class _HidingExport(_Export):
 
 
 def test_a_deactivated_member_hidden_by_the_export_keeps_her_place_in_a_rule_based_team() -> None:
-    from ovctl.live import pull_snapshot
-    from ovctl.model import SnapMember, Snapshot, SnapTeam
+    from ovctl.account.live import pull_snapshot
+    from ovctl.core.model import SnapMember, Snapshot, SnapTeam
 
     state = Snapshot(
         members=[SnapMember("ana@acme.example", "E1", "Ana", "Núñez", "CEO"),

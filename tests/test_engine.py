@@ -6,10 +6,10 @@ import copy
 
 import pytest
 
-from ovctl import engine
-from ovctl.engine import risk_exceeds, simulate
-from ovctl.errors import PayloadRejected
-from ovctl.model import Mapping, Payload, PayloadMember, PayloadTeam, PropertyDef, Snapshot, SnapMember, SnapTeam
+from ovctl.core import engine
+from ovctl.core.engine import risk_exceeds, simulate
+from ovctl.core.errors import PayloadRejected
+from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam, PropertyDef, Snapshot, SnapMember, SnapTeam
 
 
 def snap(members=(), teams=(), invite=False, properties=None) -> Snapshot:

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ovctl.engine import simulate
-from ovctl.model import ACTIONS
-from ovctl.orgfile import load_org
-from ovctl.plan import build_plan
-from ovctl.statefile import read_snapshot
+from ovctl.core.engine import simulate
+from ovctl.core.model import ACTIONS
+from ovctl.files.orgfile import load_org
+from ovctl.core.plan import build_plan
+from ovctl.files.statefile import read_snapshot
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from ovctl.engine import simulate
-from ovctl.model import Member, Org, Safety, Settings, Snapshot, Team
-from ovctl.plan import build_plan
+from ovctl.core.engine import simulate
+from ovctl.core.model import Member, Org, Safety, Settings, Snapshot, Team
+from ovctl.core.plan import build_plan
 
 
 def people(n: int) -> list[Member]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ovctl.engine import simulate
-from ovctl.model import Member, Org, PropertyDef, Snapshot, SnapTeam, Team
-from ovctl.payload import build_payloads
+from ovctl.core.engine import simulate
+from ovctl.core.model import Member, Org, PropertyDef, Snapshot, SnapTeam, Team
+from ovctl.core.payload import build_payloads
 
 
 def org(teams, members=None, properties=None) -> Org:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import copy
 
-from ovctl.engine import simulate
-from ovctl.errors import Problem
-from ovctl.model import Member, Org, PropertyDef, Settings, Snapshot, SnapMember, SnapTeam, Team
-from ovctl.plan import build_plan, diff_snapshots
+from ovctl.core.engine import simulate
+from ovctl.core.errors import Problem
+from ovctl.core.model import Member, Org, PropertyDef, Settings, Snapshot, SnapMember, SnapTeam, Team
+from ovctl.core.plan import build_plan, diff_snapshots
 
 PROPS = {"Location": PropertyDef("choices", ("Paris", "Remote"))}
 

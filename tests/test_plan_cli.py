@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from render_samples import EXAMPLE_ORG, EXAMPLE_STATE, REPO
 
-from ovctl import planfile
+from ovctl.files import planfile
 from ovctl.cli import main
 from ovctl.commands.plan import use_color
 
@@ -28,10 +28,10 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 @pytest.fixture
 def converged_state(tmp_path: Path) -> Path:
     """A snapshot the example org plans to zero changes against: the example state after the plan's syncs."""
-    from ovctl.engine import simulate
-    from ovctl.orgfile import load_org
-    from ovctl.plan import build_plan
-    from ovctl.statefile import read_snapshot, write_snapshot
+    from ovctl.core.engine import simulate
+    from ovctl.files.orgfile import load_org
+    from ovctl.core.plan import build_plan
+    from ovctl.files.statefile import read_snapshot, write_snapshot
 
     snap = read_snapshot(EXAMPLE_STATE)
     for payload in build_plan(load_org([EXAMPLE_ORG]).org, snap).payloads:

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 from render_samples import EXAMPLE_STATE, guarded_plan
 
-from ovctl import planfile, wire
-from ovctl.errors import PlanFileError
+from ovctl.files import planfile
+from ovctl.account import wire
+from ovctl.core.errors import PlanFileError
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from render_samples import assert_golden, example_org, example_plan, guarded_plan
 
-from ovctl.model import Org, Team
+from ovctl.core.model import Org, Team
 from ovctl.render import graph
 
 MERMAID_NODE = re.compile(r'^    n\d+\["[^"\n]*<br/>[^"\n]*"\]$')

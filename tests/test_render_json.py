@@ -9,7 +9,7 @@ import jsonschema
 import pytest
 from render_samples import REPO, assert_golden, big_plan, empty_plan, example_plan, guarded_plan
 
-from ovctl.model import ACTIONS, Change
+from ovctl.core.model import ACTIONS, Change
 from ovctl.render import json_
 
 SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))

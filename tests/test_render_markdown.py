@@ -6,7 +6,7 @@ import re
 
 from render_samples import assert_golden, big_plan, empty_plan, example_plan, guarded_plan
 
-from ovctl.model import Change, ReportItem
+from ovctl.core.model import Change, ReportItem
 from ovctl.render import markdown
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ovctl.cli import main
-from ovctl.csvout import neutralize_cell
+from ovctl.files.csvout import neutralize_cell
 
 ORG = Path(__file__).parent / "fixtures" / "e2e" / "render-org.yaml"
 

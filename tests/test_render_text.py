@@ -6,7 +6,7 @@ import re
 
 from render_samples import assert_golden, empty_plan, example_plan, fp, guarded_plan
 
-from ovctl.model import Change, GuardResult, Plan, ReportItem
+from ovctl.core.model import Change, GuardResult, Plan, ReportItem
 from ovctl.render import text
 
 ANSI = re.compile(r"\033\[[0-9;]*m")

@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from ovctl import wire
-from ovctl.snapshot import snapshot_from_dict
+from ovctl.account import wire
+from ovctl.core.snapshot import snapshot_from_dict
 from support.sandbox_bodies import LEGACY_SYNC, SYNC, seed_body, to_legacy
 from support.sandbox_proc import start_sandbox
 

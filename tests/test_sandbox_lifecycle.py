@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ovctl import wire
+from ovctl.account import wire
 from ovctl.sandbox.faults import CRASH_EXIT_CODE
 from support.sandbox_bodies import SYNC, by_email, member, person, seed_body, team
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from ovctl import wire
+from ovctl.account import wire
 from support.sandbox_bodies import LEGACY_SYNC, SYNC, seed_body
 from support.sandbox_proc import start_sandbox
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from ovctl import wire
-from ovctl.snapshot import snapshot_from_dict
+from ovctl.account import wire
+from ovctl.core.snapshot import snapshot_from_dict
 from support.sandbox_bodies import (LEGACY_SYNC, SYNC, by_email, by_team_id, by_team_name, member, person,
                                     seed_body, subteam, team, to_legacy)
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ovctl.errors import SnapshotError
-from ovctl.fingerprint import fingerprint_snapshot
-from ovctl.snapshot import snapshot_from_dict
-from ovctl.statefile import load_schema, read_snapshot, write_snapshot
+from ovctl.core.errors import SnapshotError
+from ovctl.core.fingerprint import fingerprint_snapshot
+from ovctl.core.snapshot import snapshot_from_dict
+from ovctl.files.statefile import load_schema, read_snapshot, write_snapshot
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "state.json"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ovctl.errors import Problem, ValidationFailed
-from ovctl.orgfile import check_org, load_org
+from ovctl.core.errors import Problem, ValidationFailed
+from ovctl.files.orgfile import check_org, load_org
 from support.positions import where
 
 HEAD = """version: 1

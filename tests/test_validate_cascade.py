@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ovctl.errors import Problem
-from ovctl.orgfile import check_org
+from ovctl.core.errors import Problem
+from ovctl.files.orgfile import check_org
 from support.positions import where
 
 HEAD = "version: 1\nproperties:\n  Hire Date: {type: date}\n"

@@ -79,7 +79,7 @@ def test_github_format_prints_annotations(tmp_path: Path, capsys: pytest.Capture
 
 def test_github_annotation_escapes_newlines_and_commas() -> None:
     from ovctl.commands.validate import github_line
-    from ovctl.errors import Problem
+    from ovctl.core.errors import Problem
 
     line = github_line(Problem("a\nb 100%", "dir,x/o:rg.yaml", 3, 4))
     assert line == "::error file=dir%2Cx/o%3Arg.yaml,line=3,col=4,title=ovctl::a%0Ab 100%25"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ovctl.errors import ValidationFailed
-from ovctl.orgfile import SCHEMA_PATH, check_org, load_org
+from ovctl.core.errors import ValidationFailed
+from ovctl.files.orgfile import SCHEMA_PATH, check_org, load_org
 from support.positions import where
 
 REPO = Path(__file__).resolve().parent.parent

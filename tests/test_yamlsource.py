@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ovctl.yamlsource import MarkedDict, MarkedList, key_pos, parse_yaml, read_yaml, value_pos
+from ovctl.core.positions import MarkedDict, MarkedList, key_pos, value_pos
+from ovctl.files.yamlsource import parse_yaml, read_yaml
 from support.positions import where
 
 
@@ -148,7 +149,7 @@ def test_pure_python_parser_gives_the_same_data_positions_and_problems() -> None
 
 
 def test_nesting_deeper_than_the_limit_is_one_positioned_problem() -> None:
-    from ovctl.yamlsource import MAX_NESTING
+    from ovctl.files.yamlsource import MAX_NESTING
 
     text = "teams: " + "[" * (MAX_NESTING + 10) + "]" * (MAX_NESTING + 10) + "\n"
     data, problems = parse_yaml(text, "deep.yaml")
@@ -158,7 +159,7 @@ def test_nesting_deeper_than_the_limit_is_one_positioned_problem() -> None:
 
 
 def test_nesting_up_to_the_limit_is_read() -> None:
-    from ovctl.yamlsource import MAX_NESTING
+    from ovctl.files.yamlsource import MAX_NESTING
 
     text = "x: " + "[" * (MAX_NESTING - 1) + "]" * (MAX_NESTING - 1) + "\n"
     data, problems = parse_yaml(text, "ok.yaml")

@@ -1,4 +1,4 @@
-"""``ovctl apply``: a thin wrapper over ``ovctl.applyflow.apply`` (DESIGN §6)."""
+"""``ovctl apply``: a thin wrapper over ``ovctl.flows.apply.apply`` (DESIGN §6)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 def run(paths: list[Path], *, auto_approve: bool, force: bool, flavor: str, endpoint: str | None,
         state_file: Path | None) -> int:
-    from ..applyflow import apply
+    from ovctl.flows.apply import apply
 
     return apply(paths, auto_approve=auto_approve, force=force, flavor=flavor, endpoint=endpoint,
                  state_file=state_file)

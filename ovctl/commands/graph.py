@@ -12,17 +12,17 @@ from pathlib import Path
 
 
 def run(paths: list[Path], *, state: Path | None, fmt: str) -> int:
-    from ..errors import UsageError
-    from ..orgfile import load_org
-    from ..render import graph
+    from ovctl.core.errors import UsageError
+    from ovctl.files.orgfile import load_org
+    from ovctl.render import graph
 
     if fmt not in ("mermaid", "dot"):
         raise UsageError(f"unknown graph format {fmt!r}: use mermaid or dot")
     loaded = load_org([Path(p) for p in paths])
     plan = None
     if state is not None:
-        from ..plan import build_plan
-        from ..statefile import read_snapshot
+        from ovctl.core.plan import build_plan
+        from ovctl.files.statefile import read_snapshot
 
         plan = build_plan(loaded.org, read_snapshot(Path(state)))
     sys.stdout.write(graph.render(loaded.org, plan, fmt))

@@ -14,9 +14,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .. import wire
-from ..model import Plan
-from ..render.text import use_color
+from ovctl.account import wire
+from ovctl.core.model import Plan
+from ovctl.render.text import use_color
 
 FORMATS = ("text", "json", "markdown")
 EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
@@ -25,18 +25,18 @@ EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
 def render_plan(plan: Plan, fmt: str, *, color: bool = False, mask_emails: bool = False) -> str:
     """The plan in one of the formats of ``ovctl plan --format``."""
     if fmt == "json":
-        from ..render import json_
+        from ovctl.render import json_
 
         return json_.render(plan)
     if fmt == "markdown":
-        from ..render import markdown
+        from ovctl.render import markdown
 
         return markdown.render(plan, mask_emails=mask_emails)
     if fmt == "text":
-        from ..render import text
+        from ovctl.render import text
 
         return text.render(plan, color=color)
-    from ..errors import UsageError
+    from ovctl.core.errors import UsageError
 
     raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
 
@@ -52,24 +52,24 @@ def exit_code(plan: Plan, *, detailed_exitcode: bool) -> int:
 
 def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, detailed_exitcode: bool, force: bool,
         mask_emails: bool, flavor: str, endpoint: str | None, state_file: Path | None) -> int:
-    from ..orgfile import load_org
-    from ..plan import build_plan
-    from ..planfile import default_state_file, save_plan
+    from ovctl.files.orgfile import load_org
+    from ovctl.core.plan import build_plan
+    from ovctl.files.planfile import default_state_file, save_plan
 
     wire.flavor(flavor)  # an unknown flavour is a usage error before any work
     if fmt not in FORMATS:
-        from ..errors import UsageError
+        from ovctl.core.errors import UsageError
 
         raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
     paths = [Path(p) for p in paths]
     loaded = load_org(paths)
     drift_from = None
     if state is not None:
-        from ..statefile import read_snapshot
+        from ovctl.files.statefile import read_snapshot
 
         snapshot = read_snapshot(Path(state))
     else:
-        from ..live import fetch_live
+        from ovctl.account.live import fetch_live
 
         snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file),
                                           assumed_properties=loaded.org.properties)

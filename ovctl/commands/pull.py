@@ -8,9 +8,9 @@ from pathlib import Path
 
 
 def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path | None) -> int:
-    from ..atomic import atomic_write_text
-    from ..live import fetch_live
-    from ..planfile import default_state_file
+    from ovctl.files.atomic import atomic_write_text
+    from ovctl.account.live import fetch_live
+    from ovctl.files.planfile import default_state_file
 
     if out is not None:
         _check_out(Path(out))  # before reading the whole account, not after
@@ -28,7 +28,7 @@ def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path
 
 def _check_out(out: Path) -> None:
     """Refuse an --out that can never be written: a directory, or a path under a file."""
-    from ..errors import OutputError
+    from ovctl.core.errors import OutputError
 
     if out.is_dir():
         raise OutputError(f"{out}: is a directory; give a file name to write")

@@ -12,15 +12,15 @@ import json
 import sys
 from pathlib import Path
 
-from .. import wire
-from ..atomic import atomic_write_text
-from ..model import Snapshot
+from ovctl.account import wire
+from ovctl.files.atomic import atomic_write_text
+from ovctl.core.model import Snapshot
 
 
 def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
-    from ..csvout import write_csv_files
-    from ..orgfile import load_org
-    from ..payload import build_payloads
+    from ovctl.files.csvout import write_csv_files
+    from ovctl.files.orgfile import load_org
+    from ovctl.core.payload import build_payloads
 
     fl = wire.flavor(flavor)
     loaded = load_org(paths)
@@ -41,7 +41,7 @@ def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
         elif fmt == "csv":
             written.extend(write_csv_files(out / f"sync-{n}" if many else out, payload, flavor, list(org.properties)))
         else:
-            from ..errors import UsageError
+            from ovctl.core.errors import UsageError
 
             raise UsageError(f"unknown render format {fmt!r}: use json or csv")
     for path in written:
@@ -53,7 +53,7 @@ def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
 
 def _make_out_dir(out: Path) -> None:
     """Create the output directory (with its parents); any failure is one clean OutputError."""
-    from ..errors import OutputError
+    from ovctl.core.errors import OutputError
 
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out}: is a file; --out names a directory to write the payload files into")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ..errors import OvctlError, Problem
+from ovctl.core.errors import OvctlError, Problem
 
 
 def _escape_data(text: str) -> str:
@@ -40,7 +40,7 @@ def _plural(n: int, word: str) -> str:
 
 def run(paths: list[Path], fmt: str = "text") -> int:
     """Validate the org at ``paths``; print every problem; return 1 on any error, else 0."""
-    from ..orgfile import check_org
+    from ovctl.files.orgfile import check_org
 
     sources: list[Path] = []
     try:

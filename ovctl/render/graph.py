@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Org, Plan
+from ovctl.core.model import Org, Plan
 
 CREATED, CHANGED, REMOVED = "created", "changed", "removed"
 

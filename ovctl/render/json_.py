@@ -1,7 +1,7 @@
 """The plan as JSON: the stable machine contract of DESIGN §5 (``schemas/plan.schema.json``).
 
 ``plan_to_dict`` is the one place that turns a ``model.Plan`` into the public shape; the plan file
-(``ovctl.planfile``) embeds exactly this dict, so a saved plan and ``plan --format json`` agree.
+(``ovctl.files.planfile``) embeds exactly this dict, so a saved plan and ``plan --format json`` agree.
 Keys of the contract come first, in the order of DESIGN §5; additive keys (``guards``, ``forced``,
 ``drift``, ``skipped``, ``ovctl_version``) follow. Change objects keep the insertion order of their
 data (``kind``, ``action``, then ids, names, ``before``/``after``), never sorted alphabetically.
@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .. import __version__
-from ..model import ACTIONS, Change, Plan
+from ovctl import __version__
+from ovctl.core.model import ACTIONS, Change, Plan
 
 FORMAT_VERSION = 1
 

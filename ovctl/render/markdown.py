@@ -26,9 +26,9 @@ import html
 import re
 from typing import Any
 
-from ..model import Change, Plan
-from . import graph
-from .text import describe, drift_heading, guard_numbers, issue_lines, shown_warnings, summary_line, syncs_phrase
+from ovctl.core.model import Change, Plan
+from ovctl.render import graph
+from ovctl.render.text import describe, drift_heading, guard_numbers, issue_lines, shown_warnings, summary_line, syncs_phrase
 
 GITHUB_LIMIT = 65535
 RISK_WARNING_CODES = frozenset({"risk_threshold"})

@@ -34,7 +34,7 @@ import json
 import os
 from typing import Any, Iterable
 
-from ..model import Change, GuardResult, Plan
+from ovctl.core.model import Change, GuardResult, Plan
 
 SYMBOLS = {
     "create": "+", "add": "+", "reactivate": "+",

@@ -15,11 +15,11 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from ..engine import risk_exceeds, simulate
-from ..errors import OvctlError, PayloadRejected
-from ..model import PROPERTY_TYPES, PayloadTeam, PropertyDef, SyncReport
-from ..wire import decode_payload, flavor
-from .store import Store, SyncRecord
+from ovctl.core.engine import risk_exceeds, simulate
+from ovctl.core.errors import OvctlError, PayloadRejected
+from ovctl.core.model import PROPERTY_TYPES, PayloadTeam, PropertyDef, SyncReport
+from ovctl.account.wire import decode_payload, flavor
+from ovctl.sandbox.store import Store, SyncRecord
 
 
 class NotFound(OvctlError):

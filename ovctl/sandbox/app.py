@@ -1,6 +1,6 @@
 """The sandbox's HTTP face: the account's sync and export endpoints plus sandbox-only admin ones.
 
-Every path comes from ``ovctl.wire`` so that the client and this server can never disagree.
+Every path comes from ``ovctl.account.wire`` so that the client and this server can never disagree.
 Request flow: fault injection (if armed for this path) → key check (constant time; either
 ``workleap-subscription-key: KEY`` or ``Authorization: Bearer KEY``) → route. Blocking SQLite work
 runs in the thread pool; syncs are additionally serialised by an asyncio lock so that two
@@ -22,10 +22,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .. import jsontext, wire
-from . import account
-from .faults import DROPPED_BODY, GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
-from .store import Store
+from ovctl.core import jsontext
+from ovctl.account import wire
+from ovctl.sandbox import account
+from ovctl.sandbox.faults import DROPPED_BODY, GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
+from ovctl.sandbox.store import Store
 
 DEFAULT_MAX_BODY = 50 * 1024 * 1024
 _DRAIN_LIMIT = 256 * 1024 * 1024  # read (and drop) at most this much of a too-large body

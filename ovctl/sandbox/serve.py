@@ -14,7 +14,7 @@ import socket
 import sys
 from pathlib import Path
 
-from ..errors import UsageError
+from ovctl.core.errors import UsageError
 
 MAX_BODY_ENV = "OVCTL_SANDBOX_MAX_BODY"
 
@@ -26,7 +26,7 @@ def default_db_path() -> Path:
 
 
 def _max_body() -> int:
-    from .app import DEFAULT_MAX_BODY
+    from ovctl.sandbox.app import DEFAULT_MAX_BODY
 
     raw = os.environ.get(MAX_BODY_ENV)
     if not raw:
@@ -77,8 +77,8 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
     """Serve the sandbox until interrupted; returns the exit code."""
     import uvicorn
 
-    from .app import create_app
-    from .store import Store
+    from ovctl.sandbox.app import create_app
+    from ovctl.sandbox.store import Store
 
     if port < 0 or port > 65535:
         raise UsageError(f"--port must be between 0 and 65535, not {port}")
@@ -88,7 +88,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
     db_path = Path(db) if db is not None else default_db_path()
     snapshot = None
     if seed is not None:  # read it before touching the database: a bad seed leaves no empty db behind
-        from ..statefile import read_snapshot
+        from ovctl.files.statefile import read_snapshot
 
         snapshot = read_snapshot(Path(seed))
     store = Store(db_path)

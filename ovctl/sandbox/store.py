@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import OvctlError
-from ..model import PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
+from ovctl.core.errors import OvctlError
+from ovctl.core.model import PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
 
 # 1: first release. 2: the history's summary (update and issue counts) is stored in columns so that
 # listing it never decodes payloads or reports.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ovctl import wire
+from ovctl.account import wire
 
 SYNC = wire.WORKLEAP.sync_path
 LEGACY_SYNC = wire.LEGACY.sync_path

@@ -12,8 +12,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import Problem
-from .yamlsource import Pos
+from ovctl.core.errors import Problem
+from ovctl.core.positions import Pos
 
 DIFFLIB_LIMIT = 2000  # above this many candidates, suggest only case-insensitive matches
 DIFFLIB_BUDGET = 50  # spelling suggestions per run; later unknown words get case-insensitive ones only

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from . import __version__, jsontext, wire
-from .atomic import atomic_write_text
-from .errors import PlanFileError
-from .model import Plan
-from .render.json_ import plan_to_dict
+from ovctl import __version__
+from ovctl.core import jsontext
+from ovctl.account import wire
+from ovctl.files.atomic import atomic_write_text
+from ovctl.core.errors import PlanFileError
+from ovctl.core.model import Plan
+from ovctl.render.json_ import plan_to_dict
 
 FORMAT_VERSION = 1
 STATE_FILE_NAME = "ovctl.state.json"

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
-from . import wire
-from .engine import ATTRIBUTE_NOT_FOUND
-from .errors import ApiError, GuardError, PayloadRejected, PlanFileError, UsageError
-from .model import Plan, Snapshot
+from ovctl.account import wire
+from ovctl.core.engine import ATTRIBUTE_NOT_FOUND
+from ovctl.core.errors import ApiError, GuardError, PayloadRejected, PlanFileError, UsageError
+from ovctl.core.model import Plan, Snapshot
 
 APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View sync history), then run "
                  "`ovctl pull` / `ovctl plan` to see the result")
@@ -59,7 +59,7 @@ def check_bodies(bodies: Sequence[dict[str, Any]], fl: wire.Flavor) -> None:
 
 
 def _render_text(plan: Plan, stream: TextIO) -> str:
-    from .render.text import render, use_color
+    from ovctl.render.text import render, use_color
 
     return render(plan, color=use_color(stream))
 
@@ -89,7 +89,7 @@ def _state_to_write(live: Snapshot, previous: Snapshot, org_protected: Sequence[
 def _expected(live: Snapshot, plan: Plan, syncs_applied: int) -> Snapshot:
     """What the account should hold after the syncs that were applied: the best knowledge of what
     a real account's export cannot show (statuses, properties, parents)."""
-    from .engine import simulate
+    from ovctl.core.engine import simulate
 
     expected = live
     for payload in plan.payloads[:syncs_applied]:
@@ -132,7 +132,7 @@ def _approval_hint(client: Any, sync_id: str | None) -> str:
 
 
 def _endpoint_key(endpoint: str | None) -> str | None:
-    from .planfile import _safe_endpoint
+    from ovctl.files.planfile import _safe_endpoint
 
     endpoint = (endpoint or "").strip().rstrip("/")
     return _safe_endpoint(endpoint) if endpoint else None
@@ -197,12 +197,12 @@ def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> Sen
 def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
           endpoint: str | None = None, state_file: Path | None = None, io: ApplyIO | None = None) -> int:
     """Run DESIGN §6 end to end; returns the exit code (errors raise OvctlError subclasses)."""
-    from .client import client_from_env
-    from .live import pull_after_sync, pull_snapshot
-    from .orgfile import load_org
-    from .plan import build_plan
-    from .planfile import default_state_file, is_plan_file, load_plan
-    from .statefile import read_snapshot, write_snapshot
+    from ovctl.account.client import client_from_env
+    from ovctl.account.live import pull_after_sync, pull_snapshot
+    from ovctl.files.orgfile import load_org
+    from ovctl.core.plan import build_plan
+    from ovctl.files.planfile import default_state_file, is_plan_file, load_plan
+    from ovctl.files.statefile import read_snapshot, write_snapshot
 
     io = io or ApplyIO()
     paths = [Path(p) for p in paths]

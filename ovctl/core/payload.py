@@ -7,7 +7,7 @@ them). Usually one payload; two when a ``previous_name`` rename needs the accoun
 
 from __future__ import annotations
 
-from .model import Mapping, Org, Payload, PayloadMember, PayloadTeam, Snapshot, Team
+from ovctl.core.model import Mapping, Org, Payload, PayloadMember, PayloadTeam, Snapshot, Team
 
 
 def previous_name_adoptions(org: Org, snapshot: Snapshot) -> dict[str, str]:

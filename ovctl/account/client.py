@@ -1,6 +1,6 @@
 """The one HTTP adapter to the Officevibe / Workleap account (or the local sandbox).
 
-Every path and header comes from ``ovctl.wire``; this module only adds transport concerns:
+Every path and header comes from ``ovctl.account.wire``; this module only adds transport concerns:
 timeouts on every call, bounded retries with exponential backoff and full jitter on 429/502/503/504,
 connection errors and timeouts (a full-state sync is idempotent, so resending it is safe; a
 permanent error such as a bad URL or an illegal header is never retried), ``Retry-After`` honoured,
@@ -25,10 +25,11 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from . import __version__ as _version
-from . import jsontext, wire
-from .errors import ApiError, UsageError
-from .model import ReportItem, lone_surrogate_field
+from ovctl import __version__ as _version
+from ovctl.core import jsontext
+from ovctl.account import wire
+from ovctl.core.errors import ApiError, UsageError
+from ovctl.core.model import ReportItem, lone_surrogate_field
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; attempt n waits uniform(0, min(BACKOFF_CAP, BASE * 2**n))

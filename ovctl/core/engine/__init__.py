@@ -58,19 +58,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .engine_members import PROTECTED_ROLES, sync_members
-from .engine_messages import (ATTRIBUTE_NOT_FOUND, DUPLICATE_GROUP, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN,
-                              GROUP_NOT_FOUND, INVALID_EMAIL, INVALID_GROUP_NAME, INVALID_VALUE, OPTION_NOT_FOUND,
-                              RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED,
-                              TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_CREATED, USER_DEACTIVATED,
-                              USER_NOT_FOUND, USER_REACTIVATED, USER_UPDATED)
-from .engine_run import SyncRun
-from .engine_teams import sync_teams
-from .errors import PayloadRejected
-from .model import Payload, PayloadTeam, Snapshot, SyncReport
+from ovctl.core.engine.members import PROTECTED_ROLES, sync_members
+from ovctl.core.engine.messages import ATTRIBUTE_NOT_FOUND, DUPLICATE_GROUP, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, GROUP_NOT_FOUND, INVALID_EMAIL, INVALID_GROUP_NAME, INVALID_VALUE, OPTION_NOT_FOUND, RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_CREATED, USER_DEACTIVATED, USER_NOT_FOUND, USER_REACTIVATED, USER_UPDATED
+from ovctl.core.engine.run import SyncRun
+from ovctl.core.engine.teams import sync_teams
+from ovctl.core.errors import PayloadRejected
+from ovctl.core.model import Payload, PayloadTeam, Snapshot, SyncReport
 
 # The rules live in engine_members / engine_teams and the wording in engine_messages; these names
-# stay importable from ``ovctl.engine``, the module callers and tests use.
+# stay importable from ``ovctl.core.engine``, the module callers and tests use.
 __all__ = [
     "simulate", "risk_exceeds", "default_team_id_factory", "PROTECTED_ROLES",
     "ATTRIBUTE_NOT_FOUND", "OPTION_NOT_FOUND", "GROUP_NOT_FOUND", "SUBGROUP_NOT_FOUND", "USER_NOT_FOUND",

@@ -22,12 +22,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from .errors import Problem, ValidationFailed
-from .model import Org
-from .validate import Document, build_org
-from .yamlsource import MarkedDict, NO_POS, Pos, key_pos, node_pos, read_yaml, value_pos
+from ovctl.core.errors import Problem, ValidationFailed
+from ovctl.core.model import Org
+from ovctl.core.validate import Document, build_org
+from ovctl.core.positions import MarkedDict, NO_POS, Pos, key_pos, node_pos, value_pos
+from ovctl.files.yamlsource import read_yaml
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "org.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "org.schema.json"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 

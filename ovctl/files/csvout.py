@@ -14,9 +14,9 @@ import csv
 import io
 from pathlib import Path
 
-from . import wire
-from .atomic import atomic_write_text
-from .model import Payload
+from ovctl.account import wire
+from ovctl.files.atomic import atomic_write_text
+from ovctl.core.model import Payload
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 
-from .engine_messages import (ATTRIBUTE_NOT_FOUND, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, INVALID_EMAIL,
-                              INVALID_VALUE, OPTION_NOT_FOUND, USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED,
-                              USER_UPDATED)
-from .engine_run import SyncRun
-from .model import DATE_TEXT, NUMBER_TEXT, PayloadMember, PropertyDef, ReportItem, SnapMember, email_key
-from .snapshot import is_email_address
+from ovctl.core.engine.messages import ATTRIBUTE_NOT_FOUND, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, INVALID_EMAIL, INVALID_VALUE, OPTION_NOT_FOUND, USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED, USER_UPDATED
+from ovctl.core.engine.run import SyncRun
+from ovctl.core.model import DATE_TEXT, NUMBER_TEXT, PayloadMember, PropertyDef, ReportItem, SnapMember, email_key
+from ovctl.core.snapshot import is_email_address
 
 # Property values by type (the same shapes ``ovctl validate`` accepts in an org file).
 

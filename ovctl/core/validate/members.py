@@ -11,9 +11,9 @@ import datetime as _dt
 import re
 from typing import Any
 
-from .model import DATE_TEXT, NUMBER_TEXT, Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
-from .validate_common import CheckerBase, Document, norm_id
-from .yamlsource import Pos, key_pos, node_pos, value_pos
+from ovctl.core.model import DATE_TEXT, NUMBER_TEXT, Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
+from ovctl.core.validate.common import CheckerBase, Document, norm_id
+from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 

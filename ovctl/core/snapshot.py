@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import SnapshotError
-from .model import PROPERTY_TYPES, ROLES, STATUSES, PropertyDef, Snapshot, SnapMember, SnapTeam, email_key, normalize_property_value
+from ovctl.core.errors import SnapshotError
+from ovctl.core.model import PROPERTY_TYPES, ROLES, STATUSES, PropertyDef, Snapshot, SnapMember, SnapTeam, email_key, normalize_property_value
 
 FORMAT_VERSION = 1
 _TOP = ("format_version", "settings", "properties", "members", "teams", "protected", "applied_plans")

@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import Member, Team
-from .validate_common import CheckerBase, Document, name_key, norm_id
-from .yamlsource import Pos, key_pos, node_pos, value_pos
+from ovctl.core.model import Member, Team
+from ovctl.core.validate.common import CheckerBase, Document, name_key, norm_id
+from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 
 @dataclass(slots=True)

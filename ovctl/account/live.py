@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
-from .model import Payload, PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
+from ovctl.core.model import Payload, PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
 
 # Group types of the export that mark a rule-based (segment-managed) team. CHOSEN: the real values
 # of ``group_type`` are UNKNOWN; rule-based teams are never removed by a sync.
@@ -33,7 +33,7 @@ RULE_BASED_GROUP_TYPES = frozenset({"rule", "rulebased", "rule_based", "rule-bas
 
 
 def _read_state(state_file: Path | None) -> Snapshot | None:
-    from .statefile import read_snapshot
+    from ovctl.files.statefile import read_snapshot
 
     if state_file is None or not Path(state_file).exists():
         return None
@@ -63,7 +63,7 @@ def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None, *,
     API and there is no state file, so the external ids (and statuses, properties, parents) the
     export cannot give are missing from the result.
     """
-    from .client import client_from_env
+    from ovctl.account.client import client_from_env
 
     state = _read_state(state_file)
     with client_from_env(endpoint, flavor, on_retry=lambda m: print(f"ovctl: {m}", file=sys.stderr)) as client:
@@ -78,7 +78,7 @@ def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None, *,
 def pull_snapshot(client: Any, state: Snapshot | None, *,
                   assumed_properties: dict[str, PropertyDef] | None = None) -> Snapshot:
     """The account as a Snapshot: the sandbox's own snapshot, else the export API mapped."""
-    from .snapshot import snapshot_from_dict
+    from ovctl.core.snapshot import snapshot_from_dict
 
     raw = None if client.is_default_endpoint or export_only() else client.sandbox_snapshot()
     if raw is not None:
@@ -101,7 +101,7 @@ def export_only() -> bool:
 def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
     """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
     ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached."""
-    from .snapshot import snapshot_from_dict
+    from ovctl.core.snapshot import snapshot_from_dict
 
     raw = None if client.is_default_endpoint or export_only() else client.sandbox_snapshot()
     if raw is not None:

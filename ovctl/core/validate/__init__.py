@@ -17,12 +17,12 @@ joins them into one checker and keeps the public entry points.
 
 from __future__ import annotations
 
-from .errors import Problem
-from .model import Member, Org, Settings
-from .validate_common import Document, did_you_mean, name_key, norm_id
-from .validate_members import MemberChecks
-from .validate_teams import TeamChecks, _TeamRec
-from .yamlsource import Pos, key_pos, value_pos
+from ovctl.core.errors import Problem
+from ovctl.core.model import Member, Org, Settings
+from ovctl.core.validate.common import Document, did_you_mean, name_key, norm_id
+from ovctl.core.validate.members import MemberChecks
+from ovctl.core.validate.teams import TeamChecks, _TeamRec
+from ovctl.core.positions import Pos, key_pos, value_pos
 
 
 class _Checker(MemberChecks, TeamChecks):

@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .engine import PROTECTED_ROLES, simulate
-from .errors import Problem
-from .fingerprint import fingerprint_org, fingerprint_snapshot
-from .guards import evaluate_guards
-from .model import Change, Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
-from .payload import build_payloads
+from ovctl.core.engine import PROTECTED_ROLES, simulate
+from ovctl.core.errors import Problem
+from ovctl.core.fingerprint import fingerprint_org, fingerprint_snapshot
+from ovctl.core.guards import evaluate_guards
+from ovctl.core.model import Change, Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
+from ovctl.core.payload import build_payloads
 
 _PROFILE_FIELDS = ("email", "external_id", "first_name", "last_name", "job_title", "language", "role")
 DELETED = "deleted"  # status shown when a member vanished from the account (drift only)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from .model import Change, GuardResult, Safety, Snapshot
+from ovctl.core.model import Change, GuardResult, Safety, Snapshot
 
 REKEYED_TEAM = "rekeyed_team"
 DEACTIVATION_RATIO = "deactivation_ratio"

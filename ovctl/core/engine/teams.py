@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .engine_members import PROTECTED_ROLES
-from .engine_messages import (DUPLICATE_GROUP, GROUP_NOT_FOUND, INVALID_GROUP_NAME, RULE_BASED_GROUP, SUBGROUP_CYCLE,
-                              SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED,
-                              TEAM_REMOVED, TEAM_RENAMED, USER_NOT_FOUND)
-from .engine_run import SyncRun
-from .model import Payload, PayloadTeam, ReportItem, SnapTeam, email_key
+from ovctl.core.engine.members import PROTECTED_ROLES
+from ovctl.core.engine.messages import DUPLICATE_GROUP, GROUP_NOT_FOUND, INVALID_GROUP_NAME, RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_NOT_FOUND
+from ovctl.core.engine.run import SyncRun
+from ovctl.core.model import Payload, PayloadTeam, ReportItem, SnapTeam, email_key
 
 
 def sync_teams(run: SyncRun, payload: Payload, member_by_ext: dict[str, int], seen: set[int],

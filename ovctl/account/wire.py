@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import PayloadRejected
-from .model import Mapping, Payload, PayloadMember, PayloadTeam, normalize_property_value
+from ovctl.core.errors import PayloadRejected
+from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam, normalize_property_value
 
 FLAVORS = ("workleap", "legacy")
 
@@ -110,7 +110,7 @@ def flavor(name: str) -> Flavor:
     try:
         return _BY_NAME[name]
     except KeyError:
-        from .errors import UsageError
+        from ovctl.core.errors import UsageError
 
         raise UsageError(f"unknown flavor {name!r}: use one of {', '.join(FLAVORS)}") from None
 

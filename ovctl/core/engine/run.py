@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import Snapshot, SnapMember, SnapTeam, SyncReport
+from ovctl.core.model import Snapshot, SnapMember, SnapTeam, SyncReport
 
 
 def _copy_member(m: SnapMember) -> SnapMember:

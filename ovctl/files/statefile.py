@@ -13,13 +13,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import jsontext
-from .atomic import atomic_write_text
-from .errors import SnapshotError
-from .model import Snapshot, lone_surrogate_field
-from .snapshot import snapshot_from_dict
+from ovctl.core import jsontext
+from ovctl.files.atomic import atomic_write_text
+from ovctl.core.errors import SnapshotError
+from ovctl.core.model import Snapshot, lone_surrogate_field
+from ovctl.core.snapshot import snapshot_from_dict
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "state.schema.json"
+SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "state.schema.json"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800": a UTF-16 surrogate, lone unless paired
 
 
@@ -50,7 +50,7 @@ def _parse_json(path: Path, text: str) -> Any:
 
 def _parse_yaml(path: Path, text: str) -> Any:
     """YAML through the org reader (C parser events, nesting bounded, positions in every message)."""
-    from .yamlsource import parse_yaml
+    from ovctl.files.yamlsource import parse_yaml
 
     data, problems = parse_yaml(text, str(path))
     errors = [p for p in problems if p.severity == "error"]

@@ -12,7 +12,7 @@ import json
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from .model import Org, Snapshot
+from ovctl.core.model import Org, Snapshot
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
 
