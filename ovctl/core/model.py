@@ -13,14 +13,14 @@ Conventions shared by every module:
 
 from __future__ import annotations
 
-import datetime as _dt
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# Property types and value text forms live in one table (``core/properties``); re-exported here.
+from ovctl.core.properties import DATE_TEXT, NUMBER_TEXT, PROPERTY_TYPES, normalize_property_value  # noqa: F401
+
 STATUSES = ("created", "invited", "active", "deactivated")
 ROLES = ("member", "admin", "executive")
-PROPERTY_TYPES = ("choices", "date", "numeric", "text")
 
 
 def lone_surrogate_field(data: Any) -> str | None:
@@ -51,28 +51,9 @@ def lone_surrogate_field(data: Any) -> str | None:
     return None
 
 
-# The text forms of property values, shared by validation (org files) and the engine (payloads):
-# ASCII digits only, as the account's CSV and JSON carry them.
-NUMBER_TEXT = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
-DATE_TEXT = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-
-
 def email_key(email: str) -> str:
     """Identity of an email address: case-insensitive, surrounding blanks ignored."""
     return email.strip().lower()
-
-
-def normalize_property_value(value: Any) -> str:
-    """One canonical string per property value, so that YAML, JSON and CSV compare equal."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()[:10]
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    return str(value)
 
 
 # --------------------------------------------------------------------------- properties

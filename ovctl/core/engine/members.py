@@ -6,15 +6,11 @@ its own; ``sync_members`` hands the teams half what it needs to resolve mapping 
 
 from __future__ import annotations
 
-import datetime as _dt
-import math
-
 from ovctl.core.engine.messages import ATTRIBUTE_NOT_FOUND, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, INVALID_EMAIL, INVALID_VALUE, OPTION_NOT_FOUND, USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED, USER_UPDATED
 from ovctl.core.engine.run import SyncRun
-from ovctl.core.model import DATE_TEXT, NUMBER_TEXT, PayloadMember, PropertyDef, ReportItem, SnapMember, email_key
+from ovctl.core.model import PayloadMember, ReportItem, SnapMember, email_key
+from ovctl.core.properties import property_type
 from ovctl.core.snapshot import is_email_address
-
-# Property values by type (the same shapes ``ovctl validate`` accepts in an org file).
 
 # Never deactivated, status never changed; absent from a payload, they keep their team memberships.
 PROTECTED_ROLES = frozenset({"admin", "executive"})
@@ -135,11 +131,12 @@ def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count
                 changed = True
                 report.risk_users += count_risk
             continue
-        if not _valid_value(definition, value):
+        spec = property_type(definition.type)  # None only for a type outside the table: no check
+        if spec is not None and not spec.payload_ok(value):
             report.issues.append(ReportItem("user", INVALID_VALUE, name,
                                             f"member {row.external_id}: {definition.type} value {_short(value)}"))
             continue
-        if definition.type == "choices" and value not in (definition.options or ()):
+        if spec is not None and spec.has_options and value not in (definition.options or ()):
             report.issues.append(ReportItem("user", OPTION_NOT_FOUND, name,
                                             f"member {row.external_id}: value {value!r}"))
             continue
@@ -148,21 +145,6 @@ def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count
             changed = True
             report.risk_users += count_risk
     return changed
-
-
-def _valid_value(definition: PropertyDef, value: str) -> bool:
-    """A numeric value is a finite number, a date a real YYYY-MM-DD date; text and choices take any
-    string here (options are checked by the caller, with the account's own wording)."""
-    if definition.type == "numeric":
-        return bool(NUMBER_TEXT.match(value.strip())) and math.isfinite(float(value))
-    if definition.type == "date":
-        if not DATE_TEXT.match(value):
-            return False
-        try:
-            _dt.date.fromisoformat(value)
-        except ValueError:
-            return False
-    return True
 
 
 def _short(value: str, limit: int = 60) -> str:

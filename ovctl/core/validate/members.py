@@ -7,11 +7,11 @@ is one concern, apart from the team tree in ``validate_teams``. ``validate._Chec
 
 from __future__ import annotations
 
-import datetime as _dt
 import re
 from typing import Any
 
-from ovctl.core.model import DATE_TEXT, NUMBER_TEXT, Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
+from ovctl.core.model import Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
+from ovctl.core.properties import property_type
 from ovctl.core.validate.common import CheckerBase, Document, norm_id
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
@@ -85,14 +85,16 @@ class MemberChecks(CheckerBase):
         if not isinstance(pdef, dict) or not isinstance(pdef.get("type"), str):
             return None
         ptype, options = pdef["type"], pdef.get("options")
-        if ptype == "choices" and options is None:
-            self.error(doc, node_pos(pdef), f"choices property '{name}' needs 'options'", "choices_without_options")
+        spec = property_type(ptype)
+        has_options = spec is not None and spec.has_options
+        if has_options and options is None:
+            self.error(doc, node_pos(pdef), f"{ptype} property '{name}' needs 'options'", "choices_without_options")
             return None
-        if ptype != "choices" and options is not None:
+        if not has_options and options is not None:
             self.error(doc, key_pos(pdef, "options"), f"only a choices property has 'options' ('{name}' is {ptype})",
                        "options_not_choices")
-        if not isinstance(options, list) or ptype != "choices":
-            return PropertyDef(ptype) if ptype != "choices" else None
+        if not isinstance(options, list) or not has_options:
+            return PropertyDef(ptype) if not has_options else None
         seen: set[str] = set()
         for i, option in enumerate(options):
             text = normalize_property_value(option)
@@ -183,35 +185,17 @@ class MemberChecks(CheckerBase):
         if isinstance(raw, (dict, list)):
             self.error(doc, here, f"property '{name}' takes a single value, not a mapping or a list", "property_type")
             return None
-        kind = pdef.type
-        if kind == "choices":
-            text = normalize_property_value(raw)
-            if text in options_lower.values():
-                return text
-            hint = self.suggest("option:" + name, text, options_lower.values(), options_lower)
+        spec = property_type(pdef.type)
+        if spec is None:  # a type the schema check reports; its values are taken as text meanwhile
+            return normalize_property_value(raw)
+        value, reason = spec.org_value(raw)
+        if reason is not None:
+            self.error(doc, here, f"property '{name}' {reason}", "property_type")
+            return None
+        if spec.has_options and value not in options_lower.values():
+            hint = self.suggest("option:" + name, value, options_lower.values(), options_lower)
             shown = ", ".join(list(options_lower.values())[:10])
-            self.error(doc, here, f"'{text}' is not an option of property '{name}'"
+            self.error(doc, here, f"'{value}' is not an option of property '{name}'"
                        + (hint or f" (options: {shown})"), "unknown_option")
             return None
-        if kind == "date":
-            if isinstance(raw, _dt.date):
-                return normalize_property_value(raw)
-            reason = ""
-            if isinstance(raw, str) and DATE_TEXT.match(raw):
-                try:
-                    _dt.date.fromisoformat(raw)
-                    return raw
-                except ValueError as exc:
-                    reason = f" ({exc})"
-            self.error(doc, here, f"property '{name}' is a date: expected YYYY-MM-DD, got {raw!r}{reason}",
-                       "property_type")
-            return None
-        if kind == "numeric":
-            if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                return normalize_property_value(raw)
-            if isinstance(raw, str) and NUMBER_TEXT.match(raw.strip()):
-                number = float(raw)
-                return normalize_property_value(int(number) if number.is_integer() else number)
-            self.error(doc, here, f"property '{name}' is numeric: expected a number, got {raw!r}", "property_type")
-            return None
-        return normalize_property_value(raw)  # text: any single value
+        return value
