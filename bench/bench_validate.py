@@ -6,7 +6,7 @@
 
 Prints one line per phase: YAML read (C parser events -> positioned data), full load+validate,
 the peak Python memory of the full load (tracemalloc, in a separate run because tracing slows
-everything down) the process's max RSS, and the time to validate an org with thousands of unknown member references. Target (DESIGN, issue point 8): 10,000 members under
+everything down) the process's max RSS, and the time to validate an org with thousands of unknown member references. Target (docs/org-file.md, Speed): 10,000 members under
 ~2.5 s on a developer machine.
 """
 

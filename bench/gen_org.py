@@ -2,7 +2,7 @@
 
 Why: performance is part of correctness here (a 10,000-member org must validate and plan in a
 couple of seconds), and measuring needs a realistic input: block-style YAML of ~7 lines per member,
-nested teams, every property type, and a snapshot (DESIGN §3 format) that differs a little from
+nested teams, every property type, and a snapshot (docs/apply.md, "The snapshot and the state file") that differs a little from
 the org so that a plan has work to do (new members, leavers, property updates, a renamed team, a
 created team, membership moves).
 

@@ -1,4 +1,4 @@
-"""One test per rule of the sync engine (DESIGN §4, FAQ), named for the rule."""
+"""One test per rule of the sync engine (docs/sync-semantics.md, docs/faq-traps.md), named for the rule."""
 
 from __future__ import annotations
 

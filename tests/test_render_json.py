@@ -1,4 +1,4 @@
-"""The plan JSON: DESIGN §5 contract, schemas/plan.schema.json, golden files."""
+"""The plan JSON: the contract of docs/plan.md (The plan JSON), schemas/plan.schema.json, golden files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every sync rule of DESIGN §4, exercised over HTTP against a real sandbox process.
+"""Every sync rule of docs/sync-semantics.md, exercised over HTTP against a real sandbox process.
 
 Each test starts a fresh seeded server (tests/fixtures/sandbox_seed.json), sends one full-state sync
 and reads the account back through /sandbox/snapshot. Expected values come from the seed and the

@@ -1,4 +1,4 @@
-"""One test per validation rule of DESIGN §2, each asserting the exact file:line:column.
+"""One test per validation rule of docs/org-file.md (Validation), each asserting the exact file:line:column.
 
 Expected positions come from searching the test's own YAML text (``where``), never from the
 implementation.

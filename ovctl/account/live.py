@@ -2,7 +2,7 @@
 
 A sandbox hands over its whole account at ``/sandbox/snapshot``. A real account is read through the
 v2 export API (users, groups, each group's people), which does not return external ids, statuses,
-properties or the team hierarchy (``shared/officevibe-api.md`` §5.3). ovctl therefore carries what
+properties or the team hierarchy (``docs/api-facts.md``, "What the export does not give"). ovctl therefore carries what
 the export cannot give from its own state file, written after each apply:
 
 - external ids, by Officevibe id (teams) and by email (members);
@@ -87,7 +87,7 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
     exported, group_only = read_export(client, progress=_progress_printer())
     live = carry_from_state(exported, state, from_export=True, seen_only_in_groups=group_only)
     if not live.properties and assumed_properties:
-        # The export has no property definitions: take the org's word that they exist (DESIGN §2).
+        # The export has no property definitions: take the org's word that they exist (docs/org-file.md).
         live.properties = dict(assumed_properties)
     return live
 

@@ -1,7 +1,7 @@
 """Every uncertain wire detail of the Officevibe / Workleap API, in one place.
 
 Paths, headers, payload field names, CSV file and column names, and the export API's field names
-are only partly documented (see ``shared/officevibe-api.md``). The rest of ovctl speaks the
+are only partly documented (see ``docs/api-facts.md``, where the S/C source tags below resolve). The rest of ovctl speaks the
 flavour-neutral ``model.Payload`` and ``model.Snapshot``; this module translates. A correction
 against the live API is a change to this file only. Both the HTTP client and the sandbox server use
 it, so they can never disagree.

@@ -1,4 +1,4 @@
-"""``ovctl apply``: a thin wrapper over ``ovctl.flows.apply.apply`` (DESIGN §6)."""
+"""``ovctl apply``: a thin wrapper over ``ovctl.flows.apply.apply`` (docs/apply.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``ovctl pull``: write a snapshot of the live account (DESIGN §3), external ids carried forward."""
+"""``ovctl pull``: write a snapshot of the live account (docs/apply.md), external ids carried forward."""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ class Org:
 
 @dataclass(slots=True)
 class SnapMember:
-    """A member as the account has it (DESIGN §3). ``properties`` values are normalised strings."""
+    """A member as the account has it (docs/apply.md, snapshot). ``properties`` values are normalised strings."""
 
     email: str
     external_id: str | None = None
@@ -180,7 +180,7 @@ class Snapshot:
     format_version: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        """The public snapshot format of DESIGN §3 (``schemas/state.schema.json``)."""
+        """The public snapshot format of docs/apply.md (``schemas/state.schema.json``)."""
         d: dict[str, Any] = {
             "format_version": self.format_version,
             "settings": {"invite_new_members": self.invite_new_members},

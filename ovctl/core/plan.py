@@ -214,7 +214,7 @@ def _membership_changes(out: dict[str, list[Change]], a: SnapTeam, b: SnapTeam, 
 
 
 def diff_snapshots(before: Snapshot, after: Snapshot) -> list[Change]:
-    """Intent-level changes from ``before`` to ``after`` in plan order (see DESIGN §5)."""
+    """Intent-level changes from ``before`` to ``after`` in plan order (see docs/plan.md)."""
     pairs = _align_members(before, after)
     people = _People(before=before, after=after, pair_of_before=pairs,
                      after_by_email={email_key(m.email): j for j, m in enumerate(after.members)},

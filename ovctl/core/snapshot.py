@@ -1,4 +1,4 @@
-"""Parse and check a snapshot document (DESIGN §3) into ``model.Snapshot``. Pure: no file access.
+"""Parse and check a snapshot document (docs/apply.md) into ``model.Snapshot``. Pure: no file access.
 
 Every failure is one ``SnapshotError`` naming the file and the field path, e.g.
 ``state.json: members[3].status: 'actve' is not one of created, invited, active, deactivated``.

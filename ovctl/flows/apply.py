@@ -1,4 +1,4 @@
-"""``ovctl apply`` as one library call (DESIGN §6): plan, show, confirm, send, verify, record.
+"""``ovctl apply`` as one library call (docs/apply.md): plan, show, confirm, send, verify, record.
 
 The order matters for safety: the org is validated before anything touches the network; a saved
 plan is only sent while the org and the live account still have the fingerprints it was computed
@@ -49,7 +49,7 @@ def applied_key(plan: Plan) -> str:
 
 
 def check_bodies(bodies: Sequence[dict[str, Any]], fl: wire.Flavor) -> None:
-    """Refuse an empty section always: the account rejects such a sync whole (DESIGN §1)."""
+    """Refuse an empty section always: the account rejects such a sync whole (docs/sync-semantics.md)."""
     for n, body in enumerate(bodies, start=1):
         for section in (fl.members, fl.teams, fl.mappings):
             if not body.get(section):
@@ -196,7 +196,7 @@ def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> Sen
 
 def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
           endpoint: str | None = None, state_file: Path | None = None, io: ApplyIO | None = None) -> int:
-    """Run DESIGN §6 end to end; returns the exit code (errors raise OvctlError subclasses)."""
+    """Run the apply steps of docs/apply.md end to end; returns the exit code (errors raise OvctlError subclasses)."""
     from ovctl.account.client import client_from_env
     from ovctl.account.live import pull_after_sync, pull_snapshot
     from ovctl.files.orgfile import load_org

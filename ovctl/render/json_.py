@@ -1,8 +1,8 @@
-"""The plan as JSON: the stable machine contract of DESIGN §5 (``schemas/plan.schema.json``).
+"""The plan as JSON: the stable machine contract of docs/plan.md (``schemas/plan.schema.json``).
 
 ``plan_to_dict`` is the one place that turns a ``model.Plan`` into the public shape; the plan file
 (``ovctl.files.planfile``) embeds exactly this dict, so a saved plan and ``plan --format json`` agree.
-Keys of the contract come first, in the order of DESIGN §5; additive keys (``guards``, ``forced``,
+Keys of the contract come first, in the order of docs/plan.md ("The plan JSON"); additive keys (``guards``, ``forced``,
 ``drift``, ``skipped``, ``ovctl_version``) follow. Change objects keep the insertion order of their
 data (``kind``, ``action``, then ids, names, ``before``/``after``), never sorted alphabetically.
 """
@@ -52,7 +52,7 @@ def summary_counts(changes: list[Change]) -> dict[str, dict[str, int]]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """The plan JSON of DESIGN §5, plus the additive keys described in the module docstring."""
+    """The plan JSON of docs/plan.md, plus the additive keys described in the module docstring."""
     return {
         "format_version": FORMAT_VERSION,
         "organization": plan.organization,

@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS syncs (
 CREATE INDEX IF NOT EXISTS members_external_id ON members (external_id);
 """
 
-# Settings of a fresh account (DESIGN §4/§7): invites off, no threshold, integration on.
+# Settings of a fresh account (docs/sandbox.md, docs/sync-semantics.md): invites off, no threshold, integration on.
 DEFAULT_SETTINGS: dict[str, Any] = {
     "invite_new_members": False,
     "risk_thresholds": {"users": None, "teams": None},

@@ -4,7 +4,7 @@
 sync and the report it would write. It never mutates its inputs, does no I/O and is deterministic,
 so a plan computed from it is exactly what the sandbox then does.
 
-Rules (DESIGN §4), with the details the documentation leaves open decided here:
+Rules (docs/sync-semantics.md), with the details the documentation leaves open decided here:
 
 Members
 - A payload member matches a snapshot member by external id, else by email (case-insensitive)

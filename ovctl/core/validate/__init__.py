@@ -4,7 +4,7 @@ The documents arrive parsed (``yamlsource.MarkedDict`` data, which remembers pos
 already schema-checked; this module checks what a schema cannot: duplicates across the whole org
 (member ids, emails case-insensitively, team ids), references (managers, members, ``parent:``;
 a ``settings.protected`` id outside the org only warns, and stays protected), cycles and double parents, properties and options against the declared
-``properties``, empty sections, and the warnings of DESIGN §2. Every problem is collected with its
+``properties``, empty sections, and the warnings of docs/org-file.md. Every problem is collected with its
 ``file:line:column``; nothing stops at the first one.
 
 Malformed pieces (already reported by the schema) are skipped quietly, so one mistake gives one
