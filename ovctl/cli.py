@@ -1,20 +1,27 @@
 """The thin command line: parse options, pass them to one library call, map errors to exit codes.
 
 Every command body imports its implementation lazily, so ``ovctl --help`` never loads the YAML,
-HTTP or sandbox stacks. ``main`` is the one place where errors become exit codes: an OvctlError
-prints its lines to stderr and exits 1; usage mistakes also exit 1 (2 and 3 are reserved for
-``plan --detailed-exitcode``).
+HTTP or sandbox stacks. ``main`` is the one place where errors become exit codes
+(``ovctl.exitcodes.ExitCode``): an OvctlError prints its lines to stderr and exits 1, a guard
+that blocks an apply exits 3 (like ``plan --detailed-exitcode``); usage mistakes also exit 1 (2 is
+reserved for ``plan --detailed-exitcode``'s "changes pending").
+
+``main`` builds one ``Console`` (streams, terminal test, environment) and hands it to every command
+through the parser's context object; a caller (a test) may pass its own.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from ovctl.account import settings, wire
+from ovctl.console import Console
+from ovctl.exitcodes import ExitCode
 
 app = typer.Typer(
     name="ovctl",
@@ -40,9 +47,8 @@ class PlanFormat(str, Enum):
     markdown = "markdown"
 
 
-class FlavorName(str, Enum):
-    workleap = "workleap"
-    legacy = "legacy"
+# The --flavor choices are the wire module's flavour table: a new flavour there is a new choice here.
+FlavorName = Enum("FlavorName", {name: name for name in wire.flavor_names()}, type=str)  # type: ignore[misc]
 
 
 class RenderFormat(str, Enum):
@@ -57,10 +63,11 @@ class GraphFormat(str, Enum):
 
 Paths = Annotated[list[Path], typer.Argument(help="Org files or directories of *.yaml / *.yml files.",
                                                readable=False)]  # the loader reports unreadable files itself
-Endpoint = Annotated[Optional[str], typer.Option("--endpoint", envvar="OVCTL_ENDPOINT",
+Endpoint = Annotated[Optional[str], typer.Option("--endpoint", envvar=settings.ENDPOINT_ENV,
                                                  help="Base URL of the account (or sandbox).")]
-Flavor = Annotated[FlavorName, typer.Option("--flavor", envvar="OVCTL_FLAVOR",
+Flavor = Annotated[FlavorName, typer.Option("--flavor", envvar=settings.FLAVOR_ENV,
                                             help="Payload flavour: workleap (current) or legacy.")]
+DEFAULT_FLAVOR = FlavorName(wire.WORKLEAP.name)
 StateFile = Annotated[Optional[Path], typer.Option("--state-file",
                                                    help="ovctl's state file [default: ovctl.state.json beside the org].")]
 
@@ -70,19 +77,26 @@ def _exit(code: int) -> None:
         raise typer.Exit(code)
 
 
+def _console(ctx: typer.Context) -> Console:
+    """The console ``main`` put in the context (a fresh one from the process otherwise)."""
+    return ctx.obj if isinstance(ctx.obj, Console) else Console()
+
+
 @app.command()
 def validate(
+    ctx: typer.Context,
     paths: Paths,
     format: Annotated[ValidateFormat, typer.Option("--format", help="text, or github annotations.")] = ValidateFormat.text,
 ) -> None:
     """Check org files offline; report every problem as FILE:LINE:COLUMN."""
     from ovctl.commands.validate import run
 
-    _exit(run(paths, fmt=format.value))
+    _exit(run(paths, fmt=format.value, console=_console(ctx)))
 
 
 @app.command()
 def plan(
+    ctx: typer.Context,
     paths: Paths,
     state: Annotated[Optional[Path], typer.Option("--state", help="Plan offline against this snapshot file.")] = None,
     format: Annotated[PlanFormat, typer.Option("--format")] = PlanFormat.text,
@@ -91,7 +105,7 @@ def plan(
                                                     help="Exit 0 no changes, 2 changes pending, 3 blocked by a guard.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Lift the safety guards (they are still reported).")] = False,
     mask_emails: Annotated[bool, typer.Option("--mask-emails", help="Mask emails in markdown output.")] = False,
-    flavor: Flavor = FlavorName.workleap,
+    flavor: Flavor = DEFAULT_FLAVOR,
     endpoint: Endpoint = None,
     state_file: StateFile = None,
 ) -> None:
@@ -99,15 +113,17 @@ def plan(
     from ovctl.commands.plan import run
 
     _exit(run(paths, state=state, fmt=format.value, out=out, detailed_exitcode=detailed_exitcode, force=force,
-              mask_emails=mask_emails, flavor=flavor.value, endpoint=endpoint, state_file=state_file))
+              mask_emails=mask_emails, flavor=flavor.value, endpoint=endpoint, state_file=state_file,
+              console=_console(ctx)))
 
 
 @app.command()
 def apply(
+    ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Org files/directories, or one saved plan file.", readable=False)],
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Do not ask for confirmation.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Apply even when a safety guard fires.")] = False,
-    flavor: Flavor = FlavorName.workleap,
+    flavor: Flavor = DEFAULT_FLAVOR,
     endpoint: Endpoint = None,
     state_file: StateFile = None,
 ) -> None:
@@ -115,37 +131,40 @@ def apply(
     from ovctl.commands.apply import run
 
     _exit(run(paths, auto_approve=auto_approve, force=force, flavor=flavor.value, endpoint=endpoint,
-              state_file=state_file))
+              state_file=state_file, console=_console(ctx)))
 
 
 @app.command()
 def pull(
+    ctx: typer.Context,
     out: Annotated[Optional[Path], typer.Option("--out", help="Snapshot file to write [default: stdout].")] = None,
-    flavor: Flavor = FlavorName.workleap,
+    flavor: Flavor = DEFAULT_FLAVOR,
     endpoint: Endpoint = None,
     state_file: StateFile = None,
 ) -> None:
     """Write a snapshot of the live account, carrying external ids from the state file."""
     from ovctl.commands.pull import run
 
-    _exit(run(out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file))
+    _exit(run(out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file, console=_console(ctx)))
 
 
 @app.command()
 def render(
+    ctx: typer.Context,
     paths: Paths,
     out: Annotated[Path, typer.Option("--out", help="Directory to write the payload files into.")],
-    flavor: Flavor = FlavorName.workleap,
+    flavor: Flavor = DEFAULT_FLAVOR,
     format: Annotated[RenderFormat, typer.Option("--format")] = RenderFormat.json,
 ) -> None:
     """Write the sync payload (JSON, or the official script's three CSV files); nothing is sent."""
     from ovctl.commands.render import run
 
-    _exit(run(paths, out=out, flavor=flavor.value, fmt=format.value))
+    _exit(run(paths, out=out, flavor=flavor.value, fmt=format.value, console=_console(ctx)))
 
 
 @app.command()
 def graph(
+    ctx: typer.Context,
     paths: Paths,
     state: Annotated[Optional[Path], typer.Option("--state", help="Highlight what changes against this snapshot.")] = None,
     format: Annotated[GraphFormat, typer.Option("--format")] = GraphFormat.mermaid,
@@ -153,7 +172,7 @@ def graph(
     """Print the org chart of the teams, changed teams highlighted."""
     from ovctl.commands.graph import run
 
-    _exit(run(paths, state=state, fmt=format.value))
+    _exit(run(paths, state=state, fmt=format.value, console=_console(ctx)))
 
 
 @sandbox_app.command("serve")
@@ -171,45 +190,54 @@ def sandbox_serve(
     _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed))
 
 
-def _exit_code_of_parser_error(e: Exception) -> int | None:
+def _exit_code_of_parser_error(e: Exception, console: Console) -> int | None:
     """Exit code for the command-line parser's own exceptions (click's, or typer's vendored copy)."""
     names = {c.__name__ for c in type(e).__mro__}
     if "Exit" in names and hasattr(e, "exit_code"):
         return int(e.exit_code)
     if "Abort" in names:
-        print("Aborted.", file=sys.stderr)
-        return 1
+        console.warn("Aborted.")
+        return ExitCode.ERROR
     if "ClickException" in names and hasattr(e, "show"):
-        e.show()
-        return 1
+        e.show(file=console.err)
+        return ExitCode.ERROR
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
+def _exit_code_of_error(e: Exception) -> int:
+    """A blocked apply (a guard fired, no --force) exits BLOCKED, as ``plan --detailed-exitcode``
+    does; every other OvctlError exits with its own code (ERROR)."""
+    from ovctl.core.errors import GuardError
+
+    return ExitCode.BLOCKED if isinstance(e, GuardError) else int(getattr(e, "exit_code", ExitCode.ERROR))
+
+
+def main(argv: list[str] | None = None, console: Console | None = None) -> int:
     """Console entry point: the one place where errors become exit codes."""
     from ovctl.core.errors import OvctlError
 
+    console = console or Console()
     try:
-        rv = app(args=argv, standalone_mode=False)
-        return rv if isinstance(rv, int) else 0
+        rv = app(args=argv, standalone_mode=False, obj=console)
+        return rv if isinstance(rv, int) else ExitCode.OK
     except OvctlError as e:
         for line in e.lines():
-            print(line, file=sys.stderr)
-        return e.exit_code
+            console.warn(line)
+        return _exit_code_of_error(e)
     except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        return 130
+        console.warn("Interrupted.")
+        return ExitCode.INTERRUPTED
     except Exception as e:
-        code = _exit_code_of_parser_error(e)
+        code = _exit_code_of_parser_error(e, console)
         if code is not None:
             return code
         if isinstance(e, BrokenPipeError):  # `ovctl plan ... | head`
-            return 0
-        if os.environ.get("OVCTL_DEBUG"):
+            return ExitCode.OK
+        if console.environ.get("OVCTL_DEBUG"):
             raise
-        print(f"error: internal error ({type(e).__name__}: {e}); this is a bug in ovctl — "
-              "set OVCTL_DEBUG=1 for a traceback and report it.", file=sys.stderr)
-        return 1
+        console.warn(f"error: internal error ({type(e).__name__}: {e}); this is a bug in ovctl — "
+                     "set OVCTL_DEBUG=1 for a traceback and report it.")
+        return ExitCode.ERROR
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,8 @@ import pytest
 from ovctl.account import wire
 import httpx
 
-from ovctl.account.client import Client, _retry_after_seconds, api_key_from_env, check_endpoint, timeout_from_env
+from ovctl.account.client import Client, _retry_after_seconds, check_endpoint
+from ovctl.account.settings import api_key_from_env, timeout_from_env
 from ovctl.core.errors import ApiError, UsageError
 from ovctl.account.live import snapshot_from_export
 from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam

@@ -302,9 +302,10 @@ def test_pending_hint_for_a_real_account_points_to_workleap() -> None:
     from ovctl.flows.apply import _approval_hint
 
     class RealAccount:
-        is_default_endpoint = True
-        is_sandbox = None
         endpoint = None
+
+        def is_sandbox(self) -> bool:
+            return False
 
     assert "Settings → Provisioning → View sync history" in _approval_hint(RealAccount(), "s-1")
 
@@ -462,12 +463,28 @@ def test_unsafe_plan_is_refused_without_force(applied: Workspace) -> None:
     applied.edit("id: ENG\n", "id: ENGINEERING\n")
     before = len(applied.syncs())
     run = applied.apply()
-    assert run.rc == 1
+    assert run.rc == 3  # ExitCode.BLOCKED, as plan --detailed-exitcode
     assert "rekeyed_team" in run.err and "--force" in run.err
     assert len(applied.syncs()) == before
     forced = applied.apply("--force")
     assert forced.rc == 0, forced.text
     assert any(t["external_id"] == "ENGINEERING" for t in applied.account()["teams"])
+
+
+def test_a_blocked_apply_exits_like_a_blocked_plan_with_one_line_and_sends_nothing(applied: Workspace) -> None:
+    from ovctl.exitcodes import ExitCode
+
+    applied.edit("id: ENG\n", "id: ENGINEERING\n")
+    plan = applied.ovctl("plan", str(applied.org), "--detailed-exitcode")
+    state_before = applied.state.read_bytes()
+    before = len(applied.syncs())
+    run = applied.apply()
+    assert plan.rc == run.rc == ExitCode.BLOCKED == 3, run.text
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: the plan is unsafe (rekeyed_team)"), run.err
+    assert "nothing was sent" in lines[0]
+    assert len(applied.syncs()) == before
+    assert applied.state.read_bytes() == state_before
 
 
 def test_a_property_missing_in_the_account_is_skipped_reported_and_converges(ws: Workspace) -> None:

@@ -13,7 +13,7 @@ from render_samples import EXAMPLE_ORG, EXAMPLE_STATE, REPO
 
 from ovctl.files import planfile
 from ovctl.cli import main
-from ovctl.commands.plan import use_color
+from ovctl.console import Console
 
 SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))
 ORG, STATE = str(EXAMPLE_ORG), str(EXAMPLE_STATE)
@@ -153,14 +153,12 @@ class _FakeTTY(io.StringIO):
         return True
 
 
-def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch):
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    assert use_color(_FakeTTY()) is True
-    assert use_color(io.StringIO()) is False
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert use_color(_FakeTTY()) is False
-    monkeypatch.setenv("NO_COLOR", "")  # no-color.org: only a non-empty value disables colour
-    assert use_color(_FakeTTY()) is True
+def test_colour_only_on_a_terminal_and_never_with_no_color():
+    assert Console(out=_FakeTTY(), environ={}).color() is True
+    assert Console(out=io.StringIO(), environ={}).color() is False
+    assert Console(out=_FakeTTY(), environ={"NO_COLOR": "1"}).color() is False
+    # no-color.org: only a non-empty value disables colour
+    assert Console(out=_FakeTTY(), environ={"NO_COLOR": ""}).color() is True
 
 
 def test_graph_command_mermaid_and_dot(capsys):

@@ -11,15 +11,10 @@ is never put in a message, and every message is scrubbed of it defensively.
 from __future__ import annotations
 
 import email.utils
-import ipaddress
 import math
-import os
 import random
 import re
-import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
@@ -28,6 +23,9 @@ import httpx
 from ovctl import __version__ as _version
 from ovctl.core import jsontext
 from ovctl.account import wire
+from ovctl.account.net import is_loopback
+from ovctl.account.protocol import SyncResult
+from ovctl.account.settings import DEFAULT_TIMEOUT, KEY_ENV, KEY_FILE_ENV, NO_KEY, check_api_key
 from ovctl.core.errors import ApiError, UsageError
 from ovctl.core.model import ReportItem, lone_surrogate_field
 
@@ -35,47 +33,9 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; attempt n waits uniform(0, min(BACKOFF_CAP, BASE * 2**n))
 BACKOFF_CAP = 30.0
 
-KEY_ENV = "OVCTL_API_KEY"
-KEY_FILE_ENV = "OVCTL_API_KEY_FILE"
 # A UTF-16 surrogate in a body: the escape "\ud800" (lone unless paired), or its bytes ED A0..BF xx
 # (never valid UTF-8, yet json.loads of bytes lets them through with "surrogatepass")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
-
-
-def check_api_key(key: str, source: str) -> str:
-    """``key`` stripped of surrounding blanks, refused (UsageError naming ``source``, never the key)
-    when it holds whitespace, control characters or non-ASCII: such a key can only be a mistake (a
-    two-line key file, a pasted smart quote) and would reach an HTTP library's error message."""
-    key = key.strip()
-    for ch in key:
-        if ch.isspace() or not ch.isprintable() or not ch.isascii():
-            what = ("whitespace or a line break" if ch.isspace() else
-                    "a non-ASCII character" if not ch.isascii() else "a control character")
-            raise UsageError(f"the API key in {source} contains {what}; an API key is one line of printable "
-                             "ASCII — check that it was copied whole and alone")
-    return key
-
-
-def api_key_from_env(environ: dict[str, str] | None = None) -> str:
-    """The key from OVCTL_API_KEY, else from the file named by OVCTL_API_KEY_FILE (stripped, checked)."""
-    env = os.environ if environ is None else environ
-    key = check_api_key(env.get(KEY_ENV) or "", KEY_ENV)
-    if key:
-        return key
-    key_file = (env.get(KEY_FILE_ENV) or "").strip()
-    if key_file:
-        try:
-            raw = Path(key_file).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"the API key file named by {KEY_FILE_ENV} ({key_file}) is not UTF-8 text") from None
-        except OSError as e:
-            raise UsageError(f"cannot read the API key file named by {KEY_FILE_ENV} ({key_file}): "
-                             f"{e.strerror or e}") from None
-        key = check_api_key(raw, f"the file named by {KEY_FILE_ENV} ({key_file})")
-        if not key:
-            raise UsageError(f"the API key file named by {KEY_FILE_ENV} ({key_file}) is empty")
-        return key
-    raise UsageError(f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key")
 
 
 ENDPOINT_HINT = "--endpoint / OVCTL_ENDPOINT must be a URL like https://api.workleap.com"
@@ -97,31 +57,10 @@ def check_endpoint(endpoint: str) -> tuple[str, str | None]:
     if not host:
         raise UsageError(f"{ENDPOINT_HINT} (got {shown!r}: no host name)")
     warning = None
-    if parts.scheme.lower() == "http" and not _is_loopback(host):
+    if parts.scheme.lower() == "http" and not is_loopback(host):
         warning = (f"warning: the endpoint {parts.scheme}://{parts.netloc.rpartition('@')[2]} is plain http to "
                    "another machine: the API key crosses the network unencrypted; use https")
     return endpoint.strip().rstrip("/"), warning
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-@dataclass(slots=True)
-class SyncResult:
-    """What the account said about one sync. ``status`` is one of ``wire.SYNC_STATUSES``."""
-
-    sync_id: str | None
-    status: str
-    updates: list[ReportItem] = field(default_factory=list)
-    issues: list[ReportItem] = field(default_factory=list)
-    risk: dict[str, int] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
 
 
 def _report_items(items: Any) -> list[ReportItem]:
@@ -199,14 +138,14 @@ class Client:
     is checked here, before any request: an http(s) URL with a host, else a UsageError.
     """
 
-    def __init__(self, endpoint: str | None, flavor: str, api_key: str, *, timeout: float = 30.0,
+    def __init__(self, endpoint: str | None, flavor: str, api_key: str, *, timeout: float = DEFAULT_TIMEOUT,
                  max_retries: int = 5, max_retry_time: float = 120.0,
                  on_retry: Callable[[str], None] | None = None,
                  on_warning: Callable[[str], None] | None = None,
                  sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
         self.flavor = wire.flavor(flavor)
         if not api_key:
-            raise UsageError(f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key")
+            raise UsageError(NO_KEY)
         self._key = check_api_key(api_key, "the key given")
         warning = None
         if endpoint:
@@ -422,29 +361,3 @@ class Client:
         if body is None:
             raise ApiError(self._scrub(f"{url} answered HTTP {code} with an empty body where JSON was expected"))
         return body
-
-
-def timeout_from_env(environ: dict[str, str] | None = None) -> float:
-    """OVCTL_TIMEOUT: seconds per request, a finite number above 0 (30 when unset)."""
-    env = os.environ if environ is None else environ
-    raw = (env.get("OVCTL_TIMEOUT") or "").strip()
-    if not raw:
-        return 30.0
-    try:
-        timeout = float(raw)
-    except ValueError:
-        timeout = math.nan
-    if not math.isfinite(timeout) or timeout <= 0:
-        raise UsageError(f"OVCTL_TIMEOUT must be a number of seconds above 0 (like 30 or 2.5), not {raw!r}")
-    return timeout
-
-
-def _stderr_line(message: str) -> None:
-    print(f"ovctl: {message}", file=sys.stderr)
-
-
-def client_from_env(endpoint: str | None, flavor: str, *, on_retry: Callable[[str], None] | None = None,
-                    on_warning: Callable[[str], None] | None = _stderr_line) -> Client:
-    """A client with the key from the environment and the timeouts of OVCTL_TIMEOUT (seconds)."""
-    timeout = timeout_from_env()
-    return Client(endpoint, flavor, api_key_from_env(), timeout=timeout, on_retry=on_retry, on_warning=on_warning)

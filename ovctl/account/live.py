@@ -1,4 +1,4 @@
-"""The live account as a Snapshot (``ovctl pull``, live ``plan``, ``apply``).
+"""The live account as a Snapshot (``ovctl pull``, live ``plan``, ``apply``), given a client.
 
 A sandbox hands over its whole account at ``/sandbox/snapshot``. A real account is read through the
 v2 export API (users, groups, each group's people), which does not return external ids, statuses,
@@ -19,10 +19,7 @@ what the export cannot see.
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, Callable
 
 from ovctl.core.model import Payload, PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
@@ -32,59 +29,19 @@ from ovctl.core.model import Payload, PropertyDef, SnapMember, Snapshot, SnapTea
 RULE_BASED_GROUP_TYPES = frozenset({"rule", "rulebased", "rule_based", "rule-based", "dynamic", "segment"})
 
 
-def _read_state(state_file: Path | None) -> Snapshot | None:
-    from ovctl.files.statefile import read_snapshot
-
-    if state_file is None or not Path(state_file).exists():
-        return None
-    return read_snapshot(Path(state_file))
-
-
-def _progress_printer() -> Callable[[str], None] | None:
-    """Progress lines on stderr, only when it is a terminal (a pipeline log stays clean)."""
-    if not sys.stderr.isatty():
-        return None
-
-    def show(line: str) -> None:
-        sys.stderr.write("\r\x1b[2K" + line)
-        sys.stderr.flush()
-
-    return show
-
-
-def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None, *,
-               assumed_properties: dict[str, PropertyDef] | None = None,
-               warn_without_state: bool = False) -> tuple[Snapshot, Snapshot | None]:
-    """(live snapshot with ids carried from the state file, state-file snapshot or None).
-
-    ``assumed_properties`` (the org's ``properties``) stand in for the account's property
-    definitions when the export cannot give them and the state file has none yet.
-    ``warn_without_state`` (``pull``): say on stderr when the account was read through the export
-    API and there is no state file, so the external ids (and statuses, properties, parents) the
-    export cannot give are missing from the result.
-    """
-    from ovctl.account.client import client_from_env
-
-    state = _read_state(state_file)
-    with client_from_env(endpoint, flavor, on_retry=lambda m: print(f"ovctl: {m}", file=sys.stderr)) as client:
-        live = pull_snapshot(client, state, assumed_properties=assumed_properties)
-        through_export = client.is_sandbox is not True
-    if warn_without_state and through_export and state is None:
-        print(f"ovctl: warning: no state file at {state_file}: external ids are unknown (the export API does not "
-              "give them); pass --state-file", file=sys.stderr)
-    return live, state
-
-
 def pull_snapshot(client: Any, state: Snapshot | None, *,
-                  assumed_properties: dict[str, PropertyDef] | None = None) -> Snapshot:
-    """The account as a Snapshot: the sandbox's own snapshot, else the export API mapped."""
+                  assumed_properties: dict[str, PropertyDef] | None = None, export_only: bool = False,
+                  progress: Callable[[str], None] | None = None) -> Snapshot:
+    """The account as a Snapshot: the sandbox's own snapshot, else the export API mapped.
+    ``export_only`` reads even a sandbox through the export (``OVCTL_EXPORT_ONLY``); ``progress``
+    is told how far a (slow, one call per team) export read has got."""
     from ovctl.core.snapshot import snapshot_from_dict
 
-    raw = None if client.is_default_endpoint or export_only() else client.sandbox_snapshot()
+    raw = None if client.is_default_endpoint or export_only else client.sandbox_snapshot()
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
         return carry_from_state(live, state, from_export=False)
-    exported, group_only = read_export(client, progress=_progress_printer())
+    exported, group_only = read_export(client, progress=progress)
     live = carry_from_state(exported, state, from_export=True, seen_only_in_groups=group_only)
     if not live.properties and assumed_properties:
         # The export has no property definitions: take the org's word that they exist (docs/org-file.md).
@@ -92,22 +49,17 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
     return live
 
 
-def export_only() -> bool:
-    """``OVCTL_EXPORT_ONLY=1`` reads even a sandbox through the export API only, as a real account
-    is read: a way to try (and test) the real-account path locally."""
-    return os.environ.get("OVCTL_EXPORT_ONLY", "").strip().lower() in ("1", "true", "yes")
-
-
-def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
+def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None, *, export_only: bool = False,
+                    progress: Callable[[str], None] | None = None) -> Snapshot:
     """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
     ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached."""
     from ovctl.core.snapshot import snapshot_from_dict
 
-    raw = None if client.is_default_endpoint or export_only() else client.sandbox_snapshot()
+    raw = None if client.is_default_endpoint or export_only else client.sandbox_snapshot()
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
         return carry_from_state(live, expected, from_export=False)
-    live, group_only = read_export(client, progress=_progress_printer())
+    live, group_only = read_export(client, progress=progress)
     if final_payload is not None:
         attach_payload_ids(live, {t.external_id: t.name for t in final_payload.teams},
                            {m.external_id: m.email for m in final_payload.members})

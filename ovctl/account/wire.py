@@ -18,9 +18,6 @@ from typing import Any
 from ovctl.core.errors import PayloadRejected
 from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam, normalize_property_value
 
-FLAVORS = ("workleap", "legacy")
-
-
 @dataclass(frozen=True, slots=True)
 class Flavor:
     """Names one flavour uses on the wire."""
@@ -80,7 +77,10 @@ LEGACY = Flavor(
     allows_settings=True,
 )
 
-_BY_NAME = {"workleap": WORKLEAP, "legacy": LEGACY}
+# The flavour table: every flavour ovctl speaks, by name. The CLI's --flavor choices, the sandbox's
+# sync routes and the auth headers it accepts all derive from it: a new flavour is one entry here.
+_BY_NAME: dict[str, Flavor] = {fl.name: fl for fl in (WORKLEAP, LEGACY)}
+FLAVORS = tuple(_BY_NAME)  # the names as first defined; prefer flavor_names(), which sees later entries
 
 # Mapping flags keep their legacy names in both flavours (CONFIRMED S6).
 IS_MEMBER = "isMember"
@@ -106,13 +106,22 @@ SANDBOX_FAULTS = "/sandbox/faults"  # POST arms a fault, GET lists them (with co
 SYNC_STATUSES = ("applied", "pending", "rejected", "failed")
 
 
+def flavors() -> tuple[Flavor, ...]:
+    """Every flavour of the table, in order."""
+    return tuple(_BY_NAME.values())
+
+
+def flavor_names() -> tuple[str, ...]:
+    return tuple(_BY_NAME)
+
+
 def flavor(name: str) -> Flavor:
     try:
         return _BY_NAME[name]
     except KeyError:
         from ovctl.core.errors import UsageError
 
-        raise UsageError(f"unknown flavor {name!r}: use one of {', '.join(FLAVORS)}") from None
+        raise UsageError(f"unknown flavor {name!r}: use one of {', '.join(flavor_names())}") from None
 
 
 def auth_headers(fl: Flavor, key: str) -> dict[str, str]:

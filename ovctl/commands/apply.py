@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ovctl.console import Console
+
 
 def run(paths: list[Path], *, auto_approve: bool, force: bool, flavor: str, endpoint: str | None,
-        state_file: Path | None) -> int:
+        state_file: Path | None, console: Console) -> int:
     from ovctl.flows.apply import apply
 
     return apply(paths, auto_approve=auto_approve, force=force, flavor=flavor, endpoint=endpoint,
-                 state_file=state_file)
+                 state_file=state_file, io=console)

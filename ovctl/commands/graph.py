@@ -7,11 +7,13 @@ teams dashed. Without it, the plain desired tree is drawn; nothing is read from 
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from ovctl.console import Console
+from ovctl.exitcodes import ExitCode
 
-def run(paths: list[Path], *, state: Path | None, fmt: str) -> int:
+
+def run(paths: list[Path], *, state: Path | None, fmt: str, console: Console) -> int:
     from ovctl.core.errors import UsageError
     from ovctl.files.orgfile import load_org
     from ovctl.render import graph
@@ -25,5 +27,5 @@ def run(paths: list[Path], *, state: Path | None, fmt: str) -> int:
         from ovctl.files.statefile import read_snapshot
 
         plan = build_plan(loaded.org, read_snapshot(Path(state)))
-    sys.stdout.write(graph.render(loaded.org, plan, fmt))
-    return 0
+    console.write(graph.render(loaded.org, plan, fmt))
+    return ExitCode.OK

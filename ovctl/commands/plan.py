@@ -4,22 +4,22 @@ The snapshot comes from ``--state FILE`` (offline, e.g. a pull-request check wit
 credentials) or from the live account (with drift against ovctl's state file). In JSON mode stdout
 carries only the JSON document; every other message goes to stderr.
 
-Exit codes: 0, or 1 when a guard fired and ``--force`` was not given (the plan is still printed).
-With ``--detailed-exitcode``: 0 no changes, 2 changes pending (safe or forced), 3 blocked by a
-guard. Errors (an invalid org, a missing snapshot) raise and become exit 1 in ``cli.main``.
+Exit codes (``ovctl.exitcodes.ExitCode``): 0, or 1 when a guard fired and ``--force`` was not given
+(the plan is still printed). With ``--detailed-exitcode``: 0 no changes, 2 changes pending (safe or
+forced), 3 blocked by a guard. Errors (an invalid org, a missing snapshot) raise and become exit 1
+in ``cli.main``.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from ovctl.account import wire
+from ovctl.console import Console
 from ovctl.core.model import Plan
-from ovctl.render.text import use_color
+from ovctl.exitcodes import ExitCode
 
 FORMATS = ("text", "json", "markdown")
-EXIT_NO_CHANGES, EXIT_ERROR, EXIT_CHANGES, EXIT_BLOCKED = 0, 1, 2, 3
 
 
 def render_plan(plan: Plan, fmt: str, *, color: bool = False, mask_emails: bool = False) -> str:
@@ -41,17 +41,17 @@ def render_plan(plan: Plan, fmt: str, *, color: bool = False, mask_emails: bool 
     raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
 
 
-def exit_code(plan: Plan, *, detailed_exitcode: bool) -> int:
+def exit_code(plan: Plan, *, detailed_exitcode: bool) -> ExitCode:
     blocked = bool(plan.guards) and not plan.forced
     if detailed_exitcode:
         if blocked:
-            return EXIT_BLOCKED
-        return EXIT_CHANGES if plan.has_changes else EXIT_NO_CHANGES
-    return EXIT_ERROR if blocked else 0
+            return ExitCode.BLOCKED
+        return ExitCode.CHANGES if plan.has_changes else ExitCode.OK
+    return ExitCode.ERROR if blocked else ExitCode.OK
 
 
 def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, detailed_exitcode: bool, force: bool,
-        mask_emails: bool, flavor: str, endpoint: str | None, state_file: Path | None) -> int:
+        mask_emails: bool, flavor: str, endpoint: str | None, state_file: Path | None, console: Console) -> int:
     from ovctl.files.orgfile import load_org
     from ovctl.core.plan import build_plan
     from ovctl.files.planfile import default_state_file, save_plan
@@ -69,25 +69,24 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
 
         snapshot = read_snapshot(Path(state))
     else:
-        from ovctl.account.live import fetch_live
+        from ovctl.flows.live import fetch_live
 
-        snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file),
+        snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file), console,
                                           assumed_properties=loaded.org.properties)
     plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
 
-    sys.stdout.write(render_plan(plan, fmt, color=use_color(sys.stdout), mask_emails=mask_emails))
-    sys.stdout.flush()
+    console.write(render_plan(plan, fmt, color=console.color(), mask_emails=mask_emails))
 
     if out is not None:
         save_plan(Path(out), plan, flavor=flavor, org_paths=paths, endpoint=endpoint,
                   invite_new_users=snapshot.invite_new_members)
-        print(f"Saved the plan to {out}; apply exactly this plan with: ovctl apply {out}", file=sys.stderr)
+        console.warn(f"Saved the plan to {out}; apply exactly this plan with: ovctl apply {out}")
 
     if plan.guards:
         names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
         if plan.forced:
-            print(f"warning: safety guard(s) lifted by --force: {names}", file=sys.stderr)
+            console.warn(f"warning: safety guard(s) lifted by --force: {names}")
         else:
-            print(f"error: the plan is blocked by safety guard(s): {names}; fix the org, or re-run with --force "
-                  "to proceed anyway", file=sys.stderr)
+            console.warn(f"error: the plan is blocked by safety guard(s): {names}; fix the org, or re-run with --force "
+                         "to proceed anyway")
     return exit_code(plan, detailed_exitcode=detailed_exitcode)

@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+from ovctl.console import Console
+from ovctl.exitcodes import ExitCode
 
-def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path | None) -> int:
+
+def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path | None, console: Console) -> int:
     from ovctl.files.atomic import atomic_write_text
-    from ovctl.account.live import fetch_live
     from ovctl.files.planfile import default_state_file
+    from ovctl.flows.live import fetch_live
 
     if out is not None:
         _check_out(Path(out))  # before reading the whole account, not after
     state_path = default_state_file([], state_file)
-    live, _state = fetch_live(endpoint, flavor, state_path, warn_without_state=True)
+    live, _state = fetch_live(endpoint, flavor, state_path, console, warn_without_state=True)
     live.applied_plans = []  # the plan history belongs to the state file, not to a snapshot
     text = json.dumps(live.to_dict(), indent=2, ensure_ascii=False) + "\n"
     if out is None:
-        sys.stdout.write(text)
-        return 0
+        console.write(text)
+        return ExitCode.OK
     atomic_write_text(Path(out), text)  # an OutputError (one clean line) on any failure
-    print(f"wrote {out}: {len(live.members)} members, {len(live.teams)} teams", file=sys.stderr)
-    return 0
+    console.warn(f"wrote {out}: {len(live.members)} members, {len(live.teams)} teams")
+    return ExitCode.OK
 
 
 def _check_out(out: Path) -> None:

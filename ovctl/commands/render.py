@@ -9,15 +9,16 @@ bodies. This module must not import the HTTP stack: rendering can never send any
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 from ovctl.account import wire
+from ovctl.console import Console
+from ovctl.exitcodes import ExitCode
 from ovctl.files.atomic import atomic_write_text
 from ovctl.core.model import Snapshot
 
 
-def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
+def run(paths: list[Path], *, out: Path, flavor: str, fmt: str, console: Console) -> int:
     from ovctl.files.csvout import write_csv_files
     from ovctl.files.orgfile import load_org
     from ovctl.core.payload import build_payloads
@@ -25,7 +26,7 @@ def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
     fl = wire.flavor(flavor)
     loaded = load_org(paths)
     for w in loaded.warnings:
-        print(str(w), file=sys.stderr)
+        console.warn(str(w))
     org = loaded.org
     payloads = build_payloads(org, Snapshot())
     out = Path(out)
@@ -45,10 +46,9 @@ def run(paths: list[Path], *, out: Path, flavor: str, fmt: str) -> int:
 
             raise UsageError(f"unknown render format {fmt!r}: use json or csv")
     for path in written:
-        print(f"wrote {path}", file=sys.stderr)
-    print(f"{len(written)} file(s) written for {len(payloads)} sync(s), flavor {fl.name}; nothing was sent.",
-          file=sys.stderr)
-    return 0
+        console.warn(f"wrote {path}")
+    console.warn(f"{len(written)} file(s) written for {len(payloads)} sync(s), flavor {fl.name}; nothing was sent.")
+    return ExitCode.OK
 
 
 def _make_out_dir(out: Path) -> None:

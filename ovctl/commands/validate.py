@@ -7,10 +7,11 @@ is reported by ``cli.main`` like in every other command.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from ovctl.console import Console
 from ovctl.core.errors import OvctlError, Problem
+from ovctl.exitcodes import ExitCode
 
 
 def _escape_data(text: str) -> str:
@@ -38,7 +39,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def run(paths: list[Path], fmt: str = "text") -> int:
+def run(paths: list[Path], fmt: str = "text", *, console: Console) -> int:
     """Validate the org at ``paths``; print every problem; return 1 on any error, else 0."""
     from ovctl.files.orgfile import check_org
 
@@ -49,9 +50,8 @@ def run(paths: list[Path], fmt: str = "text") -> int:
     except OvctlError as exc:  # e.g. an unwritable path: still one line in the chosen format
         problems = [Problem(str(exc))]
     for problem in problems:
-        print(github_line(problem) if fmt == "github" else str(problem))
+        console.say(github_line(problem) if fmt == "github" else str(problem))
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
-    print(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(len(sources), 'file')}",
-          file=sys.stderr)
-    return 1 if errors else 0
+    console.warn(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(len(sources), 'file')}")
+    return ExitCode.ERROR if errors else ExitCode.OK

@@ -11,12 +11,14 @@ reported as not converged. The state file is written atomically with the ids ovc
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Sequence
 
 from ovctl.account import wire
+from ovctl.account.protocol import Account, SyncResult
+from ovctl.console import Console
+from ovctl.exitcodes import ExitCode
 from ovctl.core.engine import ATTRIBUTE_NOT_FOUND
 from ovctl.core.errors import ApiError, GuardError, PayloadRejected, PlanFileError, UsageError
 from ovctl.core.model import Plan, Snapshot
@@ -28,19 +30,8 @@ SANDBOX_APPROVAL_HINT = ("approve it in the sandbox with POST {endpoint}/sandbox
 MAX_APPLIED_PLANS = 100  # how many applied-plan fingerprints the state file remembers
 
 
-@dataclass
-class ApplyIO:
-    """Where apply talks: stdout for the plan and progress, stderr for warnings, stdin for the prompt."""
-
-    out: TextIO = field(default_factory=lambda: sys.stdout)
-    err: TextIO = field(default_factory=lambda: sys.stderr)
-    stdin: TextIO = field(default_factory=lambda: sys.stdin)
-
-    def say(self, line: str = "") -> None:
-        print(line, file=self.out, flush=True)
-
-    def warn(self, line: str) -> None:
-        print(line, file=self.err, flush=True)
+# Where apply talks: the console every command gets (the old name, kept for library callers).
+ApplyIO = Console
 
 
 def applied_key(plan: Plan) -> str:
@@ -58,16 +49,16 @@ def check_bodies(bodies: Sequence[dict[str, Any]], fl: wire.Flavor) -> None:
                     "such a sync whole (a safety measure against wiping the account) — nothing was sent")
 
 
-def _render_text(plan: Plan, stream: TextIO) -> str:
-    from ovctl.render.text import render, use_color
+def _render_text(plan: Plan, io: Console) -> str:
+    from ovctl.render.text import render
 
-    return render(plan, color=use_color(stream))
+    return render(plan, color=io.color())
 
 
-def _confirm(io: ApplyIO, auto_approve: bool) -> bool:
+def _confirm(io: Console, auto_approve: bool) -> bool:
     if auto_approve:
         return True
-    if not io.stdin.isatty():
+    if not io.stdin_is_tty():
         raise UsageError("refusing to prompt for confirmation without a terminal: review the plan, then re-run "
                          "with --auto-approve (or apply a saved plan file with --auto-approve)")
     io.out.write("\nApply these changes? Only 'yes' is accepted: ")
@@ -97,7 +88,7 @@ def _expected(live: Snapshot, plan: Plan, syncs_applied: int) -> Snapshot:
     return expected
 
 
-def _print_report(io: ApplyIO, n: int, total: int, result: Any) -> None:
+def _print_report(io: Console, n: int, total: int, result: SyncResult) -> None:
     ident = f" (sync id {result.sync_id})" if result.sync_id else ""
     io.say(f"sync {n}/{total}: {result.status}{ident}; {len(result.updates)} update(s), "
            f"{len(result.issues)} skipped item(s)")
@@ -118,16 +109,10 @@ class SendOutcome:
     skipped: set[tuple[str, str, str]] = field(default_factory=set)  # distinct items the account skipped
 
 
-def _approval_hint(client: Any, sync_id: str | None) -> str:
+def _approval_hint(account: Account, sync_id: str | None) -> str:
     """How to approve a pending sync: in Workleap, or — when the endpoint is a sandbox — there."""
-    is_sandbox = getattr(client, "is_sandbox", None)
-    if is_sandbox is None and not getattr(client, "is_default_endpoint", True):
-        try:  # read through the export only (OVCTL_EXPORT_ONLY): ask once whether this is a sandbox
-            is_sandbox = client.sandbox_snapshot() is not None
-        except ApiError:
-            is_sandbox = False
-    if is_sandbox:
-        return SANDBOX_APPROVAL_HINT.format(endpoint=client.endpoint, sync_id=sync_id or "<sync id>")
+    if account.is_sandbox():
+        return SANDBOX_APPROVAL_HINT.format(endpoint=account.endpoint, sync_id=sync_id or "<sync id>")
     return APPROVAL_HINT
 
 
@@ -163,12 +148,12 @@ def encoded_bodies(plan: Plan, fl: wire.Flavor, invite_new_users: bool | None) -
             for p in plan.payloads]
 
 
-def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> SendOutcome:
+def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console) -> SendOutcome:
     """Send the syncs in order; stop at the first that is not applied (pending, rejected, failed, error)."""
     outcome = SendOutcome()
     for n, body in enumerate(bodies, start=1):
         try:
-            result = client.sync(body)
+            result = account.sync(body)
         except ApiError as e:
             if not outcome.applied:
                 raise
@@ -184,7 +169,7 @@ def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> Sen
         if result.status == "pending":
             outcome.stopped = (f"the account paused sync {n} of {len(bodies)} for approval (risk thresholds: "
                                f"{result.risk.get('users', '?')} user and {result.risk.get('teams', '?')} team "
-                               f"changes); {_approval_hint(client, result.sync_id)}")
+                               f"changes); {_approval_hint(account, result.sync_id)}")
             if n < len(bodies):
                 outcome.stopped += "; then run ovctl apply again to send the remaining sync"
         else:
@@ -195,16 +180,17 @@ def _send_all(client: Any, bodies: Sequence[dict[str, Any]], io: ApplyIO) -> Sen
 
 
 def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
-          endpoint: str | None = None, state_file: Path | None = None, io: ApplyIO | None = None) -> int:
-    """Run the apply steps of docs/apply.md end to end; returns the exit code (errors raise OvctlError subclasses)."""
-    from ovctl.account.client import client_from_env
-    from ovctl.account.live import pull_after_sync, pull_snapshot
+          endpoint: str | None = None, state_file: Path | None = None, io: Console | None = None) -> int:
+    """Run the apply steps of docs/apply.md end to end; returns the exit code (errors raise OvctlError
+    subclasses; a guard that fires without ``force`` raises GuardError, which exits BLOCKED)."""
     from ovctl.files.orgfile import load_org
     from ovctl.core.plan import build_plan
     from ovctl.files.planfile import default_state_file, is_plan_file, load_plan
     from ovctl.files.statefile import read_snapshot, write_snapshot
 
-    io = io or ApplyIO()
+    from ovctl.flows.live import open_account
+
+    io = io or Console()
     paths = [Path(p) for p in paths]
     saved = None
     if len(paths) == 1 and (is_plan_file(paths[0]) or paths[0].suffix.lower() == ".json"):
@@ -219,9 +205,8 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
     loaded = load_org(org_paths)  # validate before any network call
     org = loaded.org
     state = read_snapshot(state_path) if state_path.exists() else None
-    with client_from_env(endpoint, flavor, on_retry=lambda m: io.warn(f"ovctl: {m}"),
-                         on_warning=lambda m: io.warn(f"ovctl: {m}")) as client:
-        live = pull_snapshot(client, state, assumed_properties=org.properties)
+    with open_account(endpoint, flavor, io) as account:
+        live = account.read(state, assumed_properties=org.properties)
         plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
 
         if saved is not None:
@@ -240,12 +225,11 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
                 raise PlanFileError(f"{saved.path}: the plan file's sync bodies do not match the plan it shows: the "
                                     "file was edited; run ovctl plan again — nothing was sent")
 
-        io.out.write(_render_text(plan, io.out))
-        io.out.flush()
+        io.write(_render_text(plan, io))
         if not plan.has_changes:
             io.say("No changes: the account already matches the org. Nothing was sent.")
             write_snapshot(state_path, _state_to_write(live, live, org.settings.protected, None))
-            return 0
+            return ExitCode.OK
         if plan.guards and not force:
             names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
             raise GuardError(f"the plan is unsafe ({names}); nothing was sent — fix the org, or re-run with "
@@ -255,12 +239,12 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
         check_bodies(bodies, fl)
         if not _confirm(io, auto_approve):
             io.say("Apply cancelled; nothing was sent.")
-            return 1
+            return ExitCode.ERROR
 
-        outcome = _send_all(client, bodies, io)
+        outcome = _send_all(account, bodies, io)
         if outcome.stopped is not None and not outcome.maybe_changed:
             io.warn(f"error: {outcome.stopped}")
-            return 1
+            return ExitCode.ERROR
         sent_ok, stopped, not_found = outcome.applied, outcome.stopped, outcome.not_found
 
         base = live
@@ -268,30 +252,30 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             base = replace(live, properties={k: v for k, v in live.properties.items() if k not in not_found})
         expected = _expected(base, plan, sent_ok)
         try:
-            after = pull_after_sync(client, expected, plan.payloads[sent_ok - 1] if sent_ok else None)
+            after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None)
         except ApiError as e:
             # The syncs went through: keep the ids they attached by recording what should now be there.
             done = None if stopped else applied_key(plan)
             write_snapshot(state_path, _state_to_write(expected, live, org.settings.protected, done))
             io.warn(f"error: the sync was sent, but reading the account back failed: {e}")
             io.warn(f"The state file {state_path} records the expected result; run ovctl plan to check convergence.")
-            return 1
+            return ExitCode.ERROR
         if stopped is not None:
             write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
             io.warn(f"error: {stopped}")
-            return 1
+            return ExitCode.ERROR
         check = build_plan(org, after, force=True)
         write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, applied_key(plan)))
         if check.has_changes:
             io.warn(f"error: the account did not converge: a new plan still has {len(check.changes)} change(s):")
-            io.out.write(_render_text(check, io.out))
+            io.write(_render_text(check, io))
             io.warn("The sync may still be processing, or the account skipped items (see above); "
                     "run ovctl plan to check again.")
-            return 1
+            return ExitCode.ERROR
         if outcome.skipped:  # predicted by the plan, so not a convergence failure — but not a full match either
             io.say(f"Apply complete: {sent_ok} sync(s) sent; the account matches the org except for the "
                    f"{len(outcome.skipped)} item(s) it skipped (listed above). State written to {state_path}.")
         else:
             io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to "
                    f"{state_path}.")
-        return 0
+        return ExitCode.OK

@@ -1,9 +1,10 @@
 """The sandbox's HTTP face: the account's sync and export endpoints plus sandbox-only admin ones.
 
 Every path comes from ``ovctl.account.wire`` so that the client and this server can never disagree.
-Request flow: fault injection (if armed for this path) → key check (constant time; either
-``workleap-subscription-key: KEY`` or ``Authorization: Bearer KEY``) → route. Blocking SQLite work
-runs in the thread pool; syncs are additionally serialised by an asyncio lock so that two
+Request flow: fault injection (if armed for this path) → key check (constant time; in the header
+of any flavour of ``wire``'s table, e.g. ``workleap-subscription-key: KEY`` or
+``Authorization: Bearer KEY``) → route. Sync routes too come from that table, one per flavour.
+Blocking SQLite work runs in the thread pool; syncs are additionally serialised by an asyncio lock so that two
 concurrent syncs apply one after the other (no lost update) and both land in the history.
 """
 
@@ -30,8 +31,17 @@ from ovctl.sandbox.store import Store
 
 DEFAULT_MAX_BODY = 50 * 1024 * 1024
 _DRAIN_LIMIT = 256 * 1024 * 1024  # read (and drop) at most this much of a too-large body
-AUTH_HELP = ("missing or invalid API key: send it as 'workleap-subscription-key: KEY' "
-             "or 'Authorization: Bearer KEY'")
+
+
+def auth_forms() -> list[tuple[str, str]]:
+    """(header name, value prefix) of every flavour of the table, each once, in table order."""
+    return list(dict.fromkeys((fl.key_header, fl.key_prefix) for fl in wire.flavors()))
+
+
+def auth_help() -> str:
+    """The 401 message: every way the key may be sent."""
+    return ("missing or invalid API key: send it as "
+            + " or ".join(f"'{header}: {prefix}KEY'" for header, prefix in auth_forms()))
 
 
 class BodyTooLarge(Exception):
@@ -106,18 +116,16 @@ class Gate:
         self.app = app
         self._key = api_key.encode()
         self.faults = faults
+        self._forms = [(header.lower().encode(), prefix.lower().encode()) for header, prefix in auth_forms()]
+        self._help = auth_help()
 
     def authorised(self, scope: Scope) -> bool:
         ok = False
         for name, value in scope.get("headers", []):
             name = name.lower()
-            given = None
-            if name == wire.WORKLEAP.key_header.encode():
-                given = value.strip()
-            elif name == b"authorization" and value[:7].lower() == wire.LEGACY.key_prefix.lower().encode():
-                given = value[7:].strip()
-            if given is not None:
-                ok |= hmac.compare_digest(given, self._key)  # no early exit: constant time
+            for header, prefix in self._forms:
+                if name == header and value[:len(prefix)].lower() == prefix:
+                    ok |= hmac.compare_digest(value[len(prefix):].strip(), self._key)  # no early exit: constant time
         return ok
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -136,7 +144,7 @@ class Gate:
                     await _fault_response(fault)(scope, receive, send)
                     return
         if not self.authorised(scope):
-            await _error(401, AUTH_HELP, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+            await _error(401, self._help, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -313,8 +321,7 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
         return _error(exc.status_code, exc.detail or "error")
 
     routes = [
-        Route(wire.WORKLEAP.sync_path, sync_endpoint(wire.WORKLEAP), methods=["POST"]),
-        Route(wire.LEGACY.sync_path, sync_endpoint(wire.LEGACY), methods=["POST"]),
+        *(Route(fl.sync_path, sync_endpoint(fl), methods=["POST"]) for fl in wire.flavors()),
         Route(wire.EXPORT_PING, ping, methods=["GET"]),
         Route(wire.EXPORT_USERS, users, methods=["GET"]),
         Route(wire.EXPORT_USER, user, methods=["GET"]),

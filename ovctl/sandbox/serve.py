@@ -7,13 +7,13 @@ one-line error, ``--port 0`` picks a free port, and the printed URL is the one a
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
 import socket
 import sys
 from pathlib import Path
 
+from ovctl.account.net import is_loopback
 from ovctl.core.errors import UsageError
 
 MAX_BODY_ENV = "OVCTL_SANDBOX_MAX_BODY"
@@ -48,15 +48,6 @@ def _usable_key(api_key: str) -> str | None:
         raise UsageError("the sandbox API key (--api-key / OVCTL_SANDBOX_API_KEY) is only whitespace; "
                          "give a real key, or none to have one generated")
     return api_key.strip() or None
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -97,7 +88,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
             store.seed(snapshot)
         generated = not api_key
         key = api_key or secrets.token_urlsafe(24)
-        if not _is_loopback(host):
+        if not is_loopback(host):
             print(f"warning: the sandbox listens on {host}, reachable from other machines; it is a test "
                   "account for trying ovctl — prefer --host 127.0.0.1", file=sys.stderr, flush=True)
         sock = _bind(host, port)

@@ -1,0 +1,76 @@
+"""``HttpAccount``: the ``Account`` protocol over HTTP, for a real account or the sandbox.
+
+It joins the transport (``client.Client``) and the reading strategy (``live``): a sandbox hands
+over its whole snapshot, a real account (or any endpoint with ``OVCTL_EXPORT_ONLY``) is read
+through the export API. Callbacks, not streams, carry what the user should see: this layer
+knows nothing of consoles or files.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ovctl.account import live
+from ovctl.account.client import Client
+from ovctl.account.protocol import SyncResult
+from ovctl.account.settings import AccountSettings
+from ovctl.core.errors import ApiError
+from ovctl.core.model import Payload, PropertyDef, Snapshot
+
+Notify = Callable[[str], None]
+
+
+class HttpAccount:
+    """One account over HTTP (see ``protocol.Account``)."""
+
+    def __init__(self, client: Client, *, export_only: bool = False, progress: Notify | None = None) -> None:
+        self.client = client
+        self.export_only = export_only
+        self._progress = progress
+
+    @property
+    def endpoint(self) -> str | None:
+        return self.client.endpoint
+
+    @property
+    def reads_through_export(self) -> bool:
+        return self.client.is_sandbox is not True
+
+    def read(self, state: Snapshot | None, *,
+             assumed_properties: dict[str, PropertyDef] | None = None) -> Snapshot:
+        return live.pull_snapshot(self.client, state, assumed_properties=assumed_properties,
+                                  export_only=self.export_only, progress=self._progress)
+
+    def read_after_sync(self, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
+        return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
+                                    progress=self._progress)
+
+    def sync(self, body: dict[str, Any]) -> SyncResult:
+        return self.client.sync(body)
+
+    def is_sandbox(self) -> bool:
+        """Known once the sandbox snapshot was asked for; else asked now (an export-only read never
+        asks), except of the real account's default hosts, which are never a sandbox."""
+        if self.client.is_sandbox is None and not self.client.is_default_endpoint:
+            try:
+                self.client.sandbox_snapshot()
+            except ApiError:
+                return False
+        return bool(self.client.is_sandbox)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __enter__(self) -> "HttpAccount":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def connect(endpoint: str | None, flavor: str, settings: AccountSettings, *, on_retry: Notify | None = None,
+            on_warning: Notify | None = None, progress: Notify | None = None) -> HttpAccount:
+    """The account at ``endpoint`` (None: the real account's default hosts) for ``flavor``."""
+    client = Client(endpoint, flavor, settings.api_key, timeout=settings.timeout, on_retry=on_retry,
+                    on_warning=on_warning)
+    return HttpAccount(client, export_only=settings.export_only, progress=progress)
