@@ -177,6 +177,7 @@ def graph(
 
 @sandbox_app.command("serve")
 def sandbox_serve(
+    ctx: typer.Context,
     db: Annotated[Optional[Path], typer.Option("--db", help="SQLite file [default: in the user's data directory].")] = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8765,
@@ -187,7 +188,7 @@ def sandbox_serve(
     """Run a local Officevibe account (Starlette + uvicorn, SQLite)."""
     from ovctl.sandbox.serve import run
 
-    _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed))
+    _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed, console=_console(ctx)))
 
 
 def _exit_code_of_parser_error(e: Exception, console: Console) -> int | None:

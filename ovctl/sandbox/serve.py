@@ -10,25 +10,28 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-import sys
 from pathlib import Path
+from typing import Mapping
 
 from ovctl.account.net import is_loopback
+from ovctl.console import Console
 from ovctl.core.errors import UsageError
+from ovctl.exitcodes import ExitCode
 
 MAX_BODY_ENV = "OVCTL_SANDBOX_MAX_BODY"
 
 
-def default_db_path() -> Path:
+def default_db_path(environ: Mapping[str, str] | None = None) -> Path:
     """``$XDG_DATA_HOME/ovctl/sandbox.db``, else ``~/.local/share/ovctl/sandbox.db``."""
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "ovctl" / "sandbox.db"
 
 
-def _max_body() -> int:
+def _max_body(environ: Mapping[str, str]) -> int:
     from ovctl.sandbox.app import DEFAULT_MAX_BODY
 
-    raw = os.environ.get(MAX_BODY_ENV)
+    raw = environ.get(MAX_BODY_ENV)
     if not raw:
         return DEFAULT_MAX_BODY
     try:
@@ -64,7 +67,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path | None) -> int:
+def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path | None,
+        console: Console | None = None) -> int:
     """Serve the sandbox until interrupted; returns the exit code."""
     import uvicorn
 
@@ -75,8 +79,9 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         raise UsageError(f"--port must be between 0 and 65535, not {port}")
     if api_key is not None:
         api_key = _usable_key(api_key)
-    max_body = _max_body()
-    db_path = Path(db) if db is not None else default_db_path()
+    console = console or Console()
+    max_body = _max_body(console.environ)
+    db_path = Path(db) if db is not None else default_db_path(console.environ)
     snapshot = None
     if seed is not None:  # read it before touching the database: a bad seed leaves no empty db behind
         from ovctl.files.statefile import read_snapshot
@@ -89,17 +94,17 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         generated = not api_key
         key = api_key or secrets.token_urlsafe(24)
         if not is_loopback(host):
-            print(f"warning: the sandbox listens on {host}, reachable from other machines; it is a test "
-                  "account for trying ovctl — prefer --host 127.0.0.1", file=sys.stderr, flush=True)
+            console.warn(f"warning: the sandbox listens on {host}, reachable from other machines; it is a test "
+                         "account for trying ovctl — prefer --host 127.0.0.1")
         sock = _bind(host, port)
         bound_port = sock.getsockname()[1]
         shown_host = f"[{host}]" if ":" in host else host
-        print(f"ovctl sandbox: http://{shown_host}:{bound_port} (db: {db_path})", flush=True)
+        console.say(f"ovctl sandbox: http://{shown_host}:{bound_port} (db: {db_path})")
         if generated:
-            print(f"API key (shown once): {key}", flush=True)
+            console.say(f"API key (shown once): {key}")
         config = uvicorn.Config(create_app(store, key, max_body=max_body), log_level="warning",
                                 access_log=False, lifespan="off", server_header=False)
         uvicorn.Server(config).run(sockets=[sock])
-        return 0
+        return ExitCode.OK
     finally:
         store.close()
