@@ -56,6 +56,11 @@ class RenderFormat(str, Enum):
     csv = "csv"
 
 
+class IntentOutcome(str, Enum):
+    landed = "landed"
+    lost = "lost"
+
+
 class GraphFormat(str, Enum):
     mermaid = "mermaid"
     dot = "dot"
@@ -126,12 +131,32 @@ def apply(
     flavor: Flavor = DEFAULT_FLAVOR,
     endpoint: Endpoint = None,
     state_file: StateFile = None,
+    lock_timeout: Annotated[float, typer.Option("--lock-timeout", min=0,
+                                                help="Seconds to wait for another run's lock on the state file.")] = 0.0,
+    intent_outcome: Annotated[Optional[IntentOutcome], typer.Option(
+        "--intent-outcome", help="After an interrupted apply whose last sync ovctl cannot verify: say whether it "
+                                 "landed (checked in the account's sync history).")] = None,
 ) -> None:
     """Plan, confirm, send the sync, verify convergence, write the state file."""
     from ovctl.commands.apply import run
 
     _exit(run(paths, auto_approve=auto_approve, force=force, flavor=flavor.value, endpoint=endpoint,
-              state_file=state_file, console=_console(ctx)))
+              state_file=state_file, console=_console(ctx), lock_timeout=lock_timeout,
+              intent_outcome=intent_outcome.value if intent_outcome is not None else None))
+
+
+@app.command()
+def unlock(
+    ctx: typer.Context,
+    lock_id: Annotated[str, typer.Argument(help="The lock's id, as the refused run printed it.")],
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="The org (to find its state file).",
+                                                          readable=False)] = None,
+    state_file: StateFile = None,
+) -> None:
+    """Release the state file's lock held by a run that is gone (e.g. on another CI runner)."""
+    from ovctl.commands.unlock import run
+
+    _exit(run(lock_id, paths or [], state_file=state_file, console=_console(ctx)))
 
 
 @app.command()

@@ -26,10 +26,12 @@ from ovctl.account import wire
 from ovctl.account.net import is_loopback
 from ovctl.account.protocol import SyncResult
 from ovctl.account.settings import DEFAULT_TIMEOUT, KEY_ENV, KEY_FILE_ENV, NO_KEY, check_api_key
-from ovctl.core.errors import ApiError, UsageError
+from ovctl.core.errors import ApiError, SyncOutcomeUnknown, UsageError
 from ovctl.core.model import ReportItem, lone_surrogate_field
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A sync is not replayed on an answer that may follow its processing: only these say "not processed".
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
 BACKOFF_BASE = 0.5  # seconds; attempt n waits uniform(0, min(BACKOFF_CAP, BASE * 2**n))
 BACKOFF_CAP = 30.0
 
@@ -128,6 +130,11 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _unknown(url: str, reason: str) -> str:
+    return (f"the sync sent to {url} may or may not have reached the account ({reason}); ovctl does not "
+            "resend a sync blindly")
+
+
 class Client:
     """Talks to one account. ``endpoint`` None means the real account's defaults (sync and export
     live on different hosts); a given endpoint (e.g. the sandbox) serves both.
@@ -185,7 +192,8 @@ class Client:
     def sync(self, body: dict[str, Any]) -> SyncResult:
         """POST one full-state sync. 200 applied / 202 pending (risk threshold) / error → ApiError."""
         url = self.sync_base + self.flavor.sync_path
-        resp, data = self._request("POST", url, json_body=body, headers=wire.auth_headers(self.flavor, self._key))
+        resp, data = self._request("POST", url, json_body=body, headers=wire.auth_headers(self.flavor, self._key),
+                                   replayable=False)
         if not isinstance(data, dict):
             raise ApiError(self._scrub(f"the sync call at {url} answered with JSON that is not an object"))
         if data.get("isSuccess") is False and data.get("status") not in ("rejected", "failed"):
@@ -231,6 +239,18 @@ class Client:
         if data.get("users") is not None and not isinstance(data["users"], list):
             raise ApiError(self._scrub(f"group {group_id}: unexpected export answer ('users' is not a list)"))
         return data
+
+    def sandbox_syncs(self) -> list[dict[str, Any]] | None:
+        """The sandbox's sync history (id, status, created_at…, oldest first), or None when the
+        endpoint is not a sandbox. A real account shows its history only in the app."""
+        url = self.sync_base + wire.SANDBOX_SYNCS
+        resp, data = self._request("GET", url, headers=wire.auth_headers(self.flavor, self._key), none_on_404=True)
+        if resp is None:
+            return None
+        syncs = data.get("syncs") if isinstance(data, dict) else None
+        if not isinstance(syncs, list):
+            raise ApiError(self._scrub(f"{url} answered without a 'syncs' list"))
+        return [s for s in syncs if isinstance(s, dict)]
 
     def sandbox_snapshot(self) -> dict[str, Any] | None:
         """The whole account in the snapshot format, or None when the endpoint is not a sandbox (404)."""
@@ -278,8 +298,15 @@ class Client:
         return " ".join(text.split())
 
     def _request(self, method: str, url: str, *, headers: dict[str, str], json_body: Any = None,
-                 params: dict[str, str] | None = None, none_on_404: bool = False) -> tuple[httpx.Response | None, Any]:
-        """One call with bounded retries; returns (response, decoded JSON) or raises ApiError."""
+                 params: dict[str, str] | None = None, none_on_404: bool = False,
+                 replayable: bool = True) -> tuple[httpx.Response | None, Any]:
+        """One call with bounded retries; returns (response, decoded JSON) or raises ApiError.
+
+        ``replayable=False`` (a sync): retried only when the request certainly did not reach the
+        account — no connection, 429, 503. A timeout after the body was sent, a connection lost
+        mid-answer, a 502/504 raise ``SyncOutcomeUnknown``: the caller reads the account to learn
+        whether it landed, instead of sending it again on top of a request that may land later.
+        """
         started = time.monotonic()
         attempt = 0
         while True:
@@ -288,10 +315,18 @@ class Client:
             wait_hint: float | None = None
             try:
                 resp = self._http.request(method, url, headers=headers, json=json_body, params=params)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:  # never sent
+                reason = (f"no answer from {url} within {self.timeout:g}s" if isinstance(e, httpx.TimeoutException)
+                          else f"could not reach {url}: {type(e).__name__}{': ' + str(e) if str(e) else ''}")
             except httpx.TimeoutException:
                 reason = f"no answer from {url} within {self.timeout:g}s"
+                if not replayable:
+                    raise SyncOutcomeUnknown(self._scrub(_unknown(url, reason))) from None
             except (httpx.NetworkError, httpx.RemoteProtocolError) as e:  # transient: the connection failed
                 reason = f"could not reach {url}: {type(e).__name__}{': ' + str(e) if str(e) else ''}"
+                if not replayable:
+                    raise SyncOutcomeUnknown(self._scrub(_unknown(url, f"the connection failed mid-request: "
+                                                                       f"{type(e).__name__}"))) from None
             except httpx.UnsupportedProtocol:  # permanent: retrying cannot help
                 raise ApiError(self._scrub(f"cannot send a request to {url}: {ENDPOINT_HINT}")) from None
             except (httpx.HTTPError, httpx.InvalidURL, UnicodeError, ValueError) as e:
@@ -304,6 +339,8 @@ class Client:
                         return None, None
                     return resp, self._decode(resp, url, next(iter(headers), ""))
                 reason = self._status_line(resp, url)
+                if not replayable and resp.status_code not in NOT_PROCESSED_STATUSES:
+                    raise SyncOutcomeUnknown(self._scrub(_unknown(url, reason)))
                 wait_hint = _retry_after_seconds(resp.headers.get("retry-after"))
             elapsed = time.monotonic() - started
             if attempt > self.max_retries:

@@ -48,6 +48,14 @@ class HttpAccount:
     def sync(self, body: dict[str, Any]) -> SyncResult:
         return self.client.sync(body)
 
+    def pending_syncs(self) -> list[str] | None:
+        if self.client.is_default_endpoint:
+            return None
+        syncs = self.client.sandbox_syncs()
+        if syncs is None:
+            return None
+        return [str(s.get("id")) for s in syncs if s.get("status") == "pending"]
+
     def is_sandbox(self) -> bool:
         """Known once the sandbox snapshot was asked for; else asked now (an export-only read never
         asks), except of the real account's default hosts, which are never a sandbox."""

@@ -52,6 +52,11 @@ class Account(Protocol):
         """Send one full-state sync body (already in the flavour's wire format)."""
         ...
 
+    def pending_syncs(self) -> list[str] | None:
+        """Ids of syncs the account holds for approval, oldest first; None when the account cannot
+        say (a real account shows its sync history only in the app)."""
+        ...
+
     def is_sandbox(self) -> bool:
         """Whether this is an ovctl sandbox (its pending syncs are approved there, not in Workleap)."""
         ...

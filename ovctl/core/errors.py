@@ -87,6 +87,11 @@ class ApiError(OvctlError):
     """The account (or sandbox) answered with an error, garbage, or not at all."""
 
 
+class SyncOutcomeUnknown(ApiError):
+    """A sync request may or may not have reached the account (a timeout after the body was sent,
+    a connection lost mid-answer, a gateway error): it is never resent blindly."""
+
+
 class OutputError(OvctlError):
     """A file ovctl was asked to write cannot be written (a directory, no permission, disk full)."""
 

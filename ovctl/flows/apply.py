@@ -11,6 +11,8 @@ reported as not converged. The state file is written atomically with the ids ovc
 from __future__ import annotations
 
 import json
+import os
+import signal
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,7 +22,9 @@ from ovctl.account.protocol import Account, SyncResult
 from ovctl.console import Console
 from ovctl.exitcodes import ExitCode
 from ovctl.core.engine import ATTRIBUTE_NOT_FOUND
-from ovctl.core.errors import ApiError, GuardError, PayloadRejected, PlanFileError, UsageError
+from ovctl.core.errors import ApiError, GuardError, PayloadRejected, PlanFileError, SyncOutcomeUnknown, UsageError
+from ovctl.flows import journal
+from ovctl.flows.lock import acquire
 from ovctl.core.model import Plan, Snapshot
 
 APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View sync history), then run "
@@ -28,6 +32,7 @@ APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View syn
 SANDBOX_APPROVAL_HINT = ("approve it in the sandbox with POST {endpoint}/sandbox/syncs/{sync_id}/approve (see "
                          "docs/sandbox.md), then run `ovctl pull` / `ovctl plan` to see the result")
 MAX_APPLIED_PLANS = 100  # how many applied-plan fingerprints the state file remembers
+CRASH_ENV = "OVCTL_CRASH_AT"  # fault injection for the crash tests (see _crash_point)
 
 
 # Where apply talks: the console every command gets (the old name, kept for library callers).
@@ -107,6 +112,7 @@ class SendOutcome:
     maybe_changed: bool = False  # something may have changed in the account (an applied or failed sync)
     not_found: set[str] = field(default_factory=set)  # properties the account reported as missing
     skipped: set[tuple[str, str, str]] = field(default_factory=set)  # distinct items the account skipped
+    unknown: bool = False  # the last sync's outcome is unknown (its journal entry is kept)
 
 
 def _approval_hint(account: Account, sync_id: str | None) -> str:
@@ -148,24 +154,82 @@ def encoded_bodies(plan: Plan, fl: wire.Flavor, invite_new_users: bool | None) -
             for p in plan.payloads]
 
 
-def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console) -> SendOutcome:
-    """Send the syncs in order; stop at the first that is not applied (pending, rejected, failed, error)."""
+def _crash_point(io: Console, point: str) -> None:
+    """Fault injection for the crash tests: ``OVCTL_CRASH_AT=<point>`` kills this process there with
+    SIGKILL (no clean-up runs), as a power cut or ``kill -9`` would. Points: ``before-send:N``,
+    ``after-send:N``, ``before-state``."""
+    if io.environ.get(CRASH_ENV) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+@dataclass
+class SendContext:
+    """What sending needs besides the bodies: where the journal goes and what each sync should do."""
+
+    state_path: Path
+    plan: Plan
+    base: Snapshot  # the account as read before the first sync
+    protected: Sequence[str]
+
+
+def _learn_outcome(account: Account, intent: journal.Intent) -> str:
+    """After an unknown outcome: read the account (without ovctl's records) and compare."""
+    try:
+        now = account.read(None)
+    except ApiError:
+        return journal.UNKNOWN
+    return journal.outcome(now, intent, full=not account.reads_through_export)
+
+
+def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, ctx: SendContext) -> SendOutcome:
+    """Send the syncs in order; stop at the first that is not applied (pending, rejected, failed,
+    error, outcome unknown). Each sync's intent is journaled before it is sent; once a sync is
+    applied the state file records its expected result at once, so a crash before the end never
+    loses what it did (a member deactivated by sync 1 stays known as deactivated)."""
+    from ovctl.core.engine import simulate
+    from ovctl.files.statefile import write_snapshot
+
     outcome = SendOutcome()
+    before = ctx.base
+    key = applied_key(ctx.plan)
     for n, body in enumerate(bodies, start=1):
+        expected, _ = simulate(before, ctx.plan.payloads[n - 1])
+        intent = journal.write_intent(ctx.state_path, plan=key, sync=n, total=len(bodies), body=body,
+                                      before=before, expected=expected)
+        _crash_point(io, f"before-send:{n}")
         try:
             result = account.sync(body)
+        except SyncOutcomeUnknown as e:
+            verdict = _learn_outcome(account, intent)
+            if verdict != journal.LANDED:
+                outcome.unknown = True
+                outcome.maybe_changed = True
+                outcome.stopped = (f"outcome unknown: {e}; reading the account back, ovctl "
+                                   f"{'sees it unchanged, but the sync may still land' if verdict == journal.NOT_LANDED else 'cannot tell'}"
+                                   f" — nothing more was sent. The journal {intent.path} records it: run ovctl apply "
+                                   "again later (it reads the account first and records the sync or plans it again), "
+                                   "or check the sync history in Workleap (Settings → Provisioning → View sync history)")
+                return outcome
+            io.say(f"sync {n}/{len(bodies)}: its answer was lost, but the account shows it applied")
+            result = SyncResult(sync_id=None, status="applied")
         except ApiError as e:
+            journal.clear_intent(ctx.state_path)  # answered: the account refused it, nothing changed
             if not outcome.applied:
                 raise
             outcome.stopped = f"sync {n} of {len(bodies)} failed after sync {n - 1} was applied: {e}"
             return outcome
+        _crash_point(io, f"after-send:{n}")
         _print_report(io, n, len(bodies), result)
         outcome.not_found |= {i.subject for i in result.issues if i.message == ATTRIBUTE_NOT_FOUND and i.subject}
         outcome.skipped |= {(i.message, i.subject, i.detail) for i in result.issues}
         if result.status == "applied":
             outcome.applied += 1
             outcome.maybe_changed = True
+            if n < len(bodies):  # record at once what the account now holds (the journal moves on)
+                write_snapshot(ctx.state_path, _state_to_write(expected, ctx.base, ctx.protected, None))
+            before = expected
             continue
+        journal.clear_intent(ctx.state_path)  # the account answered: pending, rejected or failed
         if result.status == "pending":
             outcome.stopped = (f"the account paused sync {n} of {len(bodies)} for approval (risk thresholds: "
                                f"{result.risk.get('users', '?')} user and {result.risk.get('teams', '?')} team "
@@ -179,16 +243,47 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console) -
     return outcome
 
 
-def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
-          endpoint: str | None = None, state_file: Path | None = None, io: Console | None = None) -> int:
-    """Run the apply steps of docs/apply.md end to end; returns the exit code (errors raise OvctlError
-    subclasses; a guard that fires without ``force`` raises GuardError, which exits BLOCKED)."""
-    from ovctl.files.orgfile import load_org
-    from ovctl.core.plan import build_plan
-    from ovctl.files.planfile import default_state_file, is_plan_file, load_plan
-    from ovctl.files.statefile import read_snapshot, write_snapshot
+def _recover(account: Account, intent: journal.Intent, state: Snapshot | None, state_path: Path,
+             protected: Sequence[str], io: Console, decided: str | None) -> Snapshot:
+    """An earlier apply stopped with a sync whose outcome it did not record: learn it from the
+    account (or from ``decided``, the user's ``--intent-outcome``), record it, clear the journal."""
+    from ovctl.files.statefile import write_snapshot
 
-    from ovctl.flows.live import open_account
+    if decided is not None:
+        verdict = journal.LANDED if decided == "landed" else journal.NOT_LANDED
+    else:
+        verdict = _learn_outcome(account, intent)
+    previous = state or intent.before
+    if verdict == journal.LANDED:
+        done = intent.plan if intent.sync == intent.total else None
+        recorded = _state_to_write(intent.expected, previous, protected, done)
+        io.warn(f"ovctl: an earlier apply stopped after sending {intent.describe()}; the account shows it applied, "
+                f"and the state file now records it")
+    elif verdict == journal.NOT_LANDED:
+        recorded = _state_to_write(intent.before, previous, protected, None)
+        io.warn(f"ovctl: an earlier apply stopped before {intent.describe()} reached the account; it will be planned "
+                "again")
+    else:
+        raise journal.OutcomeUnknown(
+            f"an earlier apply stopped during {intent.describe()}, and the account shows neither what it held before "
+            "nor what that sync aimed at (or the sync changes nothing the account can show); check the sync history "
+            "(Workleap: Settings → Provisioning → View sync history), then run ovctl apply again with "
+            "--intent-outcome landed or --intent-outcome lost — nothing was sent")
+    write_snapshot(state_path, recorded)
+    journal.clear_intent(state_path)
+    return recorded
+
+
+def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = False, flavor: str = "workleap",
+          endpoint: str | None = None, state_file: Path | None = None, io: Console | None = None,
+          lock_timeout: float = 0.0, intent_outcome: str | None = None) -> int:
+    """Run the apply steps of docs/apply.md end to end; returns the exit code (errors raise OvctlError
+    subclasses; a guard that fires without ``force`` raises GuardError, which exits BLOCKED).
+
+    One apply at a time per state file: the lock beside it is taken (waiting up to ``lock_timeout``
+    seconds) before the state file is read, and released at the end, whatever happens."""
+    from ovctl.files.orgfile import load_org
+    from ovctl.files.planfile import default_state_file, is_plan_file, load_plan
 
     io = io or Console()
     paths = [Path(p) for p in paths]
@@ -200,12 +295,44 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
     else:
         org_paths = paths
     fl = wire.flavor(flavor)
+    if intent_outcome not in (None, "landed", "lost"):
+        raise UsageError(f"--intent-outcome takes landed or lost, not {intent_outcome!r}")
     state_path = default_state_file(org_paths, state_file)
 
     loaded = load_org(org_paths)  # validate before any network call
+    held = acquire(state_path, timeout=lock_timeout, command="apply",
+                   on_wait=lambda h: io.warn(f"ovctl: waiting for the state file's {h.describe()}"))
+    try:
+        if held.took_over is not None:
+            io.warn(f"ovctl: took over the stale {held.took_over.describe()}: its process is gone")
+        return _apply_locked(loaded, saved, fl, flavor, endpoint, state_path, io, auto_approve=auto_approve,
+                             force=force, intent_outcome=intent_outcome)
+    finally:
+        held.release()
+
+
+def _apply_locked(loaded: Any, saved: Any, fl: wire.Flavor, flavor: str, endpoint: str | None, state_path: Path,
+                  io: Console, *, auto_approve: bool, force: bool, intent_outcome: str | None) -> int:
+    from ovctl.core.fingerprint import fingerprint_snapshot
+    from ovctl.core.plan import build_plan
+    from ovctl.files.statefile import read_snapshot, write_snapshot
+    from ovctl.flows.live import open_account
+
     org = loaded.org
     state = read_snapshot(state_path) if state_path.exists() else None
     with open_account(endpoint, flavor, io) as account:
+        intent = journal.read_intent(state_path)
+        if intent is not None:
+            state = _recover(account, intent, state, state_path, org.settings.protected, io,
+                             None if intent_outcome is None else intent_outcome)
+        elif intent_outcome is not None:
+            raise UsageError(f"--intent-outcome: no earlier apply left a journal ({journal.intent_path(state_path)}); "
+                             "nothing to decide")
+        pending = account.pending_syncs()
+        if pending:
+            raise UsageError(f"the account holds sync {pending[0]} for approval; {_approval_hint(account, pending[0])} "
+                             f"(or reject it: POST .../sandbox/syncs/{pending[0]}/reject) before applying again — "
+                             "nothing was sent")
         live = account.read(state, assumed_properties=org.properties)
         plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
 
@@ -240,9 +367,27 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
         if not _confirm(io, auto_approve):
             io.say("Apply cancelled; nothing was sent.")
             return ExitCode.ERROR
+        if not auto_approve:  # a person took time to answer: the account must still be the one planned
+            again = account.read(state, assumed_properties=org.properties)
+            if fingerprint_snapshot(again) != plan.fingerprint_state:
+                raise PlanFileError("the account changed while the plan waited for confirmation; nothing was sent — "
+                                    "run ovctl apply again and review the new plan")
 
-        outcome = _send_all(account, bodies, io)
+        ctx = SendContext(state_path=state_path, plan=plan, base=live, protected=org.settings.protected)
+        try:
+            outcome = _send_all(account, bodies, io, ctx)
+        except KeyboardInterrupt:
+            left = journal.read_intent(state_path)
+            if left is None:
+                io.warn("Interrupted: nothing was sent.")
+            else:
+                io.warn(f"Interrupted while sending {left.describe()}: it may have reached the account. Run ovctl "
+                        "apply again: it reads the account first and records or re-plans that sync.")
+            raise
         if outcome.stopped is not None and not outcome.maybe_changed:
+            io.warn(f"error: {outcome.stopped}")
+            return ExitCode.ERROR
+        if outcome.unknown:
             io.warn(f"error: {outcome.stopped}")
             return ExitCode.ERROR
         sent_ok, stopped, not_found = outcome.applied, outcome.stopped, outcome.not_found
@@ -257,15 +402,19 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
             # The syncs went through: keep the ids they attached by recording what should now be there.
             done = None if stopped else applied_key(plan)
             write_snapshot(state_path, _state_to_write(expected, live, org.settings.protected, done))
+            journal.clear_intent(state_path)
             io.warn(f"error: the sync was sent, but reading the account back failed: {e}")
             io.warn(f"The state file {state_path} records the expected result; run ovctl plan to check convergence.")
             return ExitCode.ERROR
+        _crash_point(io, "before-state")
         if stopped is not None:
             write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
+            journal.clear_intent(state_path)
             io.warn(f"error: {stopped}")
             return ExitCode.ERROR
         check = build_plan(org, after, force=True)
         write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, applied_key(plan)))
+        journal.clear_intent(state_path)
         if check.has_changes:
             io.warn(f"error: the account did not converge: a new plan still has {len(check.changes)} change(s):")
             io.write(_render_text(check, io))

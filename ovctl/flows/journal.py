@@ -1,0 +1,153 @@
+"""The apply journal: the intent of each sync, recorded before it is sent, and what it became.
+
+Why: between sending a sync and writing the state file, a crash, a kill or a lost answer leaves
+the account changed and ovctl's record of it stale. Before each sync, apply writes
+``<state file>.intent`` atomically: the plan, which sync of how many, the body's fingerprint, the
+account as it was before (``before``) and as it should be after (``expected``), both as snapshots.
+The next run reads it first and learns from the account which of the two it now holds:
+
+- ``landed``: the account shows ``expected`` -> the state file becomes ``expected`` (ids,
+  deactivated members and the other fields an export cannot show are kept), and the plan that
+  follows sends only what is left (the second sync of a rename, say);
+- ``not landed``: the account still shows ``before`` -> the state file keeps ``before``;
+- ``unknown``: neither, or the sync changes nothing the account can show -> ovctl stops and says
+  how to decide (``--intent-outcome landed|lost``) after checking the sync history.
+
+The comparison uses only what a read of the account can show (``account_view``): through the
+export API, names, emails, roles and team memberships; from a sandbox's full snapshot, everything.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ovctl.core.errors import ApiError, SnapshotError
+from ovctl.core.model import Snapshot, email_key
+from ovctl.core.snapshot import snapshot_from_dict
+from ovctl.files.atomic import atomic_write_text
+
+FORMAT_VERSION = 1
+LANDED, NOT_LANDED, UNKNOWN = "landed", "not landed", "unknown"
+
+
+class OutcomeUnknown(ApiError):
+    """ovctl cannot tell whether a sync reached the account; nothing more is sent."""
+
+
+def intent_path(state_path: Path) -> Path:
+    return Path(str(state_path) + ".intent")
+
+
+def body_fingerprint(body: dict[str, Any]) -> str:
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(slots=True)
+class Intent:
+    """One sync about to be sent (or sent, outcome not yet recorded)."""
+
+    plan: str
+    sync: int
+    total: int
+    body_sha256: str
+    created: str
+    before: Snapshot
+    expected: Snapshot
+    path: Path | None = None
+
+    def describe(self) -> str:
+        return f"sync {self.sync} of {self.total} (body {self.body_sha256[:19]}…, started {self.created})"
+
+
+def write_intent(state_path: Path, *, plan: str, sync: int, total: int, body: dict[str, Any], before: Snapshot,
+                 expected: Snapshot) -> Intent:
+    """Record the intent atomically, before the body is sent."""
+    created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    intent = Intent(plan=plan, sync=sync, total=total, body_sha256=body_fingerprint(body), created=created,
+                    before=before, expected=expected, path=intent_path(state_path))
+    doc = {"format_version": FORMAT_VERSION, "plan": plan, "sync": sync, "total": total,
+           "body_sha256": intent.body_sha256, "created": created,
+           "before": before.to_dict(), "expected": expected.to_dict()}
+    atomic_write_text(intent_path(state_path), json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return intent
+
+
+def read_intent(state_path: Path) -> Intent | None:
+    """The intent left by an apply that did not finish, or None."""
+    path = intent_path(state_path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SnapshotError(f"{path}: cannot read the apply journal ({e.__class__.__name__}); an earlier apply did "
+                            "not finish — check the account, then remove this file") from None
+    try:
+        doc = json.loads(text)
+        return Intent(plan=str(doc["plan"]), sync=int(doc["sync"]), total=int(doc["total"]),
+                      body_sha256=str(doc["body_sha256"]), created=str(doc.get("created", "?")),
+                      before=snapshot_from_dict(doc["before"], source=f"{path}: before"),
+                      expected=snapshot_from_dict(doc["expected"], source=f"{path}: expected"), path=path)
+    except (ValueError, KeyError, TypeError, RecursionError) as e:
+        raise SnapshotError(f"{path}: the apply journal is damaged ({e.__class__.__name__}); an earlier apply did "
+                            "not finish — check the account, then remove this file") from None
+
+
+def clear_intent(state_path: Path) -> None:
+    try:
+        os.unlink(intent_path(state_path))
+    except FileNotFoundError:
+        pass
+
+
+def account_view(snap: Snapshot, *, full: bool) -> tuple[frozenset[Any], tuple[Any, ...]]:
+    """What a read of the account can show of ``snap``, in a form that compares across reads: people
+    by email, teams by external id (or name), lists as sorted sets. Through the export (``full``
+    false) a deactivated member is not listed and ids, statuses, languages, properties and parents
+    are not shown."""
+    deactivated = {email_key(m.email) for m in snap.members if m.status == "deactivated"}
+    members = set()
+    for m in snap.members:
+        key = email_key(m.email)
+        if not full and key in deactivated:
+            continue
+        entry: tuple[Any, ...] = (key, m.first_name or None, m.last_name or None, m.job_title or None, m.role)
+        if full:
+            entry += (m.external_id, m.status, m.language or None, tuple(sorted(m.properties.items())))
+        members.add(entry)
+    by_ov = {t.officevibe_id: t for t in snap.teams}
+
+    def people(emails: list[str]) -> tuple[str, ...]:
+        return tuple(sorted({email_key(e) for e in emails if full or email_key(e) not in deactivated}))
+
+    teams = []
+    for t in snap.teams:
+        entry = (t.name, people(t.managers), people(t.members))
+        if full:
+            parent = by_ov.get(t.parent) if t.parent is not None else None
+            entry += (t.external_id, t.rule_based,
+                      None if parent is None else (parent.external_id or "", parent.name))
+        teams.append(entry)
+    return frozenset(members), tuple(sorted(teams, key=repr))
+
+
+def outcome(now: Snapshot, intent: Intent, *, full: bool) -> str:
+    """``landed`` / ``not landed`` / ``unknown`` from what the account shows ``now`` (read without a
+    state file, so nothing is filled in from ovctl's own records)."""
+    seen = account_view(now, full=full)
+    before = account_view(intent.before, full=full)
+    expected = account_view(intent.expected, full=full)
+    if before == expected:
+        return UNKNOWN  # the sync changes nothing a read can show: the account cannot tell us
+    if seen == expected:
+        return LANDED
+    if seen == before:
+        return NOT_LANDED
+    return UNKNOWN
