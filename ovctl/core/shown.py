@@ -65,3 +65,14 @@ def _text(value: Any) -> str:
         return repr(value)
     except ValueError:  # an int longer than Python prints (4,300 digits)
         return f"a {type(value).__name__} too long to show"
+
+
+MESSAGE_LIMIT = 1000  # characters of a whole message, as a last resort
+
+
+def bounded(message: str, limit: int = MESSAGE_LIMIT) -> str:
+    """A whole message, escaped and cut after ``limit`` characters: the net under every check that
+    echoes a value (each should already have shortened it with ``shown``)."""
+    if len(message) > limit:
+        return escaped(message[:limit]) + f"... (message cut: {len(message):,} characters)"
+    return escaped(message)

@@ -26,7 +26,7 @@ from ovctl.core.errors import Problem, ValidationFailed
 from ovctl.core.model import Org
 from ovctl.core.validate import Document, build_org
 from ovctl.core.positions import MarkedDict, NO_POS, Pos, key_pos, node_pos, value_pos
-from ovctl.core.shown import shown, shown_repr
+from ovctl.core.shown import bounded, shown, shown_repr
 from ovctl.files.yamlsource import read_yaml
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "org.schema.json"
@@ -256,7 +256,7 @@ def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple
         ident = (at, message)
         if ident not in seen:
             seen.add(ident)
-            out.append(Problem(message, display, at[0] or 1, at[1] or 1, code=code))
+            out.append(Problem(bounded(message), display, at[0] or 1, at[1] or 1, code=code))
 
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(err.schema.get("properties", {}))

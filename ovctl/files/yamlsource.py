@@ -22,7 +22,7 @@ from typing import Any
 
 from ovctl.core.errors import Problem
 from ovctl.core.positions import NO_POS, MarkedDict, MarkedList, Pos
-from ovctl.core.shown import escaped, shown, shown_repr
+from ovctl.core.shown import bounded, escaped, shown, shown_repr
 from ovctl.files.limits import FileRefused, read_bytes
 
 _STR = "tag:yaml.org,2002:str"
@@ -72,7 +72,7 @@ class _Builder:
         self.expanded = 0  # nodes produced by alias expansion so far
 
     def problem(self, pos: Pos, message: str, code: str) -> None:
-        self.problems.append(Problem(message, self.display, pos[0], pos[1], code=code))
+        self.problems.append(Problem(bounded(message), self.display, pos[0], pos[1], code=code))
 
     def build(self, events: Any) -> Any:
         """Plain data from the parser's events; stops at ``MAX_NESTING`` levels (the C parser slows

@@ -12,6 +12,7 @@ from typing import Any
 
 from ovctl.core.model import Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
 from ovctl.core.properties import property_type
+from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, norm_id
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
@@ -53,7 +54,7 @@ class MemberChecks(CheckerBase):
                     here = key_pos(props, name)
                     if name in prop_where:
                         first = self.loc(*prop_where[name])
-                        self.error(doc, here, f"property '{name}' is already declared at {first}", "duplicate_property")
+                        self.error(doc, here, f"property '{shown(name)}' is already declared at {first}", "duplicate_property")
                         continue
                     prop_where[name] = (doc, here)
                     parsed = self.property_def(doc, str(name), pdef)
@@ -88,10 +89,10 @@ class MemberChecks(CheckerBase):
         spec = property_type(ptype)
         has_options = spec is not None and spec.has_options
         if has_options and options is None:
-            self.error(doc, node_pos(pdef), f"{ptype} property '{name}' needs 'options'", "choices_without_options")
+            self.error(doc, node_pos(pdef), f"{shown(ptype)} property '{shown(name)}' needs 'options'", "choices_without_options")
             return None
         if not has_options and options is not None:
-            self.error(doc, key_pos(pdef, "options"), f"only a choices property has 'options' ('{name}' is {ptype})",
+            self.error(doc, key_pos(pdef, "options"), f"only a choices property has 'options' ('{shown(name)}' is {shown(ptype)})",
                        "options_not_choices")
         if not isinstance(options, list) or not has_options:
             return PropertyDef(ptype) if not has_options else None
@@ -99,7 +100,7 @@ class MemberChecks(CheckerBase):
         for i, option in enumerate(options):
             text = normalize_property_value(option)
             if text in seen:
-                self.error(doc, value_pos(options, i), f"option '{text}' of property '{name}' is listed twice",
+                self.error(doc, value_pos(options, i), f"option '{shown(text)}' of property '{shown(name)}' is listed twice",
                            "duplicate_option")
             seen.add(text)
         return PropertyDef(ptype, tuple(dict.fromkeys(normalize_property_value(o) for o in options)))
@@ -124,11 +125,11 @@ class MemberChecks(CheckerBase):
                 if mid is not None:
                     here = value_pos(m, "id")
                     if mid in ids and ids[mid] == (doc, here):  # the same mapping again, through an alias
-                        self.error(doc, value_pos(items, i), f"member '{mid}' is defined twice through a YAML alias "
+                        self.error(doc, value_pos(items, i), f"member '{shown(mid)}' is defined twice through a YAML alias "
                                    f"(defined at {self.loc(doc, here)})", "duplicate_member_id")
                         ok = False
                     elif mid in ids:
-                        self.error(doc, here, f"duplicate member id '{mid}' (first defined at {self.loc(*ids[mid])})",
+                        self.error(doc, here, f"duplicate member id '{shown(mid)}' (first defined at {self.loc(*ids[mid])})",
                                    "duplicate_member_id")
                         ok = False
                     else:
@@ -138,11 +139,11 @@ class MemberChecks(CheckerBase):
                     here = value_pos(m, "email")
                     key = email_key(email)
                     if not EMAIL_RE.match(email.strip()):
-                        self.error(doc, here, f"malformed email '{email}'", "malformed_email")
+                        self.error(doc, here, f"malformed email '{shown(email)}'", "malformed_email")
                         ok = False
                     elif key in emails:
                         other, odoc, opos = emails[key]
-                        self.error(doc, here, f"duplicate email '{email}': '{other}' at {self.loc(odoc, opos)} "
+                        self.error(doc, here, f"duplicate email '{shown(email)}': '{shown(other)}' at {self.loc(odoc, opos)} "
                                    "(emails compare case-insensitively)", "duplicate_email")
                         ok = False
                     else:
@@ -169,7 +170,7 @@ class MemberChecks(CheckerBase):
             name_s = str(name)
             pdef = properties.get(name_s)
             if pdef is None:
-                self.error(doc, key_pos(values, name), f"property '{name_s}' is not declared under 'properties'"
+                self.error(doc, key_pos(values, name), f"property '{shown(name_s)}' is not declared under 'properties'"
                            + self.suggest("property", name_s, properties, prop_lower), "unknown_property")
                 continue
             if raw is None:
