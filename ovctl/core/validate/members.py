@@ -14,6 +14,7 @@ from ovctl.core.model import Member, PropertyDef, Safety, Settings, email_key, n
 from ovctl.core.properties import property_type
 from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, norm_id
+from ovctl.core.validate.text import email_flaw, email_skeleton, lookalike_note, name_flaw, shown_email
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -46,6 +47,10 @@ class MemberChecks(CheckerBase):
                 seen[section] = (doc, here)
                 if section == "organization" and isinstance(data[section], str):
                     organization = data[section]
+                    flaw = name_flaw(organization)
+                    if flaw is not None:
+                        self.error(doc, value_pos(data, section), f"organization '{shown(organization)}' {flaw}",
+                                   "control_character")
                 elif section == "settings" and isinstance(data[section], dict):
                     settings = self.settings(data[section])
             props = data.get("properties")
@@ -111,6 +116,7 @@ class MemberChecks(CheckerBase):
         out: list[Member] = []
         ids: dict[str, tuple[Document, Pos]] = {}
         emails: dict[str, tuple[str, Document, Pos]] = {}
+        lookalikes: dict[str, tuple[str, Document, Pos]] = {}  # skeletons of the non-ASCII emails
         prop_lower = {n.lower(): n for n in properties}
         option_lower = {n: {o.lower(): o for o in p.options or ()} for n, p in properties.items()}
         for doc in self.docs:
@@ -138,7 +144,11 @@ class MemberChecks(CheckerBase):
                 if isinstance(email, str):
                     here = value_pos(m, "email")
                     key = email_key(email)
-                    if not EMAIL_RE.match(email.strip()):
+                    invisible = email_flaw(email)
+                    if invisible is not None:
+                        self.error(doc, here, f"email '{shown(email)}' {invisible}", "invisible_character")
+                        ok = False
+                    elif not EMAIL_RE.match(email.strip()):
                         self.error(doc, here, f"malformed email '{shown(email)}'", "malformed_email")
                         ok = False
                     elif key in emails:
@@ -147,9 +157,17 @@ class MemberChecks(CheckerBase):
                                    "(emails compare case-insensitively)", "duplicate_email")
                         ok = False
                     else:
+                        self.lookalike_email(doc, here, email, key, emails, lookalikes)
                         emails[key] = (email, doc, here)
                 else:
                     ok = False
+                for name_field in ("first_name", "last_name", "job_title"):
+                    text = m.get(name_field)
+                    if type(text) is str and not text.isprintable():
+                        flaw = name_flaw(text)
+                        if flaw is not None:
+                            self.error(doc, value_pos(m, name_field), f"{name_field} '{shown(text)}' {flaw}",
+                                       "control_character")
                 first, last = m.get("first_name"), m.get("last_name")
                 ok = ok and isinstance(first, str) and isinstance(last, str)
                 values = self.member_properties(doc, m, properties, prop_lower, option_lower)
@@ -159,6 +177,27 @@ class MemberChecks(CheckerBase):
                                       title if isinstance(title, str) else None,
                                       lang if isinstance(lang, str) else None, values))
         return out, ids
+
+    def lookalike_email(self, doc: Document, here: Pos, email: str, key: str,
+                        emails: dict[str, tuple[str, Document, Pos]],
+                        lookalikes: dict[str, tuple[str, Document, Pos]]) -> None:
+        """Warn when ``email`` looks like an earlier one: equal after NFKC normalisation and case
+        folding, or once look-alike letters of another script (a Cyrillic ``о``) read as Latin.
+        ASCII emails (nearly all) cost one dict test, and only when some email is not ASCII."""
+        if email.isascii():
+            if not lookalikes:
+                return
+            found = lookalikes.get(key)
+        else:
+            skeleton = email_skeleton(email)
+            found = lookalikes.get(skeleton) or emails.get(skeleton)
+            lookalikes.setdefault(skeleton, (email, doc, here))
+        if found is None:
+            return
+        other, odoc, opos = found
+        self.warn(doc, here, f"email '{shown_email(email)}' looks like '{shown_email(other)}' at "
+                  f"{self.loc(odoc, opos)} ({lookalike_note(email, other)}): check that they are two different "
+                  "people", "confusable_email")
 
     def member_properties(self, doc: Document, member: dict, properties: dict[str, PropertyDef],
                           prop_lower: dict[str, str], option_lower: dict[str, dict[str, str]]) -> dict[str, str]:
