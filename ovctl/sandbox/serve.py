@@ -8,11 +8,13 @@ one-line error, ``--port 0`` picks a free port, and the printed URL is the one a
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import secrets
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from ovctl.core.errors import UsageError
 
@@ -73,6 +75,32 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class QuietDisconnects:
+    """ASGI wrapper: a client that goes away in the middle of its request (half a body sent, then
+    the connection closed) is one log line, not uvicorn's "Exception in ASGI application" traceback.
+    Nothing was processed: the request body never arrived whole."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        from starlette.requests import ClientDisconnect
+
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            from ovctl.core.shown import shown
+
+            logging.getLogger("uvicorn.error").warning(
+                "client %s disconnected before its %s %s request was complete; the request was dropped",
+                _peer(scope), scope.get("method", "?"), shown(str(scope.get("path", "?"))))
+
+
+def _peer(scope: dict) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "(unknown)"
+
+
 def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path | None) -> int:
     """Serve the sandbox until interrupted; returns the exit code."""
     import uvicorn
@@ -106,7 +134,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         print(f"ovctl sandbox: http://{shown_host}:{bound_port} (db: {db_path})", flush=True)
         if generated:
             print(f"API key (shown once): {key}", flush=True)
-        config = uvicorn.Config(create_app(store, key, max_body=max_body), log_level="warning",
+        config = uvicorn.Config(QuietDisconnects(create_app(store, key, max_body=max_body)), log_level="warning",
                                 access_log=False, lifespan="off", server_header=False)
         uvicorn.Server(config).run(sockets=[sock])
         return 0
