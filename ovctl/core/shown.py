@@ -64,7 +64,7 @@ def _text(value: Any) -> str:
     try:
         return repr(value)
     except ValueError:  # an int longer than Python prints (4,300 digits)
-        return f"a {type(value).__name__} too long to show"
+        return "a number too long to show"
 
 
 MESSAGE_LIMIT = 1000  # characters of a whole message, as a last resort
