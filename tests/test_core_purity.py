@@ -12,7 +12,8 @@ import pytest
 CORE = ["ovctl.core.model", "ovctl.core.errors", "ovctl.core.snapshot", "ovctl.core.payload", "ovctl.core.engine", "ovctl.core.plan",
         "ovctl.core.guards", "ovctl.core.fingerprint", "ovctl.core.validate",
         "ovctl.core.validate.common", "ovctl.core.validate.members", "ovctl.core.validate.teams",
-        "ovctl.core.engine.messages", "ovctl.core.engine.run", "ovctl.core.engine.members", "ovctl.core.engine.teams"]
+        "ovctl.core.engine.messages", "ovctl.core.engine.run", "ovctl.core.engine.members", "ovctl.core.engine.teams",
+        "ovctl.core.shown", "ovctl.core.validate.text"]
 FORBIDDEN = ["httpx", "typer", "ruamel", "starlette", "uvicorn", "sqlite3"]
 
 

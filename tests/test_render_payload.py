@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ovctl.cli import main
-from ovctl.files.csvout import neutralize_cell
+from ovctl.files.csvout import neutralize_cell, table_text
 
 ORG = Path(__file__).parent / "fixtures" / "e2e" / "render-org.yaml"
 
@@ -100,6 +101,48 @@ def test_tab_and_carriage_return_leads_are_neutralised(cell: str) -> None:
 def test_csv_lines_end_with_crlf(tmp_path: Path) -> None:
     raw = (_render(tmp_path, "workleap", "csv") / "teams.csv").read_bytes()
     assert raw.count(b"\r\n") == raw.count(b"\n") == 2  # header + one team, RFC 4180 line endings
+
+
+def test_every_csv_cell_is_quoted(tmp_path: Path) -> None:
+    out = _render(tmp_path, "workleap", "csv")
+    raw = (out / "teams.csv").read_bytes()
+    assert raw == '"externalTeamId","teamName"\r\n"T1","Équipe Núcleo"\r\n'.encode("utf-8")
+    mappings = (out / "teams-mappings.csv").read_bytes().decode("utf-8")
+    assert '"T1","R1","","false","true"\r\n' in mappings  # empty cells and booleans too
+    for name in ("members.csv", "teams.csv", "teams-mappings.csv"):
+        for line in (out / name).read_text(encoding="utf-8").splitlines():
+            assert line.startswith('"') and line.endswith('"')
+
+
+def _cells_for_a_spreadsheet(line: str, separator: str) -> list[str]:
+    """How a spreadsheet splits a line: a separator outside quotes ends a cell, each '"' toggles
+    quoting (so '""' inside quotes is a quote). Python's csv reader is stricter than spreadsheets."""
+    cells, cell, quoted = [], "", False
+    for char in line:
+        if char == '"':
+            quoted = not quoted
+        elif char == separator and not quoted:
+            cells.append(cell)
+            cell = ""
+        else:
+            cell += char
+    return cells + [cell]
+
+
+@pytest.mark.parametrize("separator", [";", "\t", ","])
+def test_a_separator_in_a_value_never_starts_a_new_cell(separator: str) -> None:
+    values = ["Ana; =cmd()", 'say "hi"; bye', "tab\there", "a,b"]
+    text = table_text(["id", "name"], [[f"R{i}", v] for i, v in enumerate(values)])
+    for line, value in zip(text.splitlines()[1:], values):
+        cells = _cells_for_a_spreadsheet(line, separator)
+        expected = 2 if separator == "," else 1  # only the file's own separator splits
+        assert len(cells) == expected, (line, cells)
+        assert all(not c.lstrip().startswith("=") for c in cells)  # no cell that a formula could start
+    minimal = "R1,Ana; =cmd()"  # what minimal quoting wrote: the ';' started a formula cell
+    assert _cells_for_a_spreadsheet(minimal, ";") == ["R1,Ana", " =cmd()"]
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["id", "name"]] + [
+        [f"R{i}", v] for i, v in enumerate(values)]
+    assert table_text(["x"], [["=1+1"]]) == '"x"\r\n"\'=1+1"\r\n'  # formula neutralisation stays
 
 
 def test_render_never_loads_the_http_stack(tmp_path: Path) -> None:

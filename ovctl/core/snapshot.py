@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ovctl.core.errors import SnapshotError
+from ovctl.core.shown import bounded, shown, shown_repr
 from ovctl.core.model import PROPERTY_TYPES, ROLES, STATUSES, PropertyDef, Snapshot, SnapMember, SnapTeam, email_key, normalize_property_value
 
 FORMAT_VERSION = 1
@@ -26,8 +27,8 @@ class _Checker:
         self.source = source
 
     def fail(self, path: str, message: str) -> SnapshotError:
-        where = f"{self.source}: {path}" if self.source else path
-        return SnapshotError(f"{where}: {message}" if where else message)
+        where = f"{self.source}: {shown(path, 200)}" if self.source else shown(path, 200)
+        return SnapshotError(bounded(f"{where}: {message}" if where else message))
 
     def obj(self, value: Any, path: str, allowed: tuple[str, ...] | None = None) -> dict[str, Any]:
         if not isinstance(value, dict):
@@ -100,7 +101,7 @@ def _show(value: Any) -> str:
     """A value in a message: scalars as written, containers by kind (their repr could be huge, or
     recurse past the interpreter's limit for a deeply nested YAML value)."""
     if value is None or isinstance(value, (str, int, float, bool)):
-        return repr(value)
+        return shown_repr(value)
     return _kind(value)
 
 
@@ -152,7 +153,7 @@ def _member(c: _Checker, raw: Any, path: str, properties: dict[str, PropertyDef]
             props[name] = normalize_property_value(value)
     email = c.text(d, "email", path, required=True)
     if not is_email_address(email):
-        raise c.fail(f"{path}.email", f"{email!r} is not an email address")
+        raise c.fail(f"{path}.email", f"{_show(email)} is not an email address")
     return SnapMember(email=email, external_id=c.text(d, "external_id", path) or None,
                       first_name=c.text(d, "first_name", path, nullable=True) or "",
                       last_name=c.text(d, "last_name", path, nullable=True) or "",
@@ -175,11 +176,11 @@ def _check_members(c: _Checker, members: list[SnapMember]) -> None:
     for i, m in enumerate(members):
         key = email_key(m.email)
         if key in emails:
-            raise c.fail(f"members[{i}].email", f"{m.email!r} duplicates members[{emails[key]}] (emails are case-insensitive)")
+            raise c.fail(f"members[{i}].email", f"{_show(m.email)} duplicates members[{emails[key]}] (emails are case-insensitive)")
         emails[key] = i
         if m.external_id is not None:
             if m.external_id in ids:
-                raise c.fail(f"members[{i}].external_id", f"{m.external_id!r} duplicates members[{ids[m.external_id]}]")
+                raise c.fail(f"members[{i}].external_id", f"{_show(m.external_id)} duplicates members[{ids[m.external_id]}]")
             ids[m.external_id] = i
 
 
@@ -188,19 +189,19 @@ def _check_teams(c: _Checker, teams: list[SnapTeam], emails: set[str]) -> None:
     ext_ids: dict[str, int] = {}
     for i, t in enumerate(teams):
         if t.officevibe_id in ov_ids:
-            raise c.fail(f"teams[{i}].officevibe_id", f"{t.officevibe_id!r} duplicates teams[{ov_ids[t.officevibe_id]}]")
+            raise c.fail(f"teams[{i}].officevibe_id", f"{_show(t.officevibe_id)} duplicates teams[{ov_ids[t.officevibe_id]}]")
         ov_ids[t.officevibe_id] = i
         if t.external_id is not None:
             if t.external_id in ext_ids:
-                raise c.fail(f"teams[{i}].external_id", f"{t.external_id!r} duplicates teams[{ext_ids[t.external_id]}]")
+                raise c.fail(f"teams[{i}].external_id", f"{_show(t.external_id)} duplicates teams[{ext_ids[t.external_id]}]")
             ext_ids[t.external_id] = i
     for i, t in enumerate(teams):
         if t.parent is not None and t.parent not in ov_ids:
-            raise c.fail(f"teams[{i}].parent", f"{t.parent!r} is not the officevibe_id of a team")
+            raise c.fail(f"teams[{i}].parent", f"{_show(t.parent)} is not the officevibe_id of a team")
         for role in ("managers", "members"):
             for j, e in enumerate(getattr(t, role)):
                 if email_key(e) not in emails:
-                    raise c.fail(f"teams[{i}].{role}[{j}]", f"{e!r} is not the email of a member of the snapshot")
+                    raise c.fail(f"teams[{i}].{role}[{j}]", f"{_show(e)} is not the email of a member of the snapshot")
     state: dict[int, int] = {}
     for start in range(len(teams)):
         path: list[int] = []

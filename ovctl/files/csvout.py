@@ -1,8 +1,10 @@
 """The three CSV files of the official provisioning script, written safely.
 
 Layout (file names, headers, cell values) comes from ``wire.csv_tables``; this module only writes:
-UTF-8 without a byte-order mark, a header row, the ``csv`` module's defaults (comma delimiter,
-minimal quoting, ``\\r\\n`` line endings as RFC 4180 has them), each file atomically. A cell that a
+UTF-8 without a byte-order mark, a header row, comma delimiter, ``\\r\\n`` line endings as RFC 4180
+has them, and **every cell quoted** (``csv.QUOTE_ALL``), each file atomically. Quoting every cell
+means that a spreadsheet set to another separator (``;`` in many European locales) still reads a
+``;`` or a tab inside a value as part of that value, never as the start of a new cell. A cell that a
 spreadsheet would run as a formula (first character ``= + - @``, or tab / carriage return, per
 OWASP "CSV injection") is prefixed with a single quote ``'``: the files are meant to be opened and
 reviewed, and a name like ``=HYPERLINK(...)`` from an HRIS must not execute.
@@ -29,7 +31,7 @@ def neutralize_cell(value: str) -> str:
 def table_text(header: list[str], rows: list[list[str]]) -> str:
     """One CSV document (header + rows), every cell neutralised."""
     buf = io.StringIO()
-    writer = csv.writer(buf)  # default dialect "excel": ',' and '\r\n'
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL)  # dialect "excel": ',' and '\r\n'; every cell quoted
     writer.writerow([neutralize_cell(h) for h in header])
     for row in rows:
         writer.writerow([neutralize_cell(c) for c in row])

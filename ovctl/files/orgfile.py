@@ -26,6 +26,7 @@ from ovctl.core.errors import Problem, ValidationFailed
 from ovctl.core.model import Org
 from ovctl.core.validate import Document, build_org
 from ovctl.core.positions import MarkedDict, NO_POS, Pos, key_pos, node_pos, value_pos
+from ovctl.core.shown import bounded, shown, shown_repr
 from ovctl.files.yamlsource import read_yaml
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "org.schema.json"
@@ -75,7 +76,7 @@ def check_org(paths: Sequence[Path]) -> CheckResult:
         display = str(path)
         data, found = read_yaml(path, display)
         problems.extend(found)
-        if any(p.code in ("yaml_syntax", "unreadable", "missing_file") for p in found):
+        if any(p.code in ("yaml_syntax", "yaml_aliases", "unreadable", "missing_file") for p in found):
             complete = False
         if data is None:
             if not found:
@@ -125,8 +126,15 @@ def expand_paths(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = [f for f in path.rglob("*") if f.suffix.lower() in YAML_SUFFIXES and f.is_file()
-                     and not any(part.startswith(".") for part in f.relative_to(path).parts)]
+            found = []
+            for f in path.rglob("*"):
+                if f.suffix.lower() not in YAML_SUFFIXES or any(part.startswith(".")
+                                                                 for part in f.relative_to(path).parts):
+                    continue
+                if f.is_file():
+                    found.append(f)
+                elif not f.is_dir():  # a FIFO, a device, a socket or a dangling link named *.yaml: never read
+                    found.append(f)  # read_yaml refuses it, from its stat, with the reason
             if not found:
                 problems.append(Problem("no *.yaml or *.yml file in this directory", str(path), code="missing_file"))
             for f in found:
@@ -212,22 +220,22 @@ def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, int):
-        return f"the integer {value}"
+        return f"the integer {shown(value)}"
     if isinstance(value, float):
-        return f"the number {value}"
+        return f"the number {shown(value)}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {shown_repr(value)}"
     if isinstance(value, dict):
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"a {type(value).__name__} ({value})"  # a YAML date, say
+    return f"a {type(value).__name__} ({shown(value)})"  # a YAML date, say
 
 
 def _field(path: Sequence[Any]) -> str:
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{shown(part)}" if out else shown(part))
     return out
 
 
@@ -248,16 +256,16 @@ def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple
         ident = (at, message)
         if ident not in seen:
             seen.add(ident)
-            out.append(Problem(message, display, at[0] or 1, at[1] or 1, code=code))
+            out.append(Problem(bounded(message), display, at[0] or 1, at[1] or 1, code=code))
 
     if kind == "additionalProperties" and isinstance(instance, dict):
         allowed = list(err.schema.get("properties", {}))
         for key in instance:
             if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6) or \
+                close = difflib.get_close_matches(str(key)[:200], allowed, n=1, cutoff=0.6) or \
                     [a for a in allowed if a.lower() == str(key).lower()]
                 hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(allowed)})"
-                add(f"{where}unknown key '{key}'{hint}", key_pos(instance, key), "unknown_key")
+                add(f"{where}unknown key '{shown(key)}'{hint}", key_pos(instance, key), "unknown_key")
     elif kind == "required" and isinstance(instance, dict):
         for key in err.validator_value:
             if key not in instance:
@@ -270,17 +278,17 @@ def _translate(err: Any, root: Any, prefix: tuple, display: str, seen: set[tuple
         add(f"{where}must be {err.validator_value!r}, got {_describe(instance)}", pos)
     elif kind == "enum":
         choices = [str(c) for c in err.validator_value]
-        close = difflib.get_close_matches(str(instance), choices, n=1, cutoff=0.5)
+        close = difflib.get_close_matches(str(instance)[:200], choices, n=1, cutoff=0.5)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
         add(f"{where}{_describe(instance)} is not one of {', '.join(choices)}{hint}", pos)
     elif kind in ("minLength", "minItems"):
         add(f"{where}must not be empty", pos)
     elif kind == "pattern" and path and path[-1] == "language":
-        add(f"{where}{instance!r} is not a language code such as en, fr or pt-BR", pos)
+        add(f"{where}{shown_repr(instance)} is not a language code such as en, fr or pt-BR", pos)
     elif kind == "minimum":
-        add(f"{where}must be at least {err.validator_value}, got {instance}", pos)
+        add(f"{where}must be at least {err.validator_value}, got {shown(instance)}", pos)
     elif kind == "maximum":
-        add(f"{where}must be at most {err.validator_value}, got {instance}", pos)
+        add(f"{where}must be at most {err.validator_value}, got {shown(instance)}", pos)
     else:
-        add(f"{where}{err.message}", pos)
+        add(f"{where}{shown(err.message, 300)}", pos)  # jsonschema's messages quote the value
     return out

@@ -20,6 +20,7 @@ from ovctl import __version__
 from ovctl.core import jsontext
 from ovctl.account import wire
 from ovctl.files.atomic import atomic_write_text
+from ovctl.files.limits import FileRefused, read_text
 from ovctl.core.errors import PlanFileError
 from ovctl.core.model import Plan
 from ovctl.render.json_ import plan_to_dict
@@ -102,11 +103,15 @@ def save_plan(path: Path, plan: Plan, *, flavor: str, org_paths: Sequence[Path],
 
 def _read_json(path: Path) -> Any:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = read_text(Path(path))
     except FileNotFoundError:
         raise PlanFileError(f"{path}: plan file not found") from None
     except IsADirectoryError:
         raise PlanFileError(f"{path}: is a directory, not a plan file") from None
+    except FileRefused as e:
+        if e.reason == "is a directory":
+            raise PlanFileError(f"{path}: is a directory, not a plan file") from None
+        raise PlanFileError(f"{path}: cannot read the plan file: {e.reason}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise PlanFileError(f"{path}: cannot read the plan file ({e.__class__.__name__})") from None
     try:
@@ -185,7 +190,7 @@ def is_plan_file(path: Path) -> bool:
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        doc = json.loads(read_text(path))
+    except (OSError, FileRefused, UnicodeDecodeError, ValueError, RecursionError):
         return False
     return isinstance(doc, dict) and "plan" in doc and "payloads" in doc

@@ -15,6 +15,7 @@ from typing import Any
 
 from ovctl.core import jsontext
 from ovctl.files.atomic import atomic_write_text
+from ovctl.files.limits import FileRefused, read_text
 from ovctl.core.errors import SnapshotError
 from ovctl.core.model import Snapshot, lone_surrogate_field
 from ovctl.core.snapshot import snapshot_from_dict
@@ -27,9 +28,11 @@ def read_snapshot(path: Path) -> Snapshot:
     """Read and check a snapshot file; every failure is a SnapshotError naming the file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise SnapshotError(f"{path}: snapshot file not found") from None
+    except FileRefused as e:
+        raise SnapshotError(f"{path}: cannot read snapshot: {e.reason}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise SnapshotError(f"{path}: cannot read snapshot: {getattr(e, 'strerror', None) or e}") from None
     data = _parse_yaml(path, text) if path.suffix.lower() in (".yaml", ".yml") else _parse_json(path, text)

@@ -16,11 +16,14 @@ JSON Schema and the pure core can use them as ordinary data; ruamel is imported 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 from ovctl.core.errors import Problem
 from ovctl.core.positions import NO_POS, MarkedDict, MarkedList, Pos
+from ovctl.core.shown import bounded, escaped, shown, shown_repr
+from ovctl.files.limits import FileRefused, read_bytes
 
 _STR = "tag:yaml.org,2002:str"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -65,9 +68,11 @@ class _Builder:
         self.open_anchors: set[str] = set()
         self.tag_cache: dict[str, str] = {}
         self.first_chars: frozenset[str] | None = None
+        self.sizes: dict[int, int] = {}  # id(container) -> nodes in it, aliases expanded (containers stay alive)
+        self.expanded = 0  # nodes produced by alias expansion so far
 
     def problem(self, pos: Pos, message: str, code: str) -> None:
-        self.problems.append(Problem(message, self.display, pos[0], pos[1], code=code))
+        self.problems.append(Problem(bounded(message), self.display, pos[0], pos[1], code=code))
 
     def build(self, events: Any) -> Any:
         """Plain data from the parser's events; stops at ``MAX_NESTING`` levels (the C parser slows
@@ -78,7 +83,9 @@ class _Builder:
         stack: list[_Frame] = []
         root: Any = None
         documents = 0
+        written = 0  # events read: the nodes the file writes itself
         for event in events:
+            written += 1
             cls = type(event)
             if cls is ScalarEvent:
                 mark = event.start_mark
@@ -95,7 +102,7 @@ class _Builder:
                 pos = (mark.line + 1, mark.column + 1)
                 is_map = cls is MappingStartEvent
                 if event.tag not in (None, "!", _MAP if is_map else _SEQ):
-                    self.problem(pos, f"unsupported YAML tag {event.tag}", "yaml_tag")
+                    self.problem(pos, f"unsupported YAML tag {shown(event.tag)}", "yaml_tag")
                 if len(stack) >= MAX_NESTING:
                     raise _TooDeep(pos)
                 frame = _Frame(MarkedDict(pos) if is_map else MarkedList(pos), event.anchor)
@@ -118,12 +125,15 @@ class _Builder:
                 mark = event.start_mark
                 pos = (mark.line + 1, mark.column + 1)
                 if event.anchor in self.open_anchors:
-                    self.problem(pos, f"recursive alias *{event.anchor}: a node that contains itself", "yaml_recursive")
+                    self.problem(pos, f"recursive alias *{shown(event.anchor)}: a node that contains itself", "yaml_recursive")
                     value = None
                 elif event.anchor in self.anchors:
                     value = self.anchors[event.anchor]
+                    self.expanded += self.size(value)
+                    if self.expanded > ALIAS_BUDGET and self.expanded > ALIAS_RATIO * written:
+                        raise _TooManyAliases(pos)
                 else:
-                    self.problem(pos, f"undefined alias *{event.anchor} (no anchor &{event.anchor} before it)",
+                    self.problem(pos, f"undefined alias *{shown(event.anchor)} (no anchor &{shown(event.anchor)} before it)",
                                  "yaml_syntax")
                     value = None
                 if stack:
@@ -138,6 +148,33 @@ class _Builder:
                                  "a second YAML document ('---') in one file; use one document per file", "yaml_syntax")
                     return root
         return root
+
+    def size(self, value: Any) -> int:
+        """Nodes in ``value`` as a reader expanding every alias would see them: a scalar is 1, a
+        list 1 + its items, a mapping 1 + its keys + its values. Shared containers are counted once
+        and remembered, so a 'billion laughs' costs a few dozen steps to measure, not a billion."""
+        if type(value) is not MarkedDict and type(value) is not MarkedList:
+            return 1
+        sizes = self.sizes
+        known = sizes.get(id(value))
+        if known is not None:
+            return known
+        todo: list[tuple[Any, bool]] = [(value, False)]  # iterative: aliases can nest past the recursion limit
+        while todo:
+            node, ready = todo.pop()
+            if id(node) in sizes:
+                continue
+            children = list(node.values()) if type(node) is MarkedDict else node
+            if not ready:
+                todo.append((node, True))
+                todo.extend((c, False) for c in children
+                            if (type(c) is MarkedDict or type(c) is MarkedList) and id(c) not in sizes)
+                continue
+            total = 1 + (len(node) if type(node) is MarkedDict else 0)
+            for c in children:
+                total += sizes[id(c)] if type(c) is MarkedDict or type(c) is MarkedList else 1
+            sizes[id(node)] = total
+        return sizes[id(value)]
 
     def is_merge_key(self, event: Any) -> bool:
         return event.value == "<<" and event.tag is None and event.implicit[0]
@@ -158,7 +195,7 @@ class _Builder:
                 frame.key = _SKIP
             elif value in container.key_pos:
                 first = container.key_pos[value]
-                self.problem(pos, f"duplicate key '{value}' (first defined at line {first[0]}, column {first[1]})",
+                self.problem(pos, f"duplicate key '{shown(value)}' (first defined at line {first[0]}, column {first[1]})",
                              "duplicate_key")
                 frame.key = _SKIP
             else:
@@ -214,7 +251,7 @@ class _Builder:
             return value
         construct = self.constructor.yaml_constructors.get(tag)
         if construct is None or tag in (_MAP, _SEQ):
-            self.problem(pos, f"unsupported YAML tag {tag}", "yaml_tag")
+            self.problem(pos, f"unsupported YAML tag {shown(tag)}", "yaml_tag")
             return value
         from ruamel.yaml.nodes import ScalarNode
 
@@ -225,8 +262,7 @@ class _Builder:
             if kind == "int" and "digits" in str(exc):  # longer than Python converts (4,300 digits)
                 self.problem(pos, f"a number has too many digits ({len(value):,})", "yaml_value")
             else:
-                shown = value if len(value) <= 80 else value[:77] + "..."
-                self.problem(pos, f"invalid {kind} {shown!r}: {exc}", "yaml_value")
+                self.problem(pos, f"invalid {kind} {shown_repr(value)}: {shown(str(exc), 200)}", "yaml_value")
             return value
 
 
@@ -244,6 +280,16 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(msg, display, line, column, code="unreadable")]
 
 
+# What YAML 1.2 allows in a file (c-printable); anything else is a reader error.
+_NOT_YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _line_col(text: str, index: int) -> Pos:
+    """1-based (line, column) of the character at ``index`` (columns count characters)."""
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
 def _yaml(pure: bool = False):
     """A safe YAML on the C parser (ruamel falls back to its pure-Python parser by itself when
     ``ruamel.yaml.clib`` is missing: same events, ~6x slower)."""
@@ -253,6 +299,18 @@ def _yaml(pure: bool = False):
 
 
 MAX_NESTING = 500  # levels of mappings/lists; a real org nests a few dozen at most
+# Alias expansion budget: the nodes that aliases (``*name``, ``<<: *name``) stand for, counted as if
+# copied out, may not exceed 1,000,000 nor ALIAS_RATIO times the nodes the file writes itself (a
+# template merged into each of 50,000 members stays within that); a 'billion laughs' file is
+# refused at the alias that crosses both, in a few milliseconds.
+ALIAS_BUDGET = 1_000_000
+ALIAS_RATIO = 10
+
+
+class _TooManyAliases(Exception):
+    def __init__(self, pos: Pos) -> None:
+        super().__init__(pos)
+        self.pos = pos
 
 
 class _TooDeep(Exception):
@@ -266,6 +324,7 @@ def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, lis
 
     ``pure=True`` forces the pure-Python parser (tests check both parsers agree)."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     yaml = _yaml(pure)
     builder = _Builder(display, yaml)
@@ -274,6 +333,10 @@ def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, lis
     except _TooDeep as exc:
         return None, builder.problems + [Problem(f"nested more than {MAX_NESTING} levels deep: not an org file",
                                                  display, *exc.pos, code="yaml_syntax")]
+    except _TooManyAliases as exc:
+        return None, builder.problems + [Problem(
+            f"YAML aliases expand to more than {ALIAS_BUDGET:,} nodes ({builder.expanded:,} at this alias): "
+            "a 'billion laughs' document, not an org file", display, *exc.pos, code="yaml_aliases")]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -286,6 +349,14 @@ def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, lis
     except (YAMLError, ValueError) as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+        if isinstance(exc, ReaderError):  # its position is an offset (bytes for the C parser): find the character
+            found = _NOT_YAML_PRINTABLE.search(text)
+            if found is not None:
+                line, col = _line_col(text, found.start())
+                char = found.group()
+                return None, builder.problems + [Problem(
+                    f"YAML syntax error: unacceptable character {escaped(char)} (U+{ord(char):04X}): control "
+                    "characters are not allowed in a YAML file", display, line, col, code="yaml_syntax")]
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return None, builder.problems + [Problem(f"YAML syntax error: {first}", display, line, col, code="yaml_syntax")]
     return data, builder.problems
@@ -299,7 +370,9 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem
     """
     display = display if display is not None else str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
+    except FileRefused as exc:
+        return None, [Problem(f"cannot read: {exc.reason}", display, code="unreadable")]
     except FileNotFoundError:
         return None, [Problem("no such file", display, code="missing_file")]
     except IsADirectoryError:

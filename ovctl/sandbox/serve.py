@@ -7,11 +7,12 @@ one-line error, ``--port 0`` picks a free port, and the printed URL is the one a
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from ovctl.account.net import is_loopback
 from ovctl.console import Console
@@ -67,6 +68,32 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+class QuietDisconnects:
+    """ASGI wrapper: a client that goes away in the middle of its request (half a body sent, then
+    the connection closed) is one log line, not uvicorn's "Exception in ASGI application" traceback.
+    Nothing was processed: the request body never arrived whole."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        from starlette.requests import ClientDisconnect
+
+        try:
+            await self.app(scope, receive, send)
+        except ClientDisconnect:
+            from ovctl.core.shown import shown
+
+            logging.getLogger("uvicorn.error").warning(
+                "client %s disconnected before its %s %s request was complete; the request was dropped",
+                _peer(scope), scope.get("method", "?"), shown(str(scope.get("path", "?"))))
+
+
+def _peer(scope: dict) -> str:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else "(unknown)"
+
+
 def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path | None,
         console: Console | None = None) -> int:
     """Serve the sandbox until interrupted; returns the exit code."""
@@ -102,7 +129,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         console.say(f"ovctl sandbox: http://{shown_host}:{bound_port} (db: {db_path})")
         if generated:
             console.say(f"API key (shown once): {key}")
-        config = uvicorn.Config(create_app(store, key, max_body=max_body), log_level="warning",
+        config = uvicorn.Config(QuietDisconnects(create_app(store, key, max_body=max_body)), log_level="warning",
                                 access_log=False, lifespan="off", server_header=False)
         uvicorn.Server(config).run(sockets=[sock])
         return ExitCode.OK

@@ -6,6 +6,7 @@ its own; ``sync_members`` hands the teams half what it needs to resolve mapping 
 
 from __future__ import annotations
 
+from ovctl.core.shown import shown, shown_repr
 from ovctl.core.engine.messages import ATTRIBUTE_NOT_FOUND, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, INVALID_EMAIL, INVALID_VALUE, OPTION_NOT_FOUND, USER_CREATED, USER_DEACTIVATED, USER_REACTIVATED, USER_UPDATED
 from ovctl.core.engine.run import SyncRun
 from ovctl.core.model import PayloadMember, ReportItem, SnapMember, email_key
@@ -34,7 +35,7 @@ def sync_members(run: SyncRun, rows: list[PayloadMember],
             report.issues.append(ReportItem("user", DUPLICATE_USER, row.external_id, row.email))
             continue
         if not is_email_address(row.email):
-            report.issues.append(ReportItem("user", INVALID_EMAIL, row.external_id, f"email {row.email!r}"))
+            report.issues.append(ReportItem("user", INVALID_EMAIL, row.external_id, f"email {shown_repr(row.email)}"))
             continue
         key = email_key(row.email)
         idx = by_ext.get(row.external_id)
@@ -134,19 +135,14 @@ def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count
         spec = property_type(definition.type)  # None only for a type outside the table: no check
         if spec is not None and not spec.payload_ok(value):
             report.issues.append(ReportItem("user", INVALID_VALUE, name,
-                                            f"member {row.external_id}: {definition.type} value {_short(value)}"))
+                                            f"member {shown(row.external_id)}: {definition.type} value {shown_repr(value, 60)}"))
             continue
         if spec is not None and spec.has_options and value not in (definition.options or ()):
             report.issues.append(ReportItem("user", OPTION_NOT_FOUND, name,
-                                            f"member {row.external_id}: value {value!r}"))
+                                            f"member {shown(row.external_id)}: value {shown_repr(value)}"))
             continue
         if m.properties.get(name) != value:
             m.properties[name] = value
             changed = True
             report.risk_users += count_risk
     return changed
-
-
-def _short(value: str, limit: int = 60) -> str:
-    """A value as shown in an issue: quoted, and cut when long (a report must stay readable)."""
-    return repr(value) if len(value) <= limit else repr(value[:limit]) + f"... ({len(value)} characters)"

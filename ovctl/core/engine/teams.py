@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ovctl.core.shown import shown_repr
 from ovctl.core.engine.members import PROTECTED_ROLES
 from ovctl.core.engine.messages import DUPLICATE_GROUP, GROUP_NOT_FOUND, INVALID_GROUP_NAME, RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_NOT_FOUND
 from ovctl.core.engine.run import SyncRun
@@ -36,7 +37,7 @@ def sync_teams(run: SyncRun, payload: Payload, member_by_ext: dict[str, int], se
             report.issues.append(ReportItem("team", DUPLICATE_GROUP, pt.external_id, pt.name))
             continue
         if not pt.name.strip():
-            report.issues.append(ReportItem("team", INVALID_GROUP_NAME, pt.external_id, f"name {pt.name!r}"))
+            report.issues.append(ReportItem("team", INVALID_GROUP_NAME, pt.external_id, f"name {shown_repr(pt.name)}"))
             continue
         if pt.external_id in rule_based_ext:
             report.issues.append(ReportItem("team", RULE_BASED_GROUP, pt.external_id, pt.name))

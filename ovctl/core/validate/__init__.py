@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ovctl.core.errors import Problem
 from ovctl.core.model import Member, Org, Settings
+from ovctl.core.shown import shown
 from ovctl.core.validate.common import Document, did_you_mean, name_key, norm_id
 from ovctl.core.validate.members import MemberChecks
 from ovctl.core.validate.teams import TeamChecks, _TeamRec
@@ -93,7 +94,7 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
                 continue
             if mid not in member_ids:  # e.g. a leaver removed from members: the guard must still hold
                 hint = checker.suggest("member", mid, member_ids, checker.id_lower)
-                checker.warn(doc, value_pos(protected, i), f"protected member '{mid}' is not in the org{hint}: if the "
+                checker.warn(doc, value_pos(protected, i), f"protected member '{shown(mid)}' is not in the org{hint}: if the "
                              "account has them, the plan will refuse to deactivate them (protected_member guard) "
                              "unless --force", "protected_not_in_org")
             if mid not in settings.protected:
@@ -105,7 +106,7 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
     if recs:
         for mid, (doc, pos) in member_ids.items():
             if mid not in placed and mid.lower() not in checker.unknown_refs:  # a typo'd reference: one error only
-                checker.warn(doc, pos, f"member '{mid}' is in no team (as a member or a manager)", "member_in_no_team")
+                checker.warn(doc, pos, f"member '{shown(mid)}' is in no team (as a member or a manager)", "member_in_no_team")
 
 
 __all__ = ["Document", "build_org", "did_you_mean", "name_key", "norm_id"]

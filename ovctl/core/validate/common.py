@@ -14,6 +14,7 @@ from typing import Any
 
 from ovctl.core.errors import Problem
 from ovctl.core.positions import Pos
+from ovctl.core.shown import bounded, shown
 
 DIFFLIB_LIMIT = 2000  # above this many candidates, suggest only case-insensitive matches
 DIFFLIB_BUDGET = 50  # spelling suggestions per run; later unknown words get case-insensitive ones only
@@ -34,11 +35,11 @@ def did_you_mean(word: str, candidates: Any, lower_index: dict[str, str] | None 
     else:
         exact = next((c for c in candidates if c.lower() == word.lower()), None)
     if exact is not None and exact != word:
-        return f" (did you mean '{exact}'?)"
+        return f" (did you mean '{shown(exact)}'?)"
     if lower_index is not None and len(lower_index) > DIFFLIB_LIMIT:
         return ""
     close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean '{close[0]}'?)" if close else ""
+    return f" (did you mean '{shown(close[0])}'?)" if close else ""
 
 
 class Suggester:
@@ -59,7 +60,7 @@ class Suggester:
             return hint
         exact = lower_index.get(word.lower())
         if exact is not None and exact != word:
-            hint = f" (did you mean '{exact}'?)"
+            hint = f" (did you mean '{shown(exact)}'?)"
         elif self.budget > 0:
             self.budget -= 1
             hint = did_you_mean(word, candidates, lower_index)
@@ -97,10 +98,10 @@ class CheckerBase:
         self.unknown_refs: set[str] = set()  # lower-cased unknown member references (typos of real ids)
 
     def error(self, doc: Document, pos: Pos, message: str, code: str) -> None:
-        self.problems.append(Problem(message, doc.path, pos[0], pos[1], code=code))
+        self.problems.append(Problem(bounded(message), doc.path, pos[0], pos[1], code=code))
 
     def warn(self, doc: Document, pos: Pos, message: str, code: str) -> None:
-        self.problems.append(Problem(message, doc.path, pos[0], pos[1], severity="warning", code=code))
+        self.problems.append(Problem(bounded(message), doc.path, pos[0], pos[1], severity="warning", code=code))
 
     @staticmethod
     def loc(doc: Document, pos: Pos) -> str:

@@ -12,7 +12,9 @@ from typing import Any
 
 from ovctl.core.model import Member, PropertyDef, Safety, Settings, email_key, normalize_property_value
 from ovctl.core.properties import property_type
+from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, norm_id
+from ovctl.core.validate.text import email_flaw, email_skeleton, lookalike_note, name_flaw, shown_email
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -45,6 +47,10 @@ class MemberChecks(CheckerBase):
                 seen[section] = (doc, here)
                 if section == "organization" and isinstance(data[section], str):
                     organization = data[section]
+                    flaw = name_flaw(organization)
+                    if flaw is not None:
+                        self.error(doc, value_pos(data, section), f"organization '{shown(organization)}' {flaw}",
+                                   "control_character")
                 elif section == "settings" and isinstance(data[section], dict):
                     settings = self.settings(data[section])
             props = data.get("properties")
@@ -53,7 +59,7 @@ class MemberChecks(CheckerBase):
                     here = key_pos(props, name)
                     if name in prop_where:
                         first = self.loc(*prop_where[name])
-                        self.error(doc, here, f"property '{name}' is already declared at {first}", "duplicate_property")
+                        self.error(doc, here, f"property '{shown(name)}' is already declared at {first}", "duplicate_property")
                         continue
                     prop_where[name] = (doc, here)
                     parsed = self.property_def(doc, str(name), pdef)
@@ -88,10 +94,10 @@ class MemberChecks(CheckerBase):
         spec = property_type(ptype)
         has_options = spec is not None and spec.has_options
         if has_options and options is None:
-            self.error(doc, node_pos(pdef), f"{ptype} property '{name}' needs 'options'", "choices_without_options")
+            self.error(doc, node_pos(pdef), f"{shown(ptype)} property '{shown(name)}' needs 'options'", "choices_without_options")
             return None
         if not has_options and options is not None:
-            self.error(doc, key_pos(pdef, "options"), f"only a choices property has 'options' ('{name}' is {ptype})",
+            self.error(doc, key_pos(pdef, "options"), f"only a choices property has 'options' ('{shown(name)}' is {shown(ptype)})",
                        "options_not_choices")
         if not isinstance(options, list) or not has_options:
             return PropertyDef(ptype) if not has_options else None
@@ -99,7 +105,7 @@ class MemberChecks(CheckerBase):
         for i, option in enumerate(options):
             text = normalize_property_value(option)
             if text in seen:
-                self.error(doc, value_pos(options, i), f"option '{text}' of property '{name}' is listed twice",
+                self.error(doc, value_pos(options, i), f"option '{shown(text)}' of property '{shown(name)}' is listed twice",
                            "duplicate_option")
             seen.add(text)
         return PropertyDef(ptype, tuple(dict.fromkeys(normalize_property_value(o) for o in options)))
@@ -110,6 +116,7 @@ class MemberChecks(CheckerBase):
         out: list[Member] = []
         ids: dict[str, tuple[Document, Pos]] = {}
         emails: dict[str, tuple[str, Document, Pos]] = {}
+        lookalikes: dict[str, tuple[str, Document, Pos]] = {}  # skeletons of the non-ASCII emails
         prop_lower = {n.lower(): n for n in properties}
         option_lower = {n: {o.lower(): o for o in p.options or ()} for n, p in properties.items()}
         for doc in self.docs:
@@ -124,11 +131,11 @@ class MemberChecks(CheckerBase):
                 if mid is not None:
                     here = value_pos(m, "id")
                     if mid in ids and ids[mid] == (doc, here):  # the same mapping again, through an alias
-                        self.error(doc, value_pos(items, i), f"member '{mid}' is defined twice through a YAML alias "
+                        self.error(doc, value_pos(items, i), f"member '{shown(mid)}' is defined twice through a YAML alias "
                                    f"(defined at {self.loc(doc, here)})", "duplicate_member_id")
                         ok = False
                     elif mid in ids:
-                        self.error(doc, here, f"duplicate member id '{mid}' (first defined at {self.loc(*ids[mid])})",
+                        self.error(doc, here, f"duplicate member id '{shown(mid)}' (first defined at {self.loc(*ids[mid])})",
                                    "duplicate_member_id")
                         ok = False
                     else:
@@ -137,18 +144,30 @@ class MemberChecks(CheckerBase):
                 if isinstance(email, str):
                     here = value_pos(m, "email")
                     key = email_key(email)
-                    if not EMAIL_RE.match(email.strip()):
-                        self.error(doc, here, f"malformed email '{email}'", "malformed_email")
+                    invisible = email_flaw(email)
+                    if invisible is not None:
+                        self.error(doc, here, f"email '{shown(email)}' {invisible}", "invisible_character")
+                        ok = False
+                    elif not EMAIL_RE.match(email.strip()):
+                        self.error(doc, here, f"malformed email '{shown(email)}'", "malformed_email")
                         ok = False
                     elif key in emails:
                         other, odoc, opos = emails[key]
-                        self.error(doc, here, f"duplicate email '{email}': '{other}' at {self.loc(odoc, opos)} "
+                        self.error(doc, here, f"duplicate email '{shown(email)}': '{shown(other)}' at {self.loc(odoc, opos)} "
                                    "(emails compare case-insensitively)", "duplicate_email")
                         ok = False
                     else:
+                        self.lookalike_email(doc, here, email, key, emails, lookalikes)
                         emails[key] = (email, doc, here)
                 else:
                     ok = False
+                for name_field in ("first_name", "last_name", "job_title"):
+                    text = m.get(name_field)
+                    if type(text) is str and not text.isprintable():
+                        flaw = name_flaw(text)
+                        if flaw is not None:
+                            self.error(doc, value_pos(m, name_field), f"{name_field} '{shown(text)}' {flaw}",
+                                       "control_character")
                 first, last = m.get("first_name"), m.get("last_name")
                 ok = ok and isinstance(first, str) and isinstance(last, str)
                 values = self.member_properties(doc, m, properties, prop_lower, option_lower)
@@ -158,6 +177,27 @@ class MemberChecks(CheckerBase):
                                       title if isinstance(title, str) else None,
                                       lang if isinstance(lang, str) else None, values))
         return out, ids
+
+    def lookalike_email(self, doc: Document, here: Pos, email: str, key: str,
+                        emails: dict[str, tuple[str, Document, Pos]],
+                        lookalikes: dict[str, tuple[str, Document, Pos]]) -> None:
+        """Warn when ``email`` looks like an earlier one: equal after NFKC normalisation and case
+        folding, or once look-alike letters of another script (a Cyrillic ``о``) read as Latin.
+        ASCII emails (nearly all) cost one dict test, and only when some email is not ASCII."""
+        if email.isascii():
+            if not lookalikes:
+                return
+            found = lookalikes.get(key)
+        else:
+            skeleton = email_skeleton(email)
+            found = lookalikes.get(skeleton) or emails.get(skeleton)
+            lookalikes.setdefault(skeleton, (email, doc, here))
+        if found is None:
+            return
+        other, odoc, opos = found
+        self.warn(doc, here, f"email '{shown_email(email)}' looks like '{shown_email(other)}' at "
+                  f"{self.loc(odoc, opos)} ({lookalike_note(email, other)}): check that they are two different "
+                  "people", "confusable_email")
 
     def member_properties(self, doc: Document, member: dict, properties: dict[str, PropertyDef],
                           prop_lower: dict[str, str], option_lower: dict[str, dict[str, str]]) -> dict[str, str]:
@@ -169,7 +209,7 @@ class MemberChecks(CheckerBase):
             name_s = str(name)
             pdef = properties.get(name_s)
             if pdef is None:
-                self.error(doc, key_pos(values, name), f"property '{name_s}' is not declared under 'properties'"
+                self.error(doc, key_pos(values, name), f"property '{shown(name_s)}' is not declared under 'properties'"
                            + self.suggest("property", name_s, properties, prop_lower), "unknown_property")
                 continue
             if raw is None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovctl.core.model import Member, Team
+from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, name_key, norm_id
+from ovctl.core.validate.text import name_flaw
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 
@@ -50,7 +52,7 @@ class TeamChecks(CheckerBase):
             if "parent" in node:
                 if parent is not None:
                     self.error(doc, key_pos(node, "parent"), "'parent' is only allowed on a top-level team "
-                               f"(this team is nested under '{parent}')", "nested_parent")
+                               f"(this team is nested under '{shown(parent)}')", "nested_parent")
                 else:
                     explicit = norm_id(node["parent"])
             effective = parent if parent is not None else explicit
@@ -61,17 +63,24 @@ class TeamChecks(CheckerBase):
                 continue
             here = value_pos(node, "id")
             if tid in recs and recs[tid].node is node:  # the same mapping again, through a YAML alias
-                self.error(doc, value_pos(items, i), f"team '{tid}' is defined twice through a YAML alias "
+                self.error(doc, value_pos(items, i), f"team '{shown(tid)}' is defined twice through a YAML alias "
                            f"(defined at {self.loc(recs[tid].doc, here)})", "duplicate_team_id")
                 continue  # its sub-teams were checked with the original
+            for name_field in ("name", "previous_name"):
+                text = node.get(name_field)
+                if type(text) is str and not text.isprintable():
+                    flaw = name_flaw(text)
+                    if flaw is not None:
+                        self.error(doc, value_pos(node, name_field), f"team {name_field} '{shown(text)}' {flaw}",
+                                   "control_character")
             if tid in recs:
                 first = recs[tid]
                 where = self.loc(first.doc, value_pos(first.node, "id"))
                 if first.team.parent != effective:
-                    self.error(doc, here, f"team '{tid}' has two parents: '{first.team.parent or '(top level)'}' "
-                               f"(at {where}) and '{effective or '(top level)'}' here", "double_parent")
+                    self.error(doc, here, f"team '{shown(tid)}' has two parents: '{shown(first.team.parent or '(top level)')}' "
+                               f"(at {where}) and '{shown(effective or '(top level)')}' here", "double_parent")
                 else:
-                    self.error(doc, here, f"duplicate team id '{tid}' (first defined at {where})", "duplicate_team_id")
+                    self.error(doc, here, f"duplicate team id '{shown(tid)}' (first defined at {where})", "duplicate_team_id")
             else:
                 previous = node.get("previous_name")
                 team = Team(tid, name, effective, self.refs(doc, node, "managers", tid, member_ids),
@@ -98,10 +107,10 @@ class TeamChecks(CheckerBase):
             if member_ids is not None and mid not in member_ids:
                 hint = self.suggest("member", mid, member_ids, self.id_lower)
                 self.unknown_refs.add(mid.lower())
-                self.error(doc, here, f"unknown member '{mid}' in {role} of team '{tid}'{hint}", "unknown_member")
+                self.error(doc, here, f"unknown member '{shown(mid)}' in {role} of team '{shown(tid)}'{hint}", "unknown_member")
                 continue
             if mid in seen:
-                self.warn(doc, here, f"'{mid}' is listed twice in {role} of team '{tid}'", "listed_twice")
+                self.warn(doc, here, f"'{shown(mid)}' is listed twice in {role} of team '{shown(tid)}'", "listed_twice")
                 continue
             seen.add(mid)
             out.append(mid)
@@ -111,8 +120,8 @@ class TeamChecks(CheckerBase):
                 if isinstance(raw_managers, list) else set()
             for i, raw in enumerate(items):
                 if norm_id(raw) in managers:
-                    self.warn(doc, value_pos(items, i), f"'{norm_id(raw)}' is both a manager and a member of team "
-                              f"'{tid}'", "manager_is_member")
+                    self.warn(doc, value_pos(items, i), f"'{shown(norm_id(raw))}' is both a manager and a member of team "
+                              f"'{shown(tid)}'", "manager_is_member")
         return out
 
     def tree(self, recs: dict[str, _TeamRec], complete: bool) -> list[Team]:
@@ -126,7 +135,7 @@ class TeamChecks(CheckerBase):
             elif parent in recs:
                 recs[parent].children.append(tid)  # nested first (source order), then attached
             elif complete and rec.explicit_parent:
-                self.error(rec.doc, value_pos(rec.node, "parent"), f"unknown parent team '{parent}'"
+                self.error(rec.doc, value_pos(rec.node, "parent"), f"unknown parent team '{shown(parent)}'"
                            + self.suggest("team", parent, recs, team_lower), "unknown_parent")
         state: dict[str, int] = {}
         for start in recs:  # cycles can only go through `parent:` links
@@ -140,7 +149,7 @@ class TeamChecks(CheckerBase):
                 cycle = path[path.index(tid):]
                 anchor = next((t for t in cycle if recs[t].explicit_parent), cycle[0])
                 rec = recs[anchor]
-                chain = " -> ".join(cycle[cycle.index(anchor):] + cycle[:cycle.index(anchor)] + [anchor])
+                chain = " -> ".join(shown(t) for t in cycle[cycle.index(anchor):] + cycle[:cycle.index(anchor)] + [anchor])
                 self.error(rec.doc, value_pos(rec.node, "parent"), f"cycle in team parents: {chain}", "team_cycle")
             for t in path:
                 state[t] = 2
@@ -164,10 +173,10 @@ class TeamChecks(CheckerBase):
             team, doc = rec.team, rec.doc
             here = value_pos(rec.node, "id")
             if not rec.written and not rec.children:
-                self.warn(doc, node_pos(rec.node), f"team '{tid}' has no managers, members or sub-teams",
+                self.warn(doc, node_pos(rec.node), f"team '{shown(tid)}' has no managers, members or sub-teams",
                           "empty_team")
             if tid.strip() == team.name.strip() or (tid != tid.upper() and name_key(tid) == name_key(team.name)):
-                self.warn(doc, here, f"team id '{tid}' equals its name: the id must stay when the team is renamed; "
+                self.warn(doc, here, f"team id '{shown(tid)}' equals its name: the id must stay when the team is renamed; "
                           "use a stable code", "team_id_is_name")
             own = {}
             for mid in team.managers:
@@ -181,6 +190,6 @@ class TeamChecks(CheckerBase):
                 person = people.get(key) or people.get(bare) or own.get(key) or own.get(bare) \
                     or (own.get(bare[:-1]) if bare.endswith("s") else None)
                 if person:
-                    self.warn(doc, pos, f"team {label} '{text}' looks like a person's name ({person}): a team keyed "
+                    self.warn(doc, pos, f"team {label} '{shown(text)}' looks like a person's name ({shown(person)}): a team keyed "
                               "on a person loses its history when they leave", "team_named_after_person")
                     break
