@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -71,6 +73,7 @@ ROUTES = [
     ("GET", wire.SANDBOX_FAULTS, None),
     ("POST", wire.SANDBOX_FAULTS, {"path": wire.EXPORT_PING, "status": 503, "times": 100}),
     ("DELETE", wire.SANDBOX_FAULTS, None),
+    ("POST", wire.SANDBOX_RESET, None),
 ]
 BAD_KEYS = [{}, {"workleap-subscription-key": "wrong-key-999"}, {"Authorization": "Bearer wrong-key-999"},
             {"Authorization": KEY}, {"workleap-subscription-key": KEY + "x"}, {"workleap-subscription-key": ""}]
@@ -433,3 +436,98 @@ def test_delete_clears_armed_faults(http: httpx.Client) -> None:
     _arm(http, path=wire.EXPORT_PING, status=503, times=5)
     assert http.delete(wire.SANDBOX_FAULTS).json()["cleared"] == 1
     assert http.get(wire.EXPORT_PING).status_code == 200
+
+
+# --------------------------------------------------------------------------- reset
+
+
+def _account_state(http: httpx.Client) -> tuple[Any, ...]:
+    return (http.get(wire.SANDBOX_SNAPSHOT).json(), http.get(wire.SANDBOX_SETTINGS).json(), _history(http),
+            http.get(wire.SANDBOX_FAULTS).json()["faults"])
+
+
+def _change_everything(http: httpx.Client) -> None:
+    """A sync applied, a refused one recorded, settings and properties changed, a fault armed."""
+    body = _small_body()
+    body["members"] = body["members"][:2]  # chloe leaves: deactivated
+    assert http.post(SYNC, json=body).json()["status"] == "applied"
+    assert http.post(SYNC, json={"members": []}).status_code == 400
+    assert http.patch(wire.SANDBOX_SETTINGS, json={"invite_new_members": True, "risk_thresholds": {"users": 3},
+                                                   "integration_enabled": False,
+                                                   "properties": {"Location": None}}).status_code == 200
+    _arm(http, path=wire.EXPORT_USERS, status=503, times=5)
+
+
+def test_reset_with_a_seed_is_a_new_server_seeded_with_it(sandbox: Any, http: httpx.Client, sandbox_pool: Any,
+                                                         sandbox_seed: Path) -> None:
+    with sandbox_pool.lease(sandbox_seed, api_key=KEY, env={"OVCTL_SANDBOX_MAX_BODY": "4000"}) as untouched:
+        with untouched.client() as fresh:
+            new = _account_state(fresh)
+    assert _account_state(http) == new  # reset before the test, like the other server
+    _change_everything(http)
+    assert _account_state(http) != new
+    r = http.post(wire.SANDBOX_RESET, content=sandbox_seed.read_bytes(), headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"members": 6, "teams": 5}
+    assert _account_state(http) == new
+    seeded = snapshot_from_dict(json.loads(sandbox_seed.read_text()), "seed")
+    assert snapshot_from_dict(http.get(wire.SANDBOX_SNAPSHOT).json(), "sandbox").to_dict() == seeded.to_dict()
+    assert http.get(wire.EXPORT_USERS).status_code == 200  # the fault is gone
+    first = http.post(SYNC, json=_small_body()).json()
+    assert (first["syncId"], first["status"]) == ("sync-1", "applied")  # the history starts over
+    assert _arm(http, path=wire.EXPORT_PING)["id"] == 1
+
+
+def test_reset_without_a_body_leaves_an_empty_account_with_default_settings(http: httpx.Client) -> None:
+    _change_everything(http)
+    r = http.post(wire.SANDBOX_RESET)
+    assert r.status_code == 200 and r.json() == {"members": 0, "teams": 0}
+    snap = http.get(wire.SANDBOX_SNAPSHOT).json()
+    assert (snap["members"], snap["teams"], snap["properties"]) == ([], [], {})
+    assert http.get(wire.SANDBOX_SETTINGS).json() == {
+        "invite_new_members": False, "risk_thresholds": {"users": None, "teams": None},
+        "integration_enabled": True, "properties": {}}
+    assert _history(http) == [] and http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"format_version": 1, "members": [{"email": 3}]}', "reset body: members[0]"),
+    (b'{"members": [', "malformed JSON"),
+    (b"[1, 2]", "reset body"),
+])
+def test_reset_with_a_bad_seed_is_400_and_changes_nothing(http: httpx.Client, content: bytes, message: str) -> None:
+    _change_everything(http)
+    before = _account_state(http)
+    r = http.post(wire.SANDBOX_RESET, content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and message in r.json()["errorMessage"], r.text
+    assert _account_state(http) == before
+
+
+def test_reset_larger_than_the_body_limit_is_413(http: httpx.Client, sandbox_seed: Path) -> None:
+    before = _account_state(http)
+    r = http.post(wire.SANDBOX_RESET, content=sandbox_seed.read_bytes() + b" " * 4000,
+                  headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert _account_state(http) == before
+
+
+def test_reset_is_not_subject_to_faults(http: httpx.Client) -> None:
+    _arm(http, path=wire.SANDBOX_RESET, status=503, times=3)
+    assert http.post(wire.SANDBOX_RESET).status_code == 200
+
+
+def test_a_request_delayed_across_a_reset_is_not_served_after_it(sandbox: Any, http: httpx.Client) -> None:
+    """A sync held by a delay fault when the sandbox is reset must not land in the new account."""
+    _arm(http, path=SYNC, method="POST", delay=1.5)
+    replies: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: replies.append(httpx.post(sandbox.url + SYNC, json=_small_body(),
+                                                                       headers=sandbox.headers, timeout=30)))
+    sender.start()
+    deadline = time.monotonic() + 20
+    while http.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 0:  # the sync is being held
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert http.post(wire.SANDBOX_RESET).status_code == 200
+    sender.join(30)
+    assert replies[0].status_code == 503 and "reset" in replies[0].json()["errorMessage"]
+    assert _history(http) == [] and http.get(wire.SANDBOX_SNAPSHOT).json()["members"] == []
