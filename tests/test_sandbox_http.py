@@ -458,12 +458,11 @@ def _change_everything(http: httpx.Client) -> None:
     _arm(http, path=wire.EXPORT_USERS, status=503, times=5)
 
 
-def test_reset_with_a_seed_is_a_new_server_seeded_with_it(sandbox: Any, http: httpx.Client, sandbox_pool: Any,
+def test_reset_with_a_seed_is_a_new_server_seeded_with_it(http: httpx.Client, sandbox_factory: Any,
                                                          sandbox_seed: Path) -> None:
-    with sandbox_pool.lease(sandbox_seed, api_key=KEY, env={"OVCTL_SANDBOX_MAX_BODY": "4000"}) as untouched:
-        with untouched.client() as fresh:
-            new = _account_state(fresh)
-    assert _account_state(http) == new  # reset before the test, like the other server
+    with sandbox_factory(seed=sandbox_seed, api_key=KEY).client() as fresh:  # started with --seed
+        new = _account_state(fresh)
+    assert _account_state(http) == new  # the fixture reset it before the test
     _change_everything(http)
     assert _account_state(http) != new
     r = http.post(wire.SANDBOX_RESET, content=sandbox_seed.read_bytes(), headers={"content-type": "application/json"})
@@ -518,7 +517,7 @@ def test_reset_is_not_subject_to_faults(http: httpx.Client) -> None:
 
 def test_a_request_delayed_across_a_reset_is_not_served_after_it(sandbox: Any, http: httpx.Client) -> None:
     """A sync held by a delay fault when the sandbox is reset must not land in the new account."""
-    _arm(http, path=SYNC, method="POST", delay=1.5)
+    _arm(http, path=SYNC, method="POST", delay=1.0)
     replies: list[httpx.Response] = []
     sender = threading.Thread(target=lambda: replies.append(httpx.post(sandbox.url + SYNC, json=_small_body(),
                                                                        headers=sandbox.headers, timeout=30)))
