@@ -11,8 +11,8 @@ seeded with the same snapshot would have them:
 - ``module_sandbox``: one server held for the whole module (same marker), for tests that build on
   each other's changes or only read; reset once, when the module starts.
 - ``own_sandbox`` / ``sandbox_factory(seed=..., api_key=..., env=...)``: a process of its own,
-  started for the test and stopped after it: for tests that restart, kill or stop the server, open
-  its database file, or test how it starts (``--seed``, the key, the environment).
+  started for the test and stopped after it: for tests that restart, kill or stop the server, or
+  test how it starts (``--seed``, the key, the environment).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Processes are pooled by what only a start can set: the API key and the server's 
 body limit). A borrower gets a process nobody else holds, reset to the seed it asks for, so a
 module-wide lease and per-test borrows in the same module never share one. A process that is no
 longer running when given back (a test stopped or killed it) is never handed out again; tests
-that restart, kill or stop a server, or open its database file, start one of their own instead.
+that restart, kill or stop a server start one of their own instead.
 """
 
 from __future__ import annotations
