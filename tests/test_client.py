@@ -12,7 +12,6 @@ import random
 import socket
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -24,28 +23,12 @@ from ovctl.account.settings import api_key_from_env, timeout_from_env
 from ovctl.core.errors import ApiError, UsageError
 from ovctl.account.live import snapshot_from_export
 from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam
-from support.sandbox_proc import start_sandbox
 
 SEED = Path(__file__).parent / "fixtures" / "e2e" / "seed.json"
 KEY = "sk-live-client-test-7f3a9c"
 WRONG_KEY = "sk-wrong-0b1d5e77aa"
 SYNC_PATH = wire.WORKLEAP.sync_path
-
-
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    proc = start_sandbox(tmp_path_factory.mktemp("client-sandbox"), seed=SEED, api_key=KEY)
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
-@pytest.fixture(autouse=True)
-def _no_faults(sandbox) -> Iterator[None]:
-    yield
-    with sandbox.client() as http:
-        http.delete(wire.SANDBOX_FAULTS)
+pytestmark = pytest.mark.sandbox(seed=SEED, api_key=KEY)  # `sandbox`: reset to SEED for each test, no faults
 
 
 def _fault(sandbox, **spec) -> None:

@@ -15,17 +15,16 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from ovctl.account import wire
 from ovctl.cli import main
-from support.sandbox_proc import start_sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
 SEED = FIXTURES / "seed.json"
 KEY = "sk-e2e-4c1d2b9e8f"
+pytestmark = pytest.mark.sandbox(seed=SEED, api_key=KEY)  # `sandbox`, `module_sandbox`: reset to SEED
 
 
 @dataclass
@@ -99,19 +98,9 @@ def _team(account: dict, officevibe_id: str) -> dict:
     return next(t for t in account["teams"] if t["officevibe_id"] == officevibe_id)
 
 
-@contextlib.contextmanager
-def _workspace(root: Path) -> Iterator[Workspace]:
-    proc = start_sandbox(root, seed=SEED, api_key=KEY)
-    try:
-        yield Workspace(root, proc)
-    finally:
-        proc.stop()
-
-
 @pytest.fixture
-def ws(tmp_path: Path) -> Iterator[Workspace]:
-    with _workspace(tmp_path) as w:
-        yield w
+def ws(tmp_path: Path, sandbox) -> Workspace:
+    return Workspace(tmp_path, sandbox)
 
 
 @pytest.fixture
@@ -123,11 +112,11 @@ def applied(ws: Workspace) -> Workspace:
 
 
 @pytest.fixture(scope="module")
-def first(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Workspace, Run, dict]]:
+def first(tmp_path_factory: pytest.TempPathFactory, module_sandbox) -> tuple[Workspace, Run, dict]:
     """One first sync shared by the read-only checks below: (workspace, its run, account after)."""
-    with _workspace(tmp_path_factory.mktemp("e2e-first")) as w:
-        run = w.apply()
-        yield w, run, w.account()
+    w = Workspace(tmp_path_factory.mktemp("e2e-first"), module_sandbox)
+    run = w.apply()
+    return w, run, w.account()
 
 
 # ------------------------------------------------------------------ first sync (read-only checks)
@@ -502,29 +491,24 @@ def test_a_property_missing_in_the_account_is_skipped_reported_and_converges(ws:
     assert "Shoe Size" not in json.dumps(json.loads(plan.out)["changes"])
 
 
-def test_an_option_missing_in_the_account_is_predicted_skipped_and_reported(tmp_path: Path) -> None:
+def test_an_option_missing_in_the_account_is_predicted_skipped_and_reported(tmp_path: Path, sandbox) -> None:
     """The account's Location has no "Paris" option: the plan predicts the skip of Ève's value, the
     sync report confirms it, and the check plan is empty (the value is not a change ovctl can make).
     Apply succeeds, but does not claim a full match: it counts what the account skipped."""
     seed = json.loads(SEED.read_text(encoding="utf-8"))
     seed["properties"]["Location"]["options"] = ["Montréal"]
-    seed_path = tmp_path / "seed-no-paris.json"
-    seed_path.write_text(json.dumps(seed, ensure_ascii=False), encoding="utf-8")
-    proc = start_sandbox(tmp_path, seed=seed_path, api_key=KEY)
-    try:
-        w = Workspace(tmp_path, proc)
-        run = w.apply()
-        assert run.rc == 0, run.text
-        plan_part, _, sent_part = run.out.partition("sync 1/2")
-        assert "Location (member E5: value 'Paris')" in plan_part  # predicted before anything was sent
-        assert "skipped: Skipped User Attribute Option Not Found — Location" in sent_part
-        assert "except for the 6 item(s) it skipped" in run.out  # 5 x Shoe Size, 1 x Location
-        assert "the account matches the org." not in run.out
-        assert "Location" not in _member(w.account(), "eve@acme.example")["properties"]
-        again = w.ovctl("plan", str(w.org), "--detailed-exitcode")
-        assert again.rc == 0, again.text
-    finally:
-        proc.stop()
+    sandbox.reset(seed)
+    w = Workspace(tmp_path, sandbox)
+    run = w.apply()
+    assert run.rc == 0, run.text
+    plan_part, _, sent_part = run.out.partition("sync 1/2")
+    assert "Location (member E5: value 'Paris')" in plan_part  # predicted before anything was sent
+    assert "skipped: Skipped User Attribute Option Not Found — Location" in sent_part
+    assert "except for the 6 item(s) it skipped" in run.out  # 5 x Shoe Size, 1 x Location
+    assert "the account matches the org." not in run.out
+    assert "Location" not in _member(w.account(), "eve@acme.example")["properties"]
+    again = w.ovctl("plan", str(w.org), "--detailed-exitcode")
+    assert again.rc == 0, again.text
 
 
 class _AcceptsButDoesNotApply:

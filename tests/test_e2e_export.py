@@ -15,15 +15,18 @@ import pytest
 
 from ovctl.account import wire
 from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam
-from test_e2e_apply import Workspace, _workspace
+from test_e2e_apply import KEY, SEED, Workspace
+
+
+pytestmark = pytest.mark.sandbox(seed=SEED, api_key=KEY)  # `sandbox`, `module_sandbox`: reset to SEED
 
 
 @pytest.fixture(scope="module")
-def export_ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+def export_ws(tmp_path_factory: pytest.TempPathFactory, module_sandbox) -> Iterator[Workspace]:
+    """One workspace for the module's tests, in order: they build on each other's applies."""
     os.environ["OVCTL_EXPORT_ONLY"] = "1"
     try:
-        with _workspace(tmp_path_factory.mktemp("e2e-export")) as w:
-            yield w
+        yield Workspace(tmp_path_factory.mktemp("e2e-export"), module_sandbox)
     finally:
         os.environ.pop("OVCTL_EXPORT_ONLY", None)
 
@@ -157,42 +160,34 @@ def test_a_deactivated_member_hidden_by_the_export_keeps_her_place_in_a_rule_bas
 
 
 def test_a_deactivated_member_still_in_a_rule_based_team_shows_no_false_drift(
-        tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path, sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     """Carla, also in the rule-based Montréal team (which no sync touches), is deactivated; the
     state file knows her names. Read through the export, she must not drift to having none."""
-    from support.sandbox_proc import start_sandbox
-    from test_e2e_apply import KEY, SEED
-
     seed = json.loads(SEED.read_text(encoding="utf-8"))
     mtl = next(t for t in seed["teams"] if t["officevibe_id"] == "g-mtl")
     mtl["members"].append("carla@acme.example")
-    seed_path = tmp_path / "seed.json"
-    seed_path.write_text(json.dumps(seed), encoding="utf-8")
-    proc = start_sandbox(tmp_path, seed=seed_path, api_key=KEY)
-    try:
-        w = Workspace(tmp_path, proc)
-        monkeypatch.delenv("OVCTL_EXPORT_ONLY", raising=False)
-        assert w.apply().rc == 0  # read whole from the sandbox: the state file has every field
-        w.edit("members: [E3, E5]", "members: [E5]")
-        w.edit("  - {id: E3, email: carla@acme.example, first_name: Carla, last_name: Ríos}\n", "")
-        run = w.apply("--force")
-        assert run.rc == 0, run.text
-        carla = next(m for m in w.account()["members"] if m["email"] == "carla@acme.example")
-        assert carla["status"] == "deactivated"
+    sandbox.reset(seed)
+    w = Workspace(tmp_path, sandbox)
+    monkeypatch.delenv("OVCTL_EXPORT_ONLY", raising=False)
+    assert w.apply().rc == 0  # read whole from the sandbox: the state file has every field
+    w.edit("members: [E3, E5]", "members: [E5]")
+    w.edit("  - {id: E3, email: carla@acme.example, first_name: Carla, last_name: Ríos}\n", "")
+    run = w.apply("--force")
+    assert run.rc == 0, run.text
+    carla = next(m for m in w.account()["members"] if m["email"] == "carla@acme.example")
+    assert carla["status"] == "deactivated"
 
-        monkeypatch.setenv("OVCTL_EXPORT_ONLY", "1")  # now read as a real account is read
-        plan = w.ovctl("plan", str(w.org), "--format", "json", "--detailed-exitcode")
-        assert plan.rc == 0, plan.text  # no changes, no drift: her names were not lost on the way
-        doc = json.loads(plan.out)
-        assert not doc["changes"] and not doc.get("drift"), plan.out
+    monkeypatch.setenv("OVCTL_EXPORT_ONLY", "1")  # now read as a real account is read
+    plan = w.ovctl("plan", str(w.org), "--format", "json", "--detailed-exitcode")
+    assert plan.rc == 0, plan.text  # no changes, no drift: her names were not lost on the way
+    doc = json.loads(plan.out)
+    assert not doc["changes"] and not doc.get("drift"), plan.out
 
-        w.edit("name: Engineering", "name: Engineering & Research")  # an apply through the export...
-        assert w.apply().rc == 0
-        state = json.loads(w.state.read_text(encoding="utf-8"))  # ...keeps her names in the state file
-        kept = next(m for m in state["members"] if m["email"] == "carla@acme.example")
-        assert (kept["first_name"], kept["last_name"], kept["status"]) == ("Carla", "Ríos", "deactivated")
-    finally:
-        proc.stop()
+    w.edit("name: Engineering", "name: Engineering & Research")  # an apply through the export...
+    assert w.apply().rc == 0
+    state = json.loads(w.state.read_text(encoding="utf-8"))  # ...keeps her names in the state file
+    kept = next(m for m in state["members"] if m["email"] == "carla@acme.example")
+    assert (kept["first_name"], kept["last_name"], kept["status"]) == ("Carla", "Ríos", "deactivated")
 
 
 def test_pull_through_the_export_without_a_state_file_warns(export_ws: Workspace) -> None:

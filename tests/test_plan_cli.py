@@ -168,9 +168,9 @@ def test_graph_command_mermaid_and_dot(capsys):
     assert code == 0 and out.startswith("digraph org {") and "fillcolor" not in out
 
 
-def test_live_plan_reports_drift_against_the_state_file(capsys, tmp_path, sandbox_factory, monkeypatch):
+def test_live_plan_reports_drift_against_the_state_file(capsys, tmp_path, shared_sandbox, monkeypatch):
     """Without --state the plan pulls the account; what changed in the app since the state file shows as drift."""
-    sb = sandbox_factory(seed=EXAMPLE_STATE)
+    sb = shared_sandbox(EXAMPLE_STATE)
     state = json.loads(EXAMPLE_STATE.read_text(encoding="utf-8"))
     support = next(t for t in state["teams"] if t.get("external_id") == "SUPPORT")
     support["name"] = "Support Crew"  # ovctl last saw this name; someone renamed it in the app since

@@ -1,14 +1,15 @@
-"""The sandbox's HTTP surface against one real server process per module: auth, export endpoints,
-/sandbox/snapshot, refused syncs (400/403/413), settings and fault injection.
+"""The sandbox's HTTP surface against a real server process (a 4000-byte body limit): auth, export
+endpoints, /sandbox/snapshot, /sandbox/reset, refused syncs (400/403/413), settings and fault injection.
 
-Tests here either read the account or make syncs the account refuses (nothing applied), so they
-share one server; a test that changes a setting puts it back.
+Each test gets the server reset to the seed (tests/fixtures/sandbox_seed.json).
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,27 +20,15 @@ import pytest
 from ovctl.account import wire
 from ovctl.core.snapshot import snapshot_from_dict
 from support.sandbox_bodies import LEGACY_SYNC, SYNC, seed_body, to_legacy
-from support.sandbox_proc import start_sandbox
 
 KEY = "test-key-123"
-
-
-@pytest.fixture(scope="module")
-def sb(tmp_path_factory: pytest.TempPathFactory, sandbox_seed: Path) -> Iterator[Any]:
-    proc = start_sandbox(tmp_path_factory.mktemp("http"), seed=sandbox_seed, api_key=KEY,
-                         env={"OVCTL_SANDBOX_MAX_BODY": "4000"})
-    try:
-        yield proc
-    finally:
-        proc.stop()
+pytestmark = pytest.mark.sandbox(api_key=KEY, env={"OVCTL_SANDBOX_MAX_BODY": "4000"})
 
 
 @pytest.fixture
-def http(sb: Any) -> Iterator[httpx.Client]:
-    with sb.client() as c:
+def http(sandbox: Any) -> Iterator[httpx.Client]:
+    with sandbox.client() as c:
         yield c
-    with sb.client() as c:
-        c.delete(wire.SANDBOX_FAULTS)
 
 
 def _history(http: httpx.Client) -> list[dict[str, Any]]:
@@ -60,8 +49,8 @@ def _small_body() -> dict[str, Any]:
 
 @pytest.mark.parametrize("headers", [{"workleap-subscription-key": KEY}, {"Authorization": f"Bearer {KEY}"},
                                      {"authorization": f"bearer {KEY}"}])
-def test_either_key_header_is_accepted(sb: Any, headers: dict[str, str]) -> None:
-    r = httpx.get(sb.url + wire.EXPORT_PING, headers=headers)
+def test_either_key_header_is_accepted(sandbox: Any, headers: dict[str, str]) -> None:
+    r = httpx.get(sandbox.url + wire.EXPORT_PING, headers=headers)
     assert r.status_code == 200 and r.json()["isSuccess"] is True
 
 
@@ -84,18 +73,19 @@ ROUTES = [
     ("GET", wire.SANDBOX_FAULTS, None),
     ("POST", wire.SANDBOX_FAULTS, {"path": wire.EXPORT_PING, "status": 503, "times": 100}),
     ("DELETE", wire.SANDBOX_FAULTS, None),
+    ("POST", wire.SANDBOX_RESET, None),
 ]
 BAD_KEYS = [{}, {"workleap-subscription-key": "wrong-key-999"}, {"Authorization": "Bearer wrong-key-999"},
             {"Authorization": KEY}, {"workleap-subscription-key": KEY + "x"}, {"workleap-subscription-key": ""}]
 
 
 @pytest.mark.parametrize("method,path,body", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-def test_missing_or_wrong_key_is_401_json_on_every_route(sb: Any, http: httpx.Client, method: str, path: str,
+def test_missing_or_wrong_key_is_401_json_on_every_route(sandbox: Any, http: httpx.Client, method: str, path: str,
                                                         body: Any) -> None:
     before = (json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True), http.get(wire.SANDBOX_SETTINGS).json(),
               _history(http))
     for headers in BAD_KEYS:
-        r = httpx.request(method, sb.url + path, headers=headers, json=body)
+        r = httpx.request(method, sandbox.url + path, headers=headers, json=body)
         assert r.status_code == 401, (headers, r.text)
         reply = r.json()
         assert reply["isSuccess"] is False and reply["errors"] and "wrong-key-999" not in r.text
@@ -105,9 +95,9 @@ def test_missing_or_wrong_key_is_401_json_on_every_route(sb: Any, http: httpx.Cl
     assert http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
 
 
-def test_sync_without_key_is_401_and_not_recorded(sb: Any, http: httpx.Client) -> None:
+def test_sync_without_key_is_401_and_not_recorded(sandbox: Any, http: httpx.Client) -> None:
     before = len(_history(http))
-    r = httpx.post(sb.url + SYNC, json=_small_body())
+    r = httpx.post(sandbox.url + SYNC, json=_small_body())
     assert r.status_code == 401 and r.json()["isSuccess"] is False
     assert len(_history(http)) == before
 
@@ -389,10 +379,10 @@ def test_raw_fault_sends_exactly_the_given_content(http: httpx.Client) -> None:
     assert http.get(wire.EXPORT_GROUPS).status_code == 200  # fired once, then served normally
 
 
-def test_drop_fault_closes_the_connection_mid_answer(sb: Any, http: httpx.Client) -> None:
+def test_drop_fault_closes_the_connection_mid_answer(sandbox: Any, http: httpx.Client) -> None:
     _arm(http, path=SYNC, method="POST", body="drop", times=2)
     for _ in range(2):  # each time a fresh connection, each time dropped
-        with sb.client() as c, pytest.raises(httpx.RemoteProtocolError):
+        with sandbox.client() as c, pytest.raises(httpx.RemoteProtocolError):
             c.post(SYNC, json=_small_body())
     r = http.post(SYNC, json=_small_body())
     assert r.status_code == 200 and r.json()["isSuccess"] is True  # the next request is served
@@ -421,9 +411,9 @@ def test_raw_and_drop_fault_definitions_are_validated(http: httpx.Client) -> Non
     assert http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
 
 
-def test_delay_fault_makes_a_client_time_out(sb: Any, http: httpx.Client) -> None:
+def test_delay_fault_makes_a_client_time_out(sandbox: Any, http: httpx.Client) -> None:
     _arm(http, path=wire.EXPORT_PING, status=503, delay=2.0)
-    with sb.client(timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
+    with sandbox.client(timeout=0.3) as impatient, pytest.raises(httpx.ReadTimeout):
         impatient.get(wire.EXPORT_PING)
 
 
@@ -434,8 +424,8 @@ def test_delay_only_fault_serves_the_real_answer(http: httpx.Client) -> None:
     assert http.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 1
 
 
-def test_faults_need_the_key_and_a_valid_definition(sb: Any, http: httpx.Client) -> None:
-    assert httpx.post(sb.url + wire.SANDBOX_FAULTS, json={"path": SYNC, "status": 503}).status_code == 401
+def test_faults_need_the_key_and_a_valid_definition(sandbox: Any, http: httpx.Client) -> None:
+    assert httpx.post(sandbox.url + wire.SANDBOX_FAULTS, json={"path": SYNC, "status": 503}).status_code == 401
     for bad in ({"status": 503}, {"path": SYNC, "body": "xml"}, {"path": SYNC, "times": 0},
                 {"path": SYNC, "status": 99}, {"path": SYNC, "delay": -1}):
         assert http.post(wire.SANDBOX_FAULTS, json=bad).status_code == 400, bad
@@ -446,3 +436,97 @@ def test_delete_clears_armed_faults(http: httpx.Client) -> None:
     _arm(http, path=wire.EXPORT_PING, status=503, times=5)
     assert http.delete(wire.SANDBOX_FAULTS).json()["cleared"] == 1
     assert http.get(wire.EXPORT_PING).status_code == 200
+
+
+# --------------------------------------------------------------------------- reset
+
+
+def _account_state(http: httpx.Client) -> tuple[Any, ...]:
+    return (http.get(wire.SANDBOX_SNAPSHOT).json(), http.get(wire.SANDBOX_SETTINGS).json(), _history(http),
+            http.get(wire.SANDBOX_FAULTS).json()["faults"])
+
+
+def _change_everything(http: httpx.Client) -> None:
+    """A sync applied, a refused one recorded, settings and properties changed, a fault armed."""
+    body = _small_body()
+    body["members"] = body["members"][:2]  # chloe leaves: deactivated
+    assert http.post(SYNC, json=body).json()["status"] == "applied"
+    assert http.post(SYNC, json={"members": []}).status_code == 400
+    assert http.patch(wire.SANDBOX_SETTINGS, json={"invite_new_members": True, "risk_thresholds": {"users": 3},
+                                                   "integration_enabled": False,
+                                                   "properties": {"Location": None}}).status_code == 200
+    _arm(http, path=wire.EXPORT_USERS, status=503, times=5)
+
+
+def test_reset_with_a_seed_is_a_new_server_seeded_with_it(http: httpx.Client, sandbox_factory: Any,
+                                                         sandbox_seed: Path) -> None:
+    with sandbox_factory(seed=sandbox_seed, api_key=KEY).client() as fresh:  # started with --seed
+        new = _account_state(fresh)
+    assert _account_state(http) == new  # the fixture reset it before the test
+    _change_everything(http)
+    assert _account_state(http) != new
+    r = http.post(wire.SANDBOX_RESET, content=sandbox_seed.read_bytes(), headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"members": 6, "teams": 5}
+    assert _account_state(http) == new
+    seeded = snapshot_from_dict(json.loads(sandbox_seed.read_text()), "seed")
+    assert snapshot_from_dict(http.get(wire.SANDBOX_SNAPSHOT).json(), "sandbox").to_dict() == seeded.to_dict()
+    assert http.get(wire.EXPORT_USERS).status_code == 200  # the fault is gone
+    first = http.post(SYNC, json=_small_body()).json()
+    assert (first["syncId"], first["status"]) == ("sync-1", "applied")  # the history starts over
+    assert _arm(http, path=wire.EXPORT_PING)["id"] == 1
+
+
+def test_reset_without_a_body_leaves_an_empty_account_with_default_settings(http: httpx.Client) -> None:
+    _change_everything(http)
+    r = http.post(wire.SANDBOX_RESET)
+    assert r.status_code == 200 and r.json() == {"members": 0, "teams": 0}
+    snap = http.get(wire.SANDBOX_SNAPSHOT).json()
+    assert (snap["members"], snap["teams"], snap["properties"]) == ([], [], {})
+    assert http.get(wire.SANDBOX_SETTINGS).json() == {
+        "invite_new_members": False, "risk_thresholds": {"users": None, "teams": None},
+        "integration_enabled": True, "properties": {}}
+    assert _history(http) == [] and http.get(wire.SANDBOX_FAULTS).json()["faults"] == []
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"format_version": 1, "members": [{"email": 3}]}', "reset body: members[0]"),
+    (b'{"members": [', "malformed JSON"),
+    (b"[1, 2]", "reset body"),
+])
+def test_reset_with_a_bad_seed_is_400_and_changes_nothing(http: httpx.Client, content: bytes, message: str) -> None:
+    _change_everything(http)
+    before = _account_state(http)
+    r = http.post(wire.SANDBOX_RESET, content=content, headers={"content-type": "application/json"})
+    assert r.status_code == 400 and message in r.json()["errorMessage"], r.text
+    assert _account_state(http) == before
+
+
+def test_reset_larger_than_the_body_limit_is_413(http: httpx.Client, sandbox_seed: Path) -> None:
+    before = _account_state(http)
+    r = http.post(wire.SANDBOX_RESET, content=sandbox_seed.read_bytes() + b" " * 4000,
+                  headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert _account_state(http) == before
+
+
+def test_reset_is_not_subject_to_faults(http: httpx.Client) -> None:
+    _arm(http, path=wire.SANDBOX_RESET, status=503, times=3)
+    assert http.post(wire.SANDBOX_RESET).status_code == 200
+
+
+def test_a_request_delayed_across_a_reset_is_not_served_after_it(sandbox: Any, http: httpx.Client) -> None:
+    """A sync held by a delay fault when the sandbox is reset must not land in the new account."""
+    _arm(http, path=SYNC, method="POST", delay=1.0)
+    replies: list[httpx.Response] = []
+    sender = threading.Thread(target=lambda: replies.append(httpx.post(sandbox.url + SYNC, json=_small_body(),
+                                                                       headers=sandbox.headers, timeout=30)))
+    sender.start()
+    deadline = time.monotonic() + 20
+    while http.get(wire.SANDBOX_FAULTS).json()["faults"][0]["fired"] == 0:  # the sync is being held
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert http.post(wire.SANDBOX_RESET).status_code == 200
+    sender.join(30)
+    assert replies[0].status_code == 503 and "reset" in replies[0].json()["errorMessage"]
+    assert _history(http) == [] and http.get(wire.SANDBOX_SNAPSHOT).json()["members"] == []

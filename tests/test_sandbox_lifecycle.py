@@ -113,21 +113,21 @@ def test_history_keeps_every_sync_in_order_with_its_report(sandbox) -> None:
 # --------------------------------------------------------------------------- persistence and concurrency
 
 
-def test_account_settings_and_history_survive_a_restart(sandbox) -> None:
-    with sandbox.client() as c:
+def test_account_settings_and_history_survive_a_restart(own_sandbox) -> None:
+    with own_sandbox.client() as c:
         c.post(SYNC, json=_with_new_member("E9", "gina@acme.example"))
         c.patch(wire.SANDBOX_SETTINGS, json={"invite_new_members": True, "risk_thresholds": {"teams": 7}})
         c.post(wire.SANDBOX_FAULTS, json={"path": wire.EXPORT_USERS, "status": 503, "times": 5})
-    before = (sandbox.snapshot(), sandbox.syncs())
-    url = sandbox.url
-    sandbox.restart()
-    assert sandbox.url == url
-    assert (sandbox.snapshot(), sandbox.syncs()) == before
-    with sandbox.client() as c:
+    before = (own_sandbox.snapshot(), own_sandbox.syncs())
+    url = own_sandbox.url
+    own_sandbox.restart()
+    assert own_sandbox.url == url
+    assert (own_sandbox.snapshot(), own_sandbox.syncs()) == before
+    with own_sandbox.client() as c:
         settings = c.get(wire.SANDBOX_SETTINGS).json()
         assert settings["invite_new_members"] is True and settings["risk_thresholds"]["teams"] == 7
         assert c.get(wire.EXPORT_USERS).status_code == 200  # faults are in memory only
-    assert by_email(sandbox.snapshot())["gina@acme.example"]["external_id"] == "E9"
+    assert by_email(own_sandbox.snapshot())["gina@acme.example"]["external_id"] == "E9"
 
 
 def test_two_concurrent_syncs_are_serialised_without_lost_update(sandbox) -> None:
@@ -157,32 +157,32 @@ def test_two_concurrent_syncs_are_serialised_without_lost_update(sandbox) -> Non
     assert members[email[earlier]]["status"] == "deactivated"
 
 
-def test_crash_inside_a_sync_transaction_leaves_the_account_intact(sandbox) -> None:
+def test_crash_inside_a_sync_transaction_leaves_the_account_intact(own_sandbox) -> None:
     """The server killed by a ``mid-sync`` crash fault inside run_sync's transaction (members
     written, teams not yet): after a restart the account is exactly the old one, the sync is not
     in the history, and the database passes SQLite's integrity check."""
-    with sandbox.client() as c:
+    with own_sandbox.client() as c:
         assert c.post(SYNC, json=seed_body()).json()["status"] == "applied"
-    before = (sandbox.snapshot(), sandbox.syncs())
+    before = (own_sandbox.snapshot(), own_sandbox.syncs())
     body = _with_new_member("E9", "gina@acme.example")
     body["members"][0]["Location"] = "Paris"
     body["members"] = [m for m in body["members"] if m["externalMemberId"] != "E3"]  # chloe leaves
     body["teamMappings"] = [mp for mp in body["teamMappings"] if mp.get("externalMemberId") != "E3"]
     body["teams"].append(team("DATA", "Data"))
     body["teamMappings"].append(person("DATA", "E9", manager=True))
-    with sandbox.client() as c:
+    with own_sandbox.client() as c:
         armed = c.post(wire.SANDBOX_FAULTS, json={"crash": "mid-sync"})
         assert armed.status_code == 201, armed.text
         with pytest.raises(httpx.TransportError):
             c.post(SYNC, json=body)
-    assert sandbox.wait_exit() == CRASH_EXIT_CODE
-    with sqlite3.connect(sandbox.db) as db:
+    assert own_sandbox.wait_exit() == CRASH_EXIT_CODE
+    with sqlite3.connect(own_sandbox.db) as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    sandbox.restart()
-    assert (sandbox.snapshot(), sandbox.syncs()) == before
-    with sandbox.client() as c:  # the fault died with the process; the same sync now applies in full
+    own_sandbox.restart()
+    assert (own_sandbox.snapshot(), own_sandbox.syncs()) == before
+    with own_sandbox.client() as c:  # the fault died with the process; the same sync now applies in full
         assert c.post(SYNC, json=body).json()["status"] == "applied"
-    after = by_email(sandbox.snapshot())
+    after = by_email(own_sandbox.snapshot())
     assert after["gina@acme.example"]["status"] == "created" and after["chloe@acme.example"]["status"] == "deactivated"
 
 
@@ -231,16 +231,16 @@ def test_concurrent_threshold_patches_both_survive(sandbox) -> None:
             assert a.get(wire.SANDBOX_SETTINGS).json()["risk_thresholds"] == {"users": round_no, "teams": round_no}
 
 
-def test_deleting_a_property_removes_its_values_from_members(sandbox) -> None:
-    assert by_email(sandbox.snapshot())["ana@acme.example"]["properties"]["Location"] == "Montréal"
-    with sandbox.client() as c:
+def test_deleting_a_property_removes_its_values_from_members(own_sandbox) -> None:
+    assert by_email(own_sandbox.snapshot())["ana@acme.example"]["properties"]["Location"] == "Montréal"
+    with own_sandbox.client() as c:
         r = c.patch(wire.SANDBOX_SETTINGS, json={"properties": {"Location": None}})
         assert r.status_code == 200 and "Location" not in r.json()["properties"]
-    snap = sandbox.snapshot()
+    snap = own_sandbox.snapshot()
     assert all("Location" not in m["properties"] for m in snap["members"])
     assert by_email(snap)["ana@acme.example"]["properties"] == {"Hire Date": "2019-04-01"}  # others kept
-    sandbox.restart()
-    assert all("Location" not in m["properties"] for m in sandbox.snapshot()["members"])
+    own_sandbox.restart()
+    assert all("Location" not in m["properties"] for m in own_sandbox.snapshot()["members"])
 
 
 # --------------------------------------------------------------------------- history storage
@@ -382,9 +382,9 @@ def test_key_with_surrounding_blanks_is_served_trimmed(sandbox_factory) -> None:
     assert "spaced-key-42" not in sb.output
 
 
-def test_seed_into_a_database_holding_an_account_is_refused(sandbox, sandbox_seed: Path) -> None:
-    sandbox.stop()
-    proc = subprocess.run([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(sandbox.db),
+def test_seed_into_a_database_holding_an_account_is_refused(own_sandbox, sandbox_seed: Path) -> None:
+    own_sandbox.stop()
+    proc = subprocess.run([sys.executable, "-m", "ovctl.cli", "sandbox", "serve", "--db", str(own_sandbox.db),
                            "--port", "0", "--seed", str(sandbox_seed)], capture_output=True, text=True, timeout=30,
                           env={**os.environ, "OVCTL_SANDBOX_API_KEY": "k"})
     assert proc.returncode == 1

@@ -1,31 +1,17 @@
-"""Bodies the sandbox cannot read, over HTTP against one real server process (default body limit):
+"""Bodies the sandbox cannot read, over HTTP against a real server process (default body limit):
 every JSON decoding failure is a 400 "malformed JSON" with the same reply shape as other refused
 syncs (``syncId``, ``status``), is recorded in the history, and never prints a traceback.
-
-Nothing here is applied, so the tests share one server.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ovctl.account import wire
 from support.sandbox_bodies import LEGACY_SYNC, SYNC, seed_body
-from support.sandbox_proc import start_sandbox
-
-
-@pytest.fixture(scope="module")
-def sb(tmp_path_factory: pytest.TempPathFactory, sandbox_seed: Path) -> Iterator[Any]:
-    proc = start_sandbox(tmp_path_factory.mktemp("refusals"), seed=sandbox_seed)
-    try:
-        yield proc
-    finally:
-        proc.stop()
 
 
 def _with_raw_level(raw_value: str) -> bytes:
@@ -50,9 +36,9 @@ UNREADABLE = {
 
 @pytest.mark.parametrize("path", [SYNC, LEGACY_SYNC])
 @pytest.mark.parametrize("name", list(UNREADABLE))
-def test_unreadable_body_is_a_recorded_400_malformed_json(sb: Any, name: str, path: str) -> None:
-    offset = len(sb.output)
-    with sb.client() as http:
+def test_unreadable_body_is_a_recorded_400_malformed_json(sandbox: Any, name: str, path: str) -> None:
+    offset = len(sandbox.output)
+    with sandbox.client() as http:
         before = json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True)
         r = http.post(path, content=UNREADABLE[name], headers={"content-type": "application/json"})
         assert r.status_code == 400, r.text
@@ -63,25 +49,25 @@ def test_unreadable_body_is_a_recorded_400_malformed_json(sb: Any, name: str, pa
         last = http.get(wire.SANDBOX_SYNCS).json()["syncs"][-1]
         assert (last["id"], last["status"], last["error"]) == (reply["syncId"], "rejected", reply["errorMessage"])
         assert json.dumps(http.get(wire.SANDBOX_SNAPSHOT).json(), sort_keys=True) == before
-    assert "Traceback" not in sb.output[offset:]
+    assert "Traceback" not in sandbox.output[offset:]
 
 
-def test_nesting_the_parser_accepts_is_refused_by_shape_not_by_a_crash(sb: Any) -> None:
+def test_nesting_the_parser_accepts_is_refused_by_shape_not_by_a_crash(sandbox: Any) -> None:
     """Just under the parser's depth limit a property value is a deep list: a 400 naming it."""
-    offset = len(sb.output)
+    offset = len(sandbox.output)
     for depth in (500, 900, 990):
         body = json.dumps(seed_body()).replace('"Location": "Paris"', '"Level": ' + "[" * depth + "]" * depth)
-        with sb.client() as http:
+        with sandbox.client() as http:
             r = http.post(SYNC, content=body.encode(), headers={"content-type": "application/json"})
         assert r.status_code == 400, (depth, r.text[:300])
         assert r.json()["syncId"] and r.json()["status"] == "rejected"
-    assert "Traceback" not in sb.output[offset:]
+    assert "Traceback" not in sandbox.output[offset:]
 
 
 @pytest.mark.parametrize("path", [wire.SANDBOX_SETTINGS, wire.SANDBOX_FAULTS])
-def test_unreadable_admin_body_is_400(sb: Any, path: str) -> None:
+def test_unreadable_admin_body_is_400(sandbox: Any, path: str) -> None:
     method = "PATCH" if path == wire.SANDBOX_SETTINGS else "POST"
-    with sb.client() as http:
+    with sandbox.client() as http:
         for raw in (UNREADABLE["deep nesting"], b'{"risk_thresholds": {"users": NaN}}', b'{"times": ' + b"1" * 5000 + b"}"):
             r = http.request(method, path, content=raw, headers={"content-type": "application/json"})
             assert r.status_code == 400 and r.json()["errorMessage"].startswith("malformed JSON"), r.text[:200]

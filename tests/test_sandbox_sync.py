@@ -1,6 +1,6 @@
 """Every sync rule of docs/sync-semantics.md, exercised over HTTP against a real sandbox process.
 
-Each test starts a fresh seeded server (tests/fixtures/sandbox_seed.json), sends one full-state sync
+Each test gets a server reset to the seed (tests/fixtures/sandbox_seed.json), sends one full-state sync
 and reads the account back through /sandbox/snapshot. Expected values come from the seed and the
 rule, not from the server's code.
 """

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ovctl.core.errors import Problem, ValidationFailed
-from ovctl.files.orgfile import check_org, load_org
+from ovctl.files.orgfile import load_org
+from support.orgs import MEMBERS, check
 from support.positions import where
 
 HEAD = """version: 1
@@ -19,10 +20,6 @@ properties:
   Location: {type: choices, options: [Paris, Remote]}
   Hire Date: {type: date}
   Level: {type: numeric}
-"""
-MEMBERS = """members:
-  - {id: E1, email: ana@x.io, first_name: Ana, last_name: Lima}
-  - {id: E2, email: bob@x.io, first_name: Bob, last_name: Stone}
 """
 TEAMS = """teams:
   - id: ENG
@@ -36,12 +33,6 @@ def org(head: str = HEAD, members: str = MEMBERS, teams: str = TEAMS) -> str:
     return head + members + teams
 
 
-
-
-def check(tmp_path: Path, text: str, name: str = "org.yaml") -> tuple[str, list[Problem]]:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return str(path), check_org([path]).problems
 
 
 def at(problems: list[Problem], code: str) -> list[tuple[str, int, int, str]]:

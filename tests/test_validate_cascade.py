@@ -7,18 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ovctl.core.errors import Problem
-from ovctl.files.orgfile import check_org
+from support.orgs import ONE_MEMBER, check
 from support.positions import where
 
 HEAD = "version: 1\nproperties:\n  Hire Date: {type: date}\n"
-ONE_MEMBER = "members:\n  - {id: E1, email: ana@x.io, first_name: Ana, last_name: Lima}\n"
-
-
-def check(tmp_path: Path, text: str) -> tuple[str, list[Problem]]:
-    path = tmp_path / "org.yaml"
-    path.write_text(text, encoding="utf-8")
-    return str(path), check_org([path]).problems
 
 
 def test_unknown_member_reference_is_one_error_not_an_empty_team(tmp_path: Path) -> None:

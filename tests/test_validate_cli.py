@@ -10,22 +10,11 @@ from pathlib import Path
 import pytest
 
 from ovctl.cli import main
+from support.orgs import GOOD
+from support.positions import line_col
 
 REPO = Path(__file__).resolve().parent.parent
-def where(text: str, needle: str, nth: int = 1) -> str:
-    """"LINE:COL" (1-based) of the nth occurrence of ``needle`` in ``text``."""
-    index = -1
-    for _ in range(nth):
-        index = text.index(needle, index + 1)
-    before = text[:index]
-    return f"{before.count(chr(10)) + 1}:{index - (before.rfind(chr(10)) + 1) + 1}"
-
-
 BROKEN = sorted((Path(__file__).resolve().parent / "fixtures" / "orgs" / "broken").iterdir())
-
-GOOD = ("version: 1\nmembers:\n  - {id: E1, email: ana@x.io, first_name: Ana, last_name: Lima}\n"
-        "  - {id: E2, email: bob@x.io, first_name: Bob, last_name: Stone}\n"
-        "teams:\n  - {id: ENG, name: Engineering, managers: [E1], members: [E2]}\n")
 
 
 def test_clean_org_exits_0_with_a_summary_on_stderr(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,7 +32,7 @@ def test_warnings_are_printed_but_do_not_fail(tmp_path: Path, capsys: pytest.Cap
     path.write_text(text, encoding="utf-8")
     assert main(["validate", str(path)]) == 0
     out, err = capsys.readouterr()
-    assert out == f"{path}:{where(text, 'E1]', 2)}: warning: 'E1' is both a manager and a member of team 'ENG'\n"
+    assert out == f"{path}:{line_col(text, 'E1]', 2)}: warning: 'E1' is both a manager and a member of team 'ENG'\n"
     assert "0 errors, 1 warning in 1 file" in err
 
 
@@ -55,9 +44,9 @@ def test_every_error_is_printed_as_file_line_column_and_exits_1(tmp_path: Path,
     assert main(["validate", str(path)]) == 1
     out, err = capsys.readouterr()
     assert out.splitlines() == [
-        f"{path}:{where(text, 'ANA@')}: duplicate email 'ANA@x.io': 'ana@x.io' at {path}:{where(text, 'ana@')} "
+        f"{path}:{line_col(text, 'ANA@')}: duplicate email 'ANA@x.io': 'ana@x.io' at {path}:{line_col(text, 'ana@')} "
         "(emails compare case-insensitively)",
-        f"{path}:{where(text, 'E7')}: unknown member 'E7' in members of team 'ENG'",
+        f"{path}:{line_col(text, 'E7')}: unknown member 'E7' in members of team 'ENG'",
     ]
     assert "2 errors, 0 warnings in 1 file" in err
 
@@ -69,7 +58,7 @@ def test_github_format_prints_annotations(tmp_path: Path, capsys: pytest.Capture
     missing = tmp_path / "gone.yaml"
     assert main(["validate", "--format", "github", str(bad), str(missing)]) == 1
     out, _ = capsys.readouterr()
-    dup, email = where(text, "E1]").split(":"), where(text, "bob.x.io").split(":")
+    dup, email = line_col(text, "E1]").split(":"), line_col(text, "bob.x.io").split(":")
     assert out.splitlines() == [
         f"::error file={missing},title=ovctl::no such file or directory",
         f"::error file={bad},line={email[0]},col={email[1]},title=ovctl::malformed email 'bob.x.io'",

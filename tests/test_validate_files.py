@@ -10,16 +10,11 @@ import pytest
 
 from ovctl.core.errors import ValidationFailed
 from ovctl.files.orgfile import SCHEMA_PATH, check_org, load_org
+from support.orgs import write
 from support.positions import where
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "orgs"
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 

@@ -101,6 +101,7 @@ SANDBOX_SYNC = "/sandbox/syncs/{sync_id}"
 SANDBOX_APPROVE = "/sandbox/syncs/{sync_id}/approve"
 SANDBOX_REJECT = "/sandbox/syncs/{sync_id}/reject"
 SANDBOX_FAULTS = "/sandbox/faults"  # POST arms a fault, GET lists them (with counters), DELETE clears
+SANDBOX_RESET = "/sandbox/reset"  # POST: empty the account, settings, history and faults; optional seed body
 
 # Sync statuses as ovctl reports them (CONFIRMED S10 has Pending/Approved/Rejected/Failed).
 SYNC_STATUSES = ("applied", "pending", "rejected", "failed")

@@ -24,6 +24,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ovctl.core import jsontext
+from ovctl.core.errors import SnapshotError
+from ovctl.core.snapshot import snapshot_from_dict
 from ovctl.account import wire
 from ovctl.sandbox import account
 from ovctl.sandbox.faults import DROPPED_BODY, GARBAGE, LOGIN_PAGE, Fault, FaultBook, FaultError
@@ -31,6 +33,7 @@ from ovctl.sandbox.store import Store
 
 DEFAULT_MAX_BODY = 50 * 1024 * 1024
 _DRAIN_LIMIT = 256 * 1024 * 1024  # read (and drop) at most this much of a too-large body
+RESET_WHILE_DELAYED = "the sandbox was reset while this request was delayed by a fault; nothing was done"
 
 
 def auth_forms() -> list[tuple[str, str]]:
@@ -132,11 +135,15 @@ class Gate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if scope["path"] != wire.SANDBOX_FAULTS:
+        if scope["path"] not in (wire.SANDBOX_FAULTS, wire.SANDBOX_RESET):
+            resets = self.faults.resets
             fault = self.faults.take(scope["method"], scope["path"])
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                    if self.faults.resets != resets:  # the account it was sent to is gone
+                        await _error(503, RESET_WHILE_DELAYED)(scope, receive, send)
+                        return
                 if fault.body == "drop":
                     await _drop(fault, receive, send)
                     return
@@ -170,13 +177,16 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def _json_body(request: Request, limit: int) -> Any:
+async def _json_body(request: Request, limit: int, *, optional: bool = False) -> Any:
     """The parsed JSON body; raises BadBody (413 / 400). Every decoding failure is a 400: syntax,
-    encoding, ``NaN``/``Infinity`` (not JSON), nesting too deep for the parser, integers too long."""
+    encoding, ``NaN``/``Infinity`` (not JSON), nesting too deep for the parser, integers too long.
+    With ``optional``, an empty (or blank) body is None."""
     try:
         raw = await _read_body(request, limit)
     except BodyTooLarge:
         raise BadBody(413, f"request body larger than the limit of {limit} bytes") from None
+    if optional and not raw.strip():
+        return None
     try:
         return jsontext.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_or_text)
     except jsontext.JsonTextError as e:
@@ -316,6 +326,21 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
         except FaultError as e:
             return _error(400, str(e))
 
+    async def reset(request: Request) -> Response:
+        """Start over: the account, settings, history and faults as a new database seeded with the
+        body (a snapshot, as ``--seed`` reads it) would have them; no body: an empty account."""
+        try:
+            body = await _json_body(request, max_body, optional=True)
+            snap = None if body is None else snapshot_from_dict(body, "reset body")
+        except BadBody as e:
+            return _error(e.http_status, e.message)
+        except SnapshotError as e:
+            return _error(400, str(e))
+        async with sync_lock:  # never in the middle of a sync or an approval
+            faults.reset()
+            await run_in_threadpool(store.reset, snap)
+        return JSONResponse({"members": len(snap.members) if snap else 0, "teams": len(snap.teams) if snap else 0})
+
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         return _error(exc.status_code, exc.detail or "error")
@@ -334,6 +359,7 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
         Route(wire.SANDBOX_APPROVE, decision(account.approve), methods=["POST"]),
         Route(wire.SANDBOX_REJECT, decision(account.reject), methods=["POST"]),
         Route(wire.SANDBOX_FAULTS, faults_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route(wire.SANDBOX_RESET, reset, methods=["POST"]),
     ]
     async def internal_error(request: Request, exc: Exception) -> Response:
         return _error(500, f"internal error in the sandbox ({type(exc).__name__})")

@@ -135,6 +135,7 @@ class FaultBook:
         self._faults: list[Fault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.resets = 0  # bumped by reset(): a request delayed across a reset is not served after it
 
     def add(self, raw: Any) -> Fault:
         if not isinstance(raw, dict):
@@ -194,6 +195,13 @@ class FaultBook:
                     fault.fired += 1
                     return fault
         return None
+
+    def reset(self) -> None:
+        """Forget every fault and start ids at 1 again, as a new process would."""
+        with self._lock:
+            self._faults.clear()
+            self._ids = itertools.count(1)
+            self.resets += 1
 
     def clear(self) -> int:
         with self._lock:

@@ -294,15 +294,31 @@ class Store:
             people.extend((t.officevibe_id, e, "member", i) for i, e in enumerate(dict.fromkeys(t.members)))
         db.executemany("INSERT INTO team_people (team, email, role, position) VALUES (?, ?, ?, ?)", people)
 
+    def _load_seed(self, db: sqlite3.Connection, snap: Snapshot) -> None:
+        self._write_properties(db, snap.properties)
+        db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('invite_new_members', ?)",
+                   (json.dumps(bool(snap.invite_new_members)),))
+        self.save_account(db, snap)
+
     def seed(self, snap: Snapshot) -> None:
         """Load a snapshot into an empty database (refuses a database that holds an account)."""
         if not self.is_empty():
             raise StoreError(f"{self.path}: the database already holds an account; use a new --db to seed")
         with self.transaction() as db:
-            self._write_properties(db, snap.properties)
-            db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('invite_new_members', ?)",
-                       (json.dumps(bool(snap.invite_new_members)),))
-            self.save_account(db, snap)
+            self._load_seed(db, snap)
+
+    def reset(self, snap: Snapshot | None = None) -> None:
+        """Start over in one transaction: the account, its properties, its settings and the sync
+        history are emptied (settings back to ``DEFAULT_SETTINGS``, sync ids from ``sync-1`` again),
+        then ``snap`` is loaded as ``seed`` would load it. What a new database seeded with ``snap``
+        holds, without a new file or process."""
+        with self.transaction() as db:
+            for table in ("members", "teams", "team_people", "properties", "settings", "syncs"):
+                db.execute(f"DELETE FROM {table}")
+            db.executemany("INSERT INTO settings (key, value) VALUES (?, ?)",
+                           [(key, json.dumps(value)) for key, value in DEFAULT_SETTINGS.items()])
+            if snap is not None:
+                self._load_seed(db, snap)
 
     # ------------------------------------------------------------------ export queries
 

@@ -10,6 +10,7 @@ exit even if a test forgot to stop it.
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import re
 import subprocess
@@ -20,7 +21,12 @@ from typing import Any
 
 import httpx
 
+from ovctl.account import wire
+
 KEY_HEADER = "workleap-subscription-key"
+# One TLS context for every test client: building one per httpx.Client loads the CA bundle each
+# time (~20 ms), which added up to seconds; the sandbox is plain HTTP anyway.
+_TLS = httpx.create_ssl_context()
 _URL_LINE = re.compile(r"^ovctl sandbox: (http://\S+) \(db: ")
 _LIVE: set[SandboxProcess] = set()
 
@@ -159,8 +165,23 @@ class SandboxProcess:
     def client(self, **kwargs: Any) -> httpx.Client:
         """An httpx client on the sandbox sending the key (close it, or use it in a ``with``)."""
         kwargs.setdefault("timeout", 30.0)
+        kwargs.setdefault("verify", _TLS)
         headers = {**self.headers, **kwargs.pop("headers", {})}
         return httpx.Client(base_url=self.url, headers=headers, **kwargs)
+
+    def reset(self, seed: Path | dict[str, Any] | None = None) -> dict[str, Any]:
+        """``POST /sandbox/reset``: the account as a new database seeded with ``seed`` (a JSON
+        snapshot file or its parsed content; None: empty), no history, default settings, no faults."""
+        if isinstance(seed, Path):
+            content: bytes | None = _seed_bytes(seed)
+        elif seed is not None:
+            content = json.dumps(seed).encode("utf-8")
+        else:
+            content = None
+        with self.client() as c:
+            r = c.post(wire.SANDBOX_RESET, content=content, headers={"content-type": "application/json"})
+            r.raise_for_status()
+            return r.json()
 
     def snapshot(self) -> dict[str, Any]:
         """The whole account (``GET /sandbox/snapshot``)."""
@@ -180,6 +201,12 @@ class SandboxProcess:
             r = c.get("/sandbox/syncs")
             r.raise_for_status()
             return r.json()["syncs"]
+
+
+def _seed_bytes(path: Path) -> bytes:
+    if path.suffix.lower() not in (".json", ""):
+        raise ValueError(f"{path}: a reset body is JSON; start a process of its own (--seed) for YAML")
+    return path.read_bytes()
 
 
 def start_sandbox(tmp_path: Path, *, seed: Path | None = None, api_key: str = "test-key-123",
