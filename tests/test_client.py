@@ -20,7 +20,7 @@ import httpx
 
 from ovctl.account.client import Client, _retry_after_seconds, check_endpoint
 from ovctl.account.settings import api_key_from_env, timeout_from_env
-from ovctl.core.errors import ApiError, UsageError
+from ovctl.core.errors import ApiError, SyncOutcomeUnknown, UsageError
 from ovctl.account.live import snapshot_from_export
 from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam
 
@@ -85,12 +85,32 @@ def test_sync_retries_on_503_then_succeeds(sandbox) -> None:
     assert _sync_count(sandbox) == before + 1  # the account saw the sync exactly once
 
 
-@pytest.mark.parametrize("status", [429, 502, 504])
-def test_each_transient_status_is_retried(sandbox, status: int) -> None:
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_sync_is_retried_only_on_statuses_that_say_not_processed(sandbox, status: int) -> None:
     _fault(sandbox, status=status, times=1)
     delays: list[float] = []
     with _client(sandbox, delays) as client:
         assert client.sync(_body()).status == "applied"
+    assert len(delays) == 1
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_a_gateway_error_on_a_sync_is_an_unknown_outcome_never_resent(sandbox, status: int) -> None:
+    before = _sync_count(sandbox)
+    _fault(sandbox, status=status, times=1)
+    delays: list[float] = []
+    with _client(sandbox, delays) as client, pytest.raises(SyncOutcomeUnknown) as err:
+        client.sync(_body())
+    assert delays == [] and _fired(sandbox) == 1 and _sync_count(sandbox) == before
+    assert f"HTTP {status}" in str(err.value) and "does not resend" in str(err.value)
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_each_transient_status_of_an_export_read_is_retried(sandbox, status: int) -> None:
+    _fault(sandbox, path=wire.EXPORT_USERS, method="GET", status=status, times=1)
+    delays: list[float] = []
+    with _client(sandbox, delays) as client:
+        assert client.export_users()
     assert len(delays) == 1
 
 
@@ -231,21 +251,29 @@ def test_a_proxy_that_refuses_the_tunnel_fails_at_once(sandbox, monkeypatch) -> 
     assert "(ProxyError" in msg and "gave up" not in msg and "\n" not in msg and KEY not in msg
 
 
-def test_a_dropped_connection_is_retried(sandbox) -> None:
+def test_a_sync_whose_connection_drops_mid_answer_is_not_resent(sandbox) -> None:
     before = _sync_count(sandbox)
     _fault(sandbox, body="drop", times=1)
-    # what httpx makes of the drop (checked on its own, so that the retry below is for this reason)
+    # what httpx makes of the drop (checked on its own, so that the outcome below is for this reason)
     with sandbox.client() as http, pytest.raises(httpx.RemoteProtocolError):
         http.post(SYNC_PATH, json=_body())
     assert _fired(sandbox) == 1
     _fault(sandbox, body="drop", times=1)
     delays: list[float] = []
     told: list[str] = []
+    with _client(sandbox, delays, on_retry=told.append) as client, pytest.raises(SyncOutcomeUnknown) as err:
+        client.sync(_body())
+    assert _fired(sandbox) == 2 and delays == [] and told == []  # one attempt: the answer was lost, not resent
+    assert "RemoteProtocolError" in str(err.value) and _sync_count(sandbox) == before
+
+
+def test_an_export_read_whose_connection_drops_is_retried(sandbox) -> None:
+    _fault(sandbox, path=wire.EXPORT_USERS, method="GET", body="drop", times=1)
+    delays: list[float] = []
+    told: list[str] = []
     with _client(sandbox, delays, on_retry=told.append) as client:
-        assert client.sync(_body()).status == "applied"
-    assert _fired(sandbox) == 2  # both drops fired: the client's first attempt was dropped ...
+        assert client.export_users()
     assert len(delays) == 1 and len(told) == 1 and "RemoteProtocolError" in told[0]
-    assert _sync_count(sandbox) == before + 1  # ... and its second one applied, once
 
 
 def _raw_fault(sandbox, status: int, content: bytes, *, path: str = SYNC_PATH, method: str = "POST") -> None:
@@ -420,13 +448,26 @@ def test_garbage_body_is_a_clear_error(sandbox) -> None:
 
 
 def test_timeout_is_reported_with_endpoint_and_limit(sandbox) -> None:
-    _fault(sandbox, status=200, times=5, delay=2.0)
+    _fault(sandbox, path=wire.EXPORT_USERS, method="GET", status=200, times=5, delay=2.0)
     delays: list[float] = []
     with _client(sandbox, delays, timeout=0.3, max_retries=1) as client, pytest.raises(ApiError) as err:
-        client.sync(_body())
+        client.export_users()
     msg = str(err.value)
     assert f"no answer from {sandbox.url}" in msg and "within 0.3s" in msg
-    assert len(delays) == 1  # a timeout is a network error: retried (the sync is idempotent), bounded
+    assert len(delays) == 1  # a read that timed out is retried, bounded
+
+
+def test_a_sync_held_past_the_timeout_is_an_unknown_outcome_never_resent(sandbox) -> None:
+    _fault(sandbox, times=1, delay=1.5, late=True)  # the sync lands; its answer comes after ovctl gave up
+    before = _sync_count(sandbox)
+    delays: list[float] = []
+    with _client(sandbox, delays, timeout=0.3) as client, pytest.raises(SyncOutcomeUnknown) as err:
+        client.sync(_body())
+    assert delays == [] and "within 0.3s" in str(err.value) and "may or may not have reached" in str(err.value)
+    deadline = time.monotonic() + 10
+    while _sync_count(sandbox) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _sync_count(sandbox) == before + 1  # it did land, once: a resend would have made two
 
 
 def test_export_errors_use_the_envelope_message(sandbox) -> None:

@@ -138,6 +138,18 @@ class Gate:
         if scope["path"] not in (wire.SANDBOX_FAULTS, wire.SANDBOX_RESET):
             resets = self.faults.resets
             fault = self.faults.take(scope["method"], scope["path"])
+            if fault is not None and fault.late:
+                if not self.authorised(scope):
+                    await _error(401, self._help, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+                    return
+
+                async def late_send(message: Any) -> None:
+                    if message["type"] == "http.response.start":
+                        await asyncio.sleep(fault.delay)  # processed already: only the answer is late
+                    await send(message)
+
+                await self.app(scope, receive, late_send)
+                return
             if fault is not None:
                 if fault.delay:
                     await asyncio.sleep(fault.delay)

@@ -20,7 +20,10 @@ adds ``"content"`` or ``"content_base64"``):
   sent, then the connection is closed before the promised body: the client sees the connection
   fail mid-answer, as when a proxy or load balancer drops it);
 - ``retry_after``: seconds, sent as a ``Retry-After`` header;
-- ``delay``: seconds slept before answering.
+- ``delay``: seconds slept before answering;
+- ``late``: with ``delay`` and neither ``status`` nor ``body``: the request is processed first (a
+  sync lands) and only its answer is delayed — an account slow to answer, whose client may give up
+  waiting although the sync went through.
 
 ``{"crash": "mid-sync", "times": 1}`` is another kind: the next sync that gets as far as writing the
 account kills the server process (``os._exit``) inside its transaction, after the members are
@@ -69,6 +72,7 @@ class Fault:
     retry_after: float | None
     delay: float
     crash: str | None = None
+    late: bool = False
     content: str | None = None
     content_base64: str | None = None
     fired: int = 0
@@ -155,10 +159,15 @@ class FaultBook:
         if status is not None and status > 599:
             raise FaultError("fault field 'status' must be an HTTP status (100-599)")
         content, content_base64 = _raw_content(raw, body)
+        late = raw.get("late", False)
+        if not isinstance(late, bool):
+            raise FaultError("fault field 'late' must be true or false")
+        if late and (status is not None or body is not None or not raw.get("delay")):
+            raise FaultError("a late fault delays the answer of a processed request: give 'delay', no 'status' or 'body'")
         fault = Fault(id=next(self._ids), path=path, method=method.upper() if method else None, status=status,
                       times=_number(raw, "times", int, 1, 1), body=body,
                       retry_after=_number(raw, "retry_after", float, None), delay=_number(raw, "delay", float, 0.0) or 0.0,
-                      content=content, content_base64=content_base64)
+                      content=content, content_base64=content_base64, late=late)
         with self._lock:
             self._faults.append(fault)
         return fault
