@@ -24,6 +24,7 @@ the subtree's teams and the members whose first team (in tree order) is in it.
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import os
 import re
@@ -337,3 +338,389 @@ def write_files(files: dict[Path, str], remove: Iterable[Path] = ()) -> None:
                 os.unlink(tmp)
             except FileNotFoundError:
                 pass
+
+
+# --------------------------------------------------------------------------- round trip (re-import, fmt)
+
+
+def round_trip_yaml() -> Any:
+    """ruamel.yaml round-trip (comment-keeping) set up for the canonical layout."""
+    from ruamel.yaml import YAML
+
+    y = YAML(typ="rt")
+    y.width = 2**30  # never wrap a member line
+    y.indent(mapping=2, sequence=4, offset=2)
+    y.allow_unicode = True
+    return y
+
+
+def dump_text(y: Any, data: Any) -> str:
+    buf = io.StringIO()
+    y.dump(data, buf)
+    return buf.getvalue()
+
+
+def org_files(directory: Path) -> list[Path]:
+    from ovctl.files.orgfile import expand_paths
+
+    files, _ = expand_paths([directory])
+    return files
+
+
+def merged_view(files: dict[Path, str], target: Path, *, directory: bool, removed: Iterable[Path] = ()) -> dict[Path, str]:
+    """Every file of the org as it will be after writing ``files`` and removing ``removed``."""
+    gone = {Path(p) for p in removed}
+    view: dict[Path, str] = {}
+    if directory and target.is_dir():
+        for p in org_files(target):
+            if p not in gone:
+                view[p] = p.read_text(encoding="utf-8")
+    elif not directory and target.is_file():
+        view[target] = target.read_text(encoding="utf-8")
+    view.update(files)
+    return view
+
+
+def _typed_value(value: str, definition: PropertyDef | None) -> Any:
+    """A property value as the YAML node it is written as (see ``property_value``)."""
+    text = property_value(value, definition)
+    if text != value:
+        return value  # a string that needs quotes: ruamel quotes it the same way
+    if definition is not None and definition.type == "numeric":
+        return int(value) if _resolves_to(value) == "int" else float(value)
+    if definition is not None and definition.type == "date":
+        return _dt.date.fromisoformat(value)
+    return value
+
+
+def _norm(value: Any) -> str:
+    from ovctl.core.model import normalize_property_value
+
+    return normalize_property_value(value)
+
+
+def _set_key(cm: Any, order: tuple[str, ...], key: str, value: Any) -> None:
+    """Set ``cm[key]``; a new key goes where the canonical order puts it among the existing keys."""
+    if key in cm:
+        cm[key] = value
+        return
+    rank = order.index(key) if key in order else len(order)
+    pos = 0
+    for i, k in enumerate(cm):
+        if (order.index(k) if k in order else len(order)) <= rank:
+            pos = i + 1
+    cm.insert(pos, key, value)
+
+
+def _flow_seq(items: Iterable[Any]) -> Any:
+    from ruamel.yaml.comments import CommentedSeq
+
+    seq = CommentedSeq(list(items))
+    seq.fa.set_flow_style()
+    return seq
+
+
+def _flow_map(pairs: Iterable[tuple[str, Any]]) -> Any:
+    from ruamel.yaml.comments import CommentedMap
+
+    cm = CommentedMap()
+    for k, v in pairs:
+        cm[k] = v
+    cm.fa.set_flow_style()
+    return cm
+
+
+def _update_member(cm: Any, m: Member, props: dict[str, PropertyDef]) -> None:
+    for key in ("id", "email", "first_name", "last_name", "job_title", "language"):
+        want = getattr(m, key)
+        if want is None:
+            if key in cm:
+                del cm[key]
+        elif key not in cm or _norm(cm[key]) != want:
+            _set_key(cm, MEMBER_ORDER, key, want)
+    have = cm.get("properties") or {}
+    if {k: _norm(v) for k, v in have.items() if v is not None and _norm(v) != ""} != m.properties:
+        if not m.properties:
+            if "properties" in cm:
+                del cm["properties"]
+        elif isinstance(have, dict) and hasattr(have, "fa"):
+            for k in [k for k in have if k not in m.properties]:
+                del have[k]
+            for k, v in m.properties.items():
+                if k not in have or _norm(have[k]) != v:
+                    have[k] = _typed_value(v, props.get(k))
+        else:
+            _set_key(cm, MEMBER_ORDER, "properties",
+                     _flow_map((k, _typed_value(v, props.get(k))) for k, v in m.properties.items()))
+
+
+def _new_member(m: Member, props: dict[str, PropertyDef]) -> Any:
+    cm = _flow_map([])
+    _update_member(cm, m, props)
+    return cm
+
+
+def _mutate_seq(seq: Any, keep: list[bool], append: list[Any]) -> None:
+    for i in range(len(seq) - 1, -1, -1):
+        if not keep[i]:
+            del seq[i]
+            if hasattr(seq, "ca") and i in seq.ca.items:
+                del seq.ca.items[i]
+    for item in append:
+        seq.append(item)
+
+
+@dataclass
+class _Doc:
+    path: Path
+    text: str
+    data: Any
+    new: bool = False
+
+
+def _remap(imported: Any, existing: Org) -> Org:
+    """The imported org with ids matched to the existing org's: a derived member id gives way to the
+    existing id of the same email; a team unknown by id takes the id of the existing team of the same
+    name under the same parent. Returns the remapped org; ``imported.derived`` is updated."""
+    from ovctl.core.model import Settings, email_key
+
+    org: Org = imported.org
+    derived = imported.derived
+    ex_member_by_email = {email_key(m.email): m.id for m in existing.members}
+    im_ids = {m.id for m in org.members}
+    mmap: dict[str, str] = {}
+    for m in org.members:
+        if ("member", m.id) in derived:
+            old = ex_member_by_email.get(email_key(m.email))
+            if old is not None and old != m.id and old not in im_ids:
+                mmap[m.id] = old
+    ex_team_ids = {t.id for t in existing.teams}
+    ex_by_name_parent: dict[tuple[str, str | None], list[str]] = {}
+    for t in existing.teams:
+        ex_by_name_parent.setdefault((t.name, t.parent), []).append(t.id)
+    im_team_ids = {t.id for t in org.teams}
+    tmap: dict[str, str] = {}
+    for t in org.teams:  # parents first
+        if t.id in ex_team_ids:
+            continue
+        parent = tmap.get(t.parent, t.parent) if t.parent is not None else None
+        for cand in ex_by_name_parent.get((t.name, parent), []):
+            if cand not in im_team_ids and cand not in tmap.values():
+                tmap[t.id] = cand
+                break
+    if not mmap and not tmap:
+        return org
+
+    def mid(x: str) -> str:
+        return mmap.get(x, x)
+
+    members = [Member(id=mid(m.id), email=m.email, first_name=m.first_name, last_name=m.last_name,
+                      job_title=m.job_title, language=m.language, properties=m.properties) for m in org.members]
+    teams = [Team(id=tmap.get(t.id, t.id), name=t.name, parent=tmap.get(t.parent, t.parent) if t.parent else None,
+                  managers=[mid(x) for x in t.managers], members=[mid(x) for x in t.members],
+                  previous_name=t.previous_name) for t in org.teams]
+    for kind, mp in (("member", mmap), ("team", tmap)):
+        for old in mp:
+            derived.pop((kind, old), None)
+    s = org.settings
+    settings = Settings(risk_users=s.risk_users, risk_teams=s.risk_teams, safety=s.safety,
+                        protected=[mid(x) for x in s.protected])
+    return Org(organization=org.organization, settings=settings, properties=org.properties, members=members,
+               teams=teams)
+
+
+def merge_into(imported: Any, target: Path, *, directory: bool) -> tuple[dict[Path, str], list[Path], str]:
+    """Update the existing org at ``target`` to the imported one, keeping what people wrote.
+
+    Returns (files whose text changes -> new text, files to remove, a summary). Kept: comments, key
+    order, ``organization``, ``settings``, ``previous_name``, the order of existing entries, and the
+    file each team lives in. Changed: members (leavers removed, joiners appended in the file of their
+    first team, movers moved there), teams (renamed, moved, added under their parent, removed),
+    managers and members lists, property definitions and values.
+    """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    from ovctl.core.errors import SourceError
+    from ovctl.files.orgfile import check_org
+
+    paths = org_files(target) if directory else [target]
+    result = check_org(paths)
+    if result.errors or result.org is None:
+        raise SourceError(f"{target}: the existing org does not validate; fix it (or import into a new path) first:\n"
+                          + "\n".join(str(p) for p in result.errors))
+    org = _remap(imported, result.org)
+    derived = imported.derived
+    y = round_trip_yaml()
+    docs: dict[Path, _Doc] = {}
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        docs[p] = _Doc(p, text, y.load(text))
+    main = next((p for p in paths if p.name == MAIN_FILE), None) or \
+        next((p for p in paths if isinstance(docs[p].data, dict) and "version" in docs[p].data), paths[0])
+    # existing entries
+    team_node: dict[str, Any] = {}
+    file_root_of: dict[str, Path] = {}
+
+    def collect(seq: Any, path: Path, root: bool) -> None:
+        for node in seq or []:
+            if isinstance(node, dict) and "id" in node:
+                tid = str(node["id"])
+                team_node[tid] = node
+                if root:
+                    file_root_of[tid] = path
+                collect(node.get("teams"), path, False)
+
+    for p, d in docs.items():
+        if isinstance(d.data, dict):
+            collect(d.data.get("teams"), p, True)
+    # where each team goes
+    children: dict[str | None, list[Team]] = {}
+    for t in org.teams:
+        children.setdefault(t.parent, []).append(t)
+    roots_of_file: dict[Path, list[str]] = {}
+    file_of_team: dict[str, Path] = {}
+    used_names = {p.name for p in paths}
+    for t in org.teams:  # parents first
+        if t.id in file_root_of:
+            f = file_root_of[t.id]
+        elif t.parent is not None:
+            file_of_team[t.id] = file_of_team[t.parent]
+            continue
+        elif directory:
+            name = _slug(t.id) + ".yaml"
+            n = 2
+            while name in used_names:
+                name, n = f"{_slug(t.id)}-{n}.yaml", n + 1
+            used_names.add(name)
+            f = target / name
+            docs[f] = _Doc(f, "", CommentedMap(), new=True)
+        else:
+            f = main
+        roots_of_file.setdefault(f, []).append(t.id)
+        file_of_team[t.id] = f
+
+    file_roots = {tid for ids in roots_of_file.values() for tid in ids}
+
+    def node_for(t: Team, root: bool) -> Any:
+        node = team_node.get(t.id)
+        if node is None:
+            node = CommentedMap()
+            node["id"] = t.id
+            if ("team", t.id) in derived:
+                node.yaml_add_eol_comment(derived_comment("team", derived[("team", t.id)]), "id")
+            team_node[t.id] = node
+        if _norm(node.get("name")) != t.name:
+            _set_key(node, TEAM_ORDER, "name", t.name)
+        if root and t.parent is not None:
+            if _norm(node.get("parent")) != t.parent:
+                _set_key(node, TEAM_ORDER, "parent", t.parent)
+        elif "parent" in node:
+            del node["parent"]
+        for key in ("managers", "members"):
+            want = getattr(t, key)
+            have = node.get(key)
+            if not want:
+                if key in node:
+                    del node[key]
+            elif have is None or [str(x) for x in have] != want:
+                if isinstance(have, CommentedSeq):
+                    have[:] = want
+                else:
+                    _set_key(node, TEAM_ORDER, key, _flow_seq(want))
+        kids = [k for k in children.get(t.id, []) if k.id not in file_roots]
+        _place(node, "teams", [node_for(k, False) for k in kids], TEAM_ORDER)
+        return node
+
+    for f, d in docs.items():
+        roots = [t for t in org.teams if t.id in roots_of_file.get(f, [])]
+        if isinstance(d.data, dict):
+            _place(d.data, "teams", [node_for(t, True) for t in roots], TOP_ORDER)
+    # members: home file = file of the first team listing them
+    home: dict[str, Path] = {}
+    for t in org.teams:
+        for x in [*t.managers, *t.members]:
+            home.setdefault(x, file_of_team[t.id])
+    where: dict[str, Path] = {}
+    for p, d in docs.items():
+        if isinstance(d.data, dict):
+            for m in d.data.get("members") or []:
+                if isinstance(m, dict) and "id" in m:
+                    where[str(m["id"])] = p
+    for m in org.members:
+        home.setdefault(m.id, where.get(m.id, main) if directory else main)
+    by_id = {m.id: m for m in org.members}
+    for p, d in docs.items():
+        if not isinstance(d.data, dict):
+            continue
+        seq = d.data.get("members")
+        keep: list[bool] = []
+        present: set[str] = set()
+        for entry in seq or []:
+            mid = str(entry["id"]) if isinstance(entry, dict) and "id" in entry else None
+            ok = mid is not None and mid in by_id and home[mid] == p and mid not in present
+            keep.append(ok)
+            if ok:
+                present.add(mid)
+                _update_member(entry, by_id[mid], org.properties)
+        joiners = [m for m in org.members if home[m.id] == p and m.id not in present]
+        if seq is None and joiners:
+            seq = CommentedSeq()
+            _set_key(d.data, TOP_ORDER, "members", seq)
+        if seq is not None:
+            start = sum(keep)
+            _mutate_seq(seq, keep, [_new_member(m, org.properties) for m in joiners])
+            for i, m in enumerate(joiners):
+                if ("member", m.id) in derived:
+                    seq.yaml_add_eol_comment(derived_comment("member", derived[("member", m.id)]), start + i)
+            if not seq:
+                del d.data["members"]
+    # property definitions, in the file that declares them
+    holder = next((p for p, d in docs.items() if isinstance(d.data, dict) and "properties" in d.data), main)
+    pdata = docs[holder].data
+    have = pdata.get("properties")
+    if org.properties or have:
+        if have is None:
+            have = CommentedMap()
+            _set_key(pdata, TOP_ORDER, "properties", have)
+        for k in [k for k in have if k not in org.properties]:
+            del have[k]
+        for k, p in org.properties.items():
+            cur = have.get(k)
+            cur_def = (cur.get("type"), tuple(_norm(o) for o in cur["options"]) if cur.get("options") is not None else None) \
+                if isinstance(cur, dict) else None
+            if cur_def != (p.type, p.options):
+                have[k] = _flow_map([("type", p.type), *([("options", _flow_seq(p.options))] if p.options is not None else [])])
+        if not have:
+            del pdata["properties"]
+    files: dict[Path, str] = {}
+    remove: list[Path] = []
+    for p, d in docs.items():
+        if d.new:
+            text = f"# yaml-language-server: $schema={schema_ref_for(p)}\n" + dump_text(y, d.data)
+        elif directory and isinstance(d.data, dict) and not d.data:
+            remove.append(p)
+            continue
+        else:
+            text = dump_text(y, d.data)
+        if text != d.text:
+            files[p] = text
+    return files, remove, "updated in place"
+
+
+def _place(parent: Any, key: str, nodes: list[Any], order: tuple[str, ...]) -> None:
+    """Make ``parent[key]`` hold exactly ``nodes``: existing items keep their order (and comments),
+    the others are appended; an empty list removes the key."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    seq = parent.get(key)
+    if not nodes:
+        if key in parent:
+            del parent[key]
+        return
+    if not isinstance(seq, CommentedSeq):
+        seq = CommentedSeq()
+        _set_key(parent, order, key, seq)
+    wanted = {id(n) for n in nodes}
+    keep = [id(item) in wanted for item in seq]
+    present = {id(item) for item, k in zip(seq, keep) if k}
+    _mutate_seq(seq, keep, [n for n in nodes if id(n) not in present])
