@@ -159,6 +159,18 @@ def graph(
     _exit(run(paths, state=state, fmt=format.value))
 
 
+@app.command()
+def fmt(
+    paths: Paths,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; list the files that would change, exit 1 if any.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of the changes; write nothing.")] = False,
+) -> None:
+    """Rewrite org files in the canonical layout (key order, indentation, quoting), comments kept."""
+    from ovctl.commands.fmt import run
+
+    _exit(run(paths, check=check, diff=diff))
+
+
 ImportOut = Annotated[Path, typer.Option("--out", help="The org to write: FILE.yaml, or a directory (DIR/). An "
                                                      "existing org is updated in place, keeping what people wrote.")]
 Organization = Annotated[str, typer.Option("--organization", help="The organization label of a new org.")]

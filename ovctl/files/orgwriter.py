@@ -724,3 +724,108 @@ def _place(parent: Any, key: str, nodes: list[Any], order: tuple[str, ...]) -> N
     keep = [id(item) in wanted for item in seq]
     present = {id(item) for item, k in zip(seq, keep) if k}
     _mutate_seq(seq, keep, [n for n in nodes if id(n) not in present])
+
+
+# --------------------------------------------------------------------------- fmt
+
+
+def _reorder(cm: Any, order: tuple[str, ...]) -> None:
+    keys = list(cm)
+    want = sorted(keys, key=lambda k: (order.index(k) if k in order else len(order), keys.index(k)))
+    if want != keys:
+        for k in want:
+            cm.move_to_end(k)
+
+
+def _comment_texts(cm: Any) -> list[str]:
+    """The comments inside a block mapping that becomes a flow mapping (they move to its line)."""
+    out = []
+    for item in list(getattr(cm, "ca", None).items.values()) if hasattr(cm, "ca") else []:
+        for tok in item if isinstance(item, list) else []:
+            toks = tok if isinstance(tok, list) else [tok]
+            for t in toks:
+                value = getattr(t, "value", None)
+                if value:
+                    out += [line.strip().lstrip("#").strip() for line in value.splitlines() if line.strip()]
+    return out
+
+
+def _flow(node: Any) -> None:
+    if hasattr(node, "fa"):
+        node.fa.set_flow_style()
+
+
+def canonicalize(data: Any) -> None:
+    """Put a round-trip org document into the canonical layout, in place (comments kept)."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    if not isinstance(data, CommentedMap):
+        return
+    _reorder(data, TOP_ORDER)
+    settings = data.get("settings")
+    if isinstance(settings, CommentedMap):
+        _reorder(settings, SETTINGS_ORDER)
+        for key, order in (("risk_thresholds", RISK_ORDER), ("safety", SAFETY_ORDER)):
+            if isinstance(settings.get(key), CommentedMap):
+                _reorder(settings[key], order)
+                _flow(settings[key])
+        _flow(settings.get("protected"))
+    props = data.get("properties")
+    if isinstance(props, CommentedMap):
+        for p in props.values():
+            if isinstance(p, CommentedMap):
+                _reorder(p, PROPERTY_ORDER)
+                _flow(p)
+                _flow(p.get("options"))
+    members = data.get("members")
+    if isinstance(members, CommentedSeq):
+        for i, m in enumerate(members):
+            if isinstance(m, CommentedMap):
+                _reorder(m, MEMBER_ORDER)
+                if not m.fa.flow_style():
+                    texts = _comment_texts(m)
+                    m.ca.items.clear()
+                    m.fa.set_flow_style()
+                    if texts:
+                        members.yaml_add_eol_comment("# " + "; ".join(texts), i)
+                if isinstance(m.get("properties"), CommentedMap):
+                    m["properties"].ca.items.clear()
+                    _flow(m["properties"])
+
+    def team(t: Any) -> None:
+        if not isinstance(t, CommentedMap):
+            return
+        _reorder(t, TEAM_ORDER)
+        for key in ("managers", "members"):
+            seq = t.get(key)
+            if isinstance(seq, CommentedSeq) and not seq.fa.flow_style():
+                seq.ca.items.clear()
+                _flow(seq)
+        kids = t.get("teams")
+        if isinstance(kids, CommentedSeq):
+            kids.fa.set_block_style()
+            for k in kids:
+                team(k)
+
+    teams = data.get("teams")
+    if isinstance(teams, CommentedSeq):
+        teams.fa.set_block_style()
+        for t in teams:
+            team(t)
+
+
+def format_text(text: str, display: str) -> str:
+    """The canonical text of one org file; raises SourceError when it is not valid YAML."""
+    from ovctl.core.errors import SourceError
+    from ovctl.files.yamlsource import parse_yaml
+
+    _, problems = parse_yaml(text, display)
+    errors = [p for p in problems if p.severity == "error" and p.code.startswith("yaml")]
+    if errors:
+        raise SourceError(f"{errors[0]}; not formatted, nothing written")
+    y = round_trip_yaml()
+    data = y.load(text)
+    if data is None:
+        return text
+    canonicalize(data)
+    return dump_text(y, data)
