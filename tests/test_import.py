@@ -250,3 +250,21 @@ def test_fmt_refuses_invalid_yaml_and_writes_nothing(tmp_path):
     rc, _, err = ovctl("fmt", str(tmp_path))
     assert rc == 1 and f"{bad}:" in err and "Traceback" not in err
     assert good.read_text(encoding="utf-8") == "organization: 'X'\nversion: 1\n"
+
+
+def test_fmt_fast_path_agrees_with_round_trip(tmp_path):
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from gen_org import generate
+    finally:
+        sys.path.pop(0)
+    from ovctl.files.orgwriter import format_text, format_text_fast
+
+    _, state = generate(400, [3, 2], tmp_path / "gen")
+    out = tmp_path / "org.yaml"
+    assert ovctl("import", "state", str(state), "--out", str(out))[0] == 0
+    text = out.read_text(encoding="utf-8")
+    variants = [text, text.replace("\n  - {id: E100005,", "\n  # hired in May\n  - {id: E100005,", 1),
+                text.replace("language: en", 'language: "en"', 1)]
+    for v in variants:
+        assert format_text_fast(v, "org.yaml") == format_text(v, "org.yaml")

@@ -15,7 +15,7 @@ from pathlib import Path
 def run(paths: list[Path], *, check: bool, diff: bool) -> int:
     from ovctl.core.errors import SourceError
     from ovctl.files.orgfile import expand_paths
-    from ovctl.files.orgwriter import format_text, write_files
+    from ovctl.files.orgwriter import format_text_fast as format_text, write_files
 
     files, problems = expand_paths(paths)
     if problems:

@@ -82,9 +82,21 @@ def _double_quoted(s: str) -> str:
     return "".join(out)
 
 
-@lru_cache(maxsize=200_000)
+# Strings that are plain for ruamel in any context: a letter first, then word characters, spaces
+# (not last), dots, hyphens and @ (none of them an indicator there), and not a YAML 1.2 keyword.
+_PLAIN = re.compile(r"[^\W\d_][\w.@-]*(?: [\w.@-]+)*")
+_KEYWORDS = frozenset({"true", "false", "null"})
+
+
 def yaml_scalar(s: str, flow: bool = True) -> str:
     """``s`` as a YAML 1.2 scalar that reads back as the same string, quoted as ruamel would."""
+    if _PLAIN.fullmatch(s) and s.lower() not in _KEYWORDS and s.isprintable():
+        return s
+    return _slow_scalar(s, flow)
+
+
+@lru_cache(maxsize=65_536)
+def _slow_scalar(s: str, flow: bool) -> str:
     from ruamel.yaml.nodes import ScalarNode
 
     emitter, resolver = _analysers()
@@ -829,3 +841,98 @@ def format_text(text: str, display: str) -> str:
         return text
     canonicalize(data)
     return dump_text(y, data)
+
+
+_MEMBER_LINE = re.compile(r"  - \{.*")
+_TOP_KEY = re.compile(r"[^\s#-]")
+_RUN = "__ovctl_fmt_run_{}__"
+_RUN_LINE = re.compile(r"  - \{id: __ovctl_fmt_run_(\d+)__\}\n")
+
+
+def _plain_render(value: Any, flow: bool = True) -> str | None:
+    """``value`` (from the fast reader) as ruamel dumps it, or None when that is not certain."""
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return None  # ruamel keeps the original spelling of these (0.10, True, ~): unknown here
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return yaml_scalar(value, flow)
+    if isinstance(value, _dt.date) and not isinstance(value, _dt.datetime):
+        return value.isoformat()
+    return None
+
+
+def _member_canonical(m: Any) -> str | None:
+    if not isinstance(m, dict) or list(m) != sorted(m, key=lambda k: MEMBER_ORDER.index(k) if k in MEMBER_ORDER else 99) \
+            or any(k not in MEMBER_ORDER for k in m):
+        return None
+    parts = []
+    for k, v in m.items():
+        if k == "properties":
+            if not isinstance(v, dict) or not v:
+                return None
+            inner = []
+            for pk, pv in v.items():
+                key, val = _plain_render(pk), _plain_render(pv)
+                if key is None or val is None:
+                    return None
+                inner.append(f"{key}: {val}")
+            parts.append("properties: {" + ", ".join(inner) + "}")
+        else:
+            val = _plain_render(v)
+            if val is None:
+                return None
+            parts.append(f"{k}: {val}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def format_text_fast(text: str, display: str) -> str:
+    """``format_text``, with canonical one-line members checked by the fast reader and kept as they
+    are, so that only the rest of the file goes through ruamel's (slow) round trip. Falls back to
+    ``format_text`` when any member line is not certainly canonical."""
+    from ovctl.files.yamlsource import parse_yaml
+
+    lines = text.splitlines(keepends=True)
+    if not lines or not lines[-1].endswith("\n"):
+        return format_text(text, display)
+    in_members = False
+    idx: list[int] = []
+    for i, line in enumerate(lines):
+        if _TOP_KEY.match(line):
+            in_members = line.rstrip() == "members:"
+        elif in_members and _MEMBER_LINE.match(line):
+            idx.append(i)
+    if len(idx) < 200:
+        return format_text(text, display)
+    data, problems = parse_yaml("".join(lines[i][2:] for i in idx), display)
+    if any(p.severity == "error" for p in problems) or not isinstance(data, list) or len(data) != len(idx):
+        return format_text(text, display)
+    for i, m in zip(idx, data):
+        rendered = _member_canonical(m)
+        line = lines[i]
+        if rendered is None or not line.startswith("  - " + rendered):
+            return format_text(text, display)
+        tail = line[4 + len(rendered):]
+        if tail.strip() and not re.match(r"\s+#", tail):
+            return format_text(text, display)
+    runs: list[list[str]] = []
+    reduced: list[str] = []
+    member_set = set(idx)
+    for i, line in enumerate(lines):
+        if i in member_set:
+            if i - 1 not in member_set:
+                runs.append([])
+                reduced.append("  - {id: " + _RUN.format(len(runs) - 1) + "}\n")
+            runs[-1].append(line)
+        else:
+            reduced.append(line)
+    formatted = format_text("".join(reduced), display)
+    out, pos = [], 0
+    for match in _RUN_LINE.finditer(formatted):
+        out.append(formatted[pos:match.start()])
+        out.append("".join(runs[int(match.group(1))]))
+        pos = match.end()
+    out.append(formatted[pos:])
+    if len(_RUN_LINE.findall(formatted)) != len(runs):
+        return format_text(text, display)
+    return "".join(out)
