@@ -34,6 +34,9 @@ app = typer.Typer(
 sandbox_app = typer.Typer(help="A local Officevibe account on 127.0.0.1 for trying ovctl and for tests.",
                           no_args_is_help=True)
 app.add_typer(sandbox_app, name="sandbox")
+import_app = typer.Typer(help="Write an org (YAML) from the account, a snapshot, the official CSV files or an HRIS "
+                              "export; or update an existing one in place.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
 
 
 class ValidateFormat(str, Enum):
@@ -198,6 +201,75 @@ def graph(
     from ovctl.commands.graph import run
 
     _exit(run(paths, state=state, fmt=format.value, console=_console(ctx)))
+
+
+@app.command()
+def fmt(
+    paths: Paths,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; list the files that would change, exit 1 if any.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of the changes; write nothing.")] = False,
+) -> None:
+    """Rewrite org files in the canonical layout (key order, indentation, quoting), comments kept."""
+    from ovctl.commands.fmt import run
+
+    _exit(run(paths, check=check, diff=diff))
+
+
+ImportOut = Annotated[Path, typer.Option("--out", help="The org to write: FILE.yaml, or a directory (DIR/). An "
+                                                     "existing org is updated in place, keeping what people wrote.")]
+Organization = Annotated[str, typer.Option("--organization", help="The organization label of a new org.")]
+
+
+@import_app.command("live")
+def import_live(
+    out: ImportOut,
+    flavor: Flavor = FlavorName.workleap,
+    endpoint: Endpoint = None,
+    state_file: StateFile = None,
+    organization: Organization = "",
+) -> None:
+    """The live account (read as `ovctl pull` reads it; the state file carries the external ids)."""
+    from ovctl.commands.import_ import run
+
+    _exit(run("live", out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file,
+              organization=organization))
+
+
+@import_app.command("state")
+def import_state(
+    snapshot: Annotated[Path, typer.Argument(help="A snapshot (JSON, or YAML), e.g. from `ovctl pull`.")],
+    out: ImportOut,
+    organization: Organization = "",
+) -> None:
+    """A snapshot file."""
+    from ovctl.commands.import_ import run
+
+    _exit(run("state", out=out, source=snapshot, organization=organization))
+
+
+@import_app.command("csv")
+def import_csv(
+    directory: Annotated[Path, typer.Argument(help="The directory holding the official script's three CSV files.")],
+    out: ImportOut,
+    organization: Organization = "",
+) -> None:
+    """The official provisioning script's three CSV files (either flavour, recognised by file name)."""
+    from ovctl.commands.import_ import run
+
+    _exit(run("csv", out=out, source=directory, organization=organization))
+
+
+@import_app.command("hris")
+def import_hris(
+    export: Annotated[Path, typer.Argument(help="The HRIS export (CSV, one row per person).")],
+    mapping: Annotated[Path, typer.Option("--mapping", help="The mapping file (YAML): columns, team path, properties.")],
+    out: ImportOut,
+    organization: Organization = "",
+) -> None:
+    """An HRIS export and its mapping file (see examples/hris/)."""
+    from ovctl.commands.import_ import run
+
+    _exit(run("hris", out=out, source=export, mapping=mapping, organization=organization))
 
 
 @sandbox_app.command("serve")

@@ -71,6 +71,11 @@ class SnapshotError(OvctlError):
     """A snapshot / state file is missing, unreadable or does not match the schema."""
 
 
+class SourceError(OvctlError):
+    """An import source (snapshot, the official CSV files, an HRIS export) cannot become an org;
+    the message names the file and line (or field)."""
+
+
 class UsageError(OvctlError):
     """Options that do not fit together, a missing endpoint or key, and the like."""
 

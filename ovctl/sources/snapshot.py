@@ -1,0 +1,162 @@
+"""Snapshot -> Org: the account (pulled live, or a snapshot file) as an org that plans to nothing.
+
+Pure (no I/O). The rules, each chosen so that ``ovctl plan`` of the result against the same
+snapshot shows no change (or, where the account has no ids, only the id attachments of the first
+sync):
+
+- members: every member not ``deactivated``; a deactivated member is left out of the org, and a
+  member absent from a sync stays deactivated. An admin or executive without an external id is left
+  out too: the sync never touches them and they keep their teams. A member without an external id
+  gets ``M-`` + a short hash of their email (first sync: "external id attached").
+- teams: rule-based teams are left out (the sync never manages them). A team without an external id
+  gets ``T-`` + a short hash of its Officevibe id (first sync: "adopted" by name). Parents,
+  managers and members follow the account; deactivated people in a team's lists are dropped (a sync
+  removes them; a warning says so).
+- properties: the account's definitions; values the org format cannot carry (an option that is not
+  in the list, a malformed date or number) are dropped with a warning. Job titles and languages the
+  org format cannot carry are left out: leaving them out sends nothing, so nothing changes.
+- settings: ``protected`` from the state file (members of the org only); safety at its defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import math
+import re
+
+from ovctl.core.errors import Problem, SourceError
+from ovctl.core.model import DATE_TEXT, NUMBER_TEXT, Member, Org, PropertyDef, Settings, Snapshot, Team, email_key
+from ovctl.sources import Imported
+
+PROTECTED_ROLES = frozenset({"admin", "executive"})
+_LANGUAGE = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2})?$")
+
+
+def derive_id(prefix: str, key: str, taken: set[str]) -> str:
+    """``prefix`` + 8 hex digits of sha256(key), longer on the (unlikely) collision."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest().upper()
+    for n in range(8, len(digest) + 1, 2):
+        candidate = f"{prefix}{digest[:n]}"
+        if candidate not in taken:
+            taken.add(candidate)
+            return candidate
+    raise SourceError(f"cannot derive an id for {key!r}")  # pragma: no cover - 2^-256
+
+
+def valid_value(definition: PropertyDef, value: str) -> bool:
+    if definition.type == "numeric":
+        return bool(NUMBER_TEXT.match(value)) and math.isfinite(float(value))
+    if definition.type == "date":
+        if not DATE_TEXT.match(value):
+            return False
+        try:
+            _dt.date.fromisoformat(value)
+        except ValueError:
+            return False
+        return True
+    if definition.type == "choices":
+        return value in (definition.options or ())
+    return True
+
+
+def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "") -> Imported:
+    """The org that the account in ``snap`` already is (see the module docstring)."""
+    warnings: list[Problem] = []
+    derived: dict[tuple[str, str], str] = {}
+    errors: list[str] = []
+    taken_members = {m.external_id for m in snap.members if m.external_id is not None}
+    id_of_email: dict[str, str] = {}
+    members: list[Member] = []
+    for i, sm in enumerate(snap.members):
+        if sm.status == "deactivated":
+            continue
+        if sm.external_id is None and sm.role in PROTECTED_ROLES:
+            continue
+        where = f"members[{i}] ({sm.email})"
+        if not sm.first_name.strip() or not sm.last_name.strip():
+            errors.append(f"{source}: {where}: the account has no {'first' if not sm.first_name.strip() else 'last'} "
+                          "name for this member, and an org member needs both; set it in the account (or in the "
+                          "source) and import again")
+            continue
+        mid = sm.external_id
+        if mid is None:
+            mid = derive_id("M-", email_key(sm.email), taken_members)
+            derived[("member", mid)] = "the account has no external id for this member"
+        language = sm.language
+        if language is not None and not _LANGUAGE.match(language):
+            warnings.append(Problem(f"{where}: language {language!r} is not a code the org format accepts; left out "
+                                    "(nothing is sent for it, the account keeps it)", source, severity="warning",
+                                    code="import_language"))
+            language = None
+        props: dict[str, str] = {}
+        for name, value in sm.properties.items():
+            definition = snap.properties.get(name)
+            if definition is None:
+                continue  # a value of an undeclared property is never sent: it stays as it is
+            if not valid_value(definition, value):
+                warnings.append(Problem(f"{where}: property {name!r}: the account holds {value!r}, which is not a "
+                                        f"valid {definition.type} value; left out, so the first sync clears it",
+                                        source, severity="warning", code="import_property"))
+                continue
+            props[name] = value
+        id_of_email[email_key(sm.email)] = mid
+        members.append(Member(id=mid, email=sm.email, first_name=sm.first_name, last_name=sm.last_name,
+                              job_title=sm.job_title, language=language, properties=props))
+    if errors:
+        raise SourceError("\n".join(errors))
+    # teams
+    kept = [t for t in snap.teams if not t.rule_based]
+    taken_teams = {t.external_id for t in snap.teams if t.external_id is not None}
+    team_id: dict[str, str] = {}
+    idless_names: dict[str, int] = {}
+    for t in kept:
+        tid = t.external_id
+        if tid is None:
+            tid = derive_id("T-", t.officevibe_id, taken_teams)
+            derived[("team", tid)] = f"Officevibe team {t.officevibe_id} has no external id"
+            idless_names[t.name] = idless_names.get(t.name, 0) + 1
+        team_id[t.officevibe_id] = tid
+    for name, n in idless_names.items():
+        if n > 1:
+            warnings.append(Problem(f"{n} teams named {name!r} have no external id: the first sync adopts them by "
+                                    "name, in the account's order; review its plan", source, severity="warning",
+                                    code="import_same_name"))
+    deactivated = {email_key(m.email) for m in snap.members if m.status == "deactivated"}
+    by_parent: dict[str | None, list[Team]] = {}
+    for t in kept:
+        parent = None
+        if t.parent is not None:
+            parent = team_id.get(t.parent)
+            if parent is None:
+                warnings.append(Problem(f"team {t.name!r}: its parent is a rule-based team, which the sync does not "
+                                        "manage; imported as a top-level team", source, severity="warning",
+                                        code="import_parent"))
+        lists = []
+        for role in (t.managers, t.members):
+            ids = []
+            for e in role:
+                key = email_key(e)
+                mid = id_of_email.get(key)
+                if mid is not None:
+                    ids.append(mid)
+                elif key in deactivated:
+                    warnings.append(Problem(f"team {t.name!r}: {e} is deactivated; left out of the team (a sync "
+                                            "removes deactivated people from the teams it writes)", source,
+                                            severity="warning", code="import_deactivated_in_team"))
+            lists.append(ids)
+        team = Team(id=team_id[t.officevibe_id], name=t.name, parent=parent, managers=lists[0], members=lists[1])
+        by_parent.setdefault(parent, []).append(team)
+    ordered: list[Team] = []
+
+    def walk(parent: str | None) -> None:
+        for team in by_parent.get(parent, []):
+            ordered.append(team)
+            walk(team.id)
+
+    walk(None)
+    member_ids = {m.id for m in members}
+    settings = Settings(protected=[p for p in snap.protected if p in member_ids])
+    org = Org(organization=organization, settings=settings, properties=dict(snap.properties), members=members,
+              teams=ordered)
+    return Imported(org=org, derived=derived, warnings=warnings)
