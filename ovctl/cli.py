@@ -205,6 +205,7 @@ def graph(
 
 @app.command()
 def fmt(
+    ctx: typer.Context,
     paths: Paths,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; list the files that would change, exit 1 if any.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff of the changes; write nothing.")] = False,
@@ -212,7 +213,7 @@ def fmt(
     """Rewrite org files in the canonical layout (key order, indentation, quoting), comments kept."""
     from ovctl.commands.fmt import run
 
-    _exit(run(paths, check=check, diff=diff))
+    _exit(run(paths, check=check, diff=diff, console=_console(ctx)))
 
 
 ImportOut = Annotated[Path, typer.Option("--out", help="The org to write: FILE.yaml, or a directory (DIR/). An "
@@ -222,8 +223,9 @@ Organization = Annotated[str, typer.Option("--organization", help="The organizat
 
 @import_app.command("live")
 def import_live(
+    ctx: typer.Context,
     out: ImportOut,
-    flavor: Flavor = FlavorName.workleap,
+    flavor: Flavor = DEFAULT_FLAVOR,
     endpoint: Endpoint = None,
     state_file: StateFile = None,
     organization: Organization = "",
@@ -232,11 +234,12 @@ def import_live(
     from ovctl.commands.import_ import run
 
     _exit(run("live", out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file,
-              organization=organization))
+              organization=organization, console=_console(ctx)))
 
 
 @import_app.command("state")
 def import_state(
+    ctx: typer.Context,
     snapshot: Annotated[Path, typer.Argument(help="A snapshot (JSON, or YAML), e.g. from `ovctl pull`.")],
     out: ImportOut,
     organization: Organization = "",
@@ -244,11 +247,12 @@ def import_state(
     """A snapshot file."""
     from ovctl.commands.import_ import run
 
-    _exit(run("state", out=out, source=snapshot, organization=organization))
+    _exit(run("state", out=out, source=snapshot, organization=organization, console=_console(ctx)))
 
 
 @import_app.command("csv")
 def import_csv(
+    ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="The directory holding the official script's three CSV files.")],
     out: ImportOut,
     organization: Organization = "",
@@ -256,11 +260,12 @@ def import_csv(
     """The official provisioning script's three CSV files (either flavour, recognised by file name)."""
     from ovctl.commands.import_ import run
 
-    _exit(run("csv", out=out, source=directory, organization=organization))
+    _exit(run("csv", out=out, source=directory, organization=organization, console=_console(ctx)))
 
 
 @import_app.command("hris")
 def import_hris(
+    ctx: typer.Context,
     export: Annotated[Path, typer.Argument(help="The HRIS export (CSV, one row per person).")],
     mapping: Annotated[Path, typer.Option("--mapping", help="The mapping file (YAML): columns, team path, properties.")],
     out: ImportOut,
@@ -269,7 +274,8 @@ def import_hris(
     """An HRIS export and its mapping file (see examples/hris/)."""
     from ovctl.commands.import_ import run
 
-    _exit(run("hris", out=out, source=export, mapping=mapping, organization=organization))
+    _exit(run("hris", out=out, source=export, mapping=mapping, organization=organization,
+              console=_console(ctx)))
 
 
 @sandbox_app.command("serve")

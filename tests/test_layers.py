@@ -37,7 +37,8 @@ MAY_IMPORT: dict[str, set[str] | None] = {
     "account": {"core", "account"},
     "files": {"core", "files", "account.wire"},
     "sources": {"core", "files", "account", "sources"},
-    "sandbox": {"core", "account.wire", "files", "sandbox"},
+    # the sandbox's own command (serve) also uses the leaf helpers every command uses
+    "sandbox": {"core", "account.wire", "account.net", "files", "sandbox", "console", "exitcodes"},
     "flows": LAYERS_ALL - {"commands", "cli"},
     "commands": ANYTHING,
     "cli": ANYTHING,
@@ -67,8 +68,6 @@ MAY_USE: dict[str, set[str]] = {
 # needed: once the import is gone, test_known_violations_are_still_present fails until the entry
 # is deleted, so the rules become strict again.
 KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("ovctl.account.live", "ovctl.files.statefile"):
-        "account.live reads the state file lazily; that code is moving to flows",
     ("ovctl.files.planfile", "ovctl.render.json_"):
         "planfile stores render.json_.plan_to_dict(plan); the plan dict should come from the caller (flows) "
         "or plan_to_dict move to core",

@@ -8,15 +8,17 @@ YAML, nothing is written at all. Files are written together (``orgwriter.write_f
 from __future__ import annotations
 
 import difflib
-import sys
 from pathlib import Path
 
+from ovctl.console import Console
 
-def run(paths: list[Path], *, check: bool, diff: bool) -> int:
+
+def run(paths: list[Path], *, check: bool, diff: bool, console: Console | None = None) -> int:
     from ovctl.core.errors import SourceError
     from ovctl.files.orgfile import expand_paths
     from ovctl.files.orgwriter import format_text_fast as format_text, write_files
 
+    console = console or Console()
     files, problems = expand_paths(paths)
     if problems:
         raise SourceError("\n".join(str(p) for p in problems))
@@ -32,15 +34,15 @@ def run(paths: list[Path], *, check: bool, diff: bool) -> int:
             changed[path], originals[path] = new, text
     if diff:
         for path, new in changed.items():
-            sys.stdout.writelines(difflib.unified_diff(originals[path].splitlines(keepends=True),
+            console.out.writelines(difflib.unified_diff(originals[path].splitlines(keepends=True),
                                                        new.splitlines(keepends=True), f"{path}", f"{path} (formatted)"))
     if check or diff:
         for path in changed:
-            print(f"would reformat {path}", file=sys.stderr)
+            console.warn(f"would reformat {path}")
         return 1 if changed and check else 0
     if changed:
         write_files(changed)
     for path in changed:
-        print(f"formatted {path}", file=sys.stderr)
-    print(f"{len(changed)} file(s) formatted, {len(files) - len(changed)} unchanged", file=sys.stderr)
+        console.warn(f"formatted {path}")
+    console.warn(f"{len(changed)} file(s) formatted, {len(files) - len(changed)} unchanged")
     return 0

@@ -11,6 +11,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ovctl.console import Console
+
 from ovctl.core.errors import OutputError, SourceError, UsageError
 from ovctl.sources import Imported
 
@@ -31,14 +33,15 @@ def _target(out: Path) -> tuple[Path, bool]:
 
 
 def read_source(kind: str, *, source: Path | None = None, mapping: Path | None = None, endpoint: str | None = None,
-                flavor: str = "workleap", state_file: Path | None = None, organization: str = "") -> Imported:
+                flavor: str = "workleap", state_file: Path | None = None, organization: str = "",
+                console: Console | None = None) -> Imported:
     if kind == "live":
-        from ovctl.account.live import fetch_live
         from ovctl.files.planfile import default_state_file
+        from ovctl.flows.live import fetch_live
         from ovctl.sources.snapshot import org_from_snapshot
 
         state_path = default_state_file([], state_file)
-        live, _ = fetch_live(endpoint, flavor, state_path, warn_without_state=True)
+        live, _ = fetch_live(endpoint, flavor, state_path, console or Console(), warn_without_state=True)
         return org_from_snapshot(live, source=endpoint or "the account", organization=organization or "Imported account")
     if kind == "state":
         from ovctl.files.statefile import read_snapshot
@@ -90,15 +93,17 @@ def _check_rendered(files: dict[Path, str], out: Path, directory: bool) -> list[
 
 
 def run(kind: str, *, out: Path, source: Path | None = None, mapping: Path | None = None, endpoint: str | None = None,
-        flavor: str = "workleap", state_file: Path | None = None, organization: str = "") -> int:
+        flavor: str = "workleap", state_file: Path | None = None, organization: str = "",
+        console: Console | None = None) -> int:
     from ovctl.files import orgwriter
 
+    console = console or Console()
     out = Path(out)
     target, directory = _target(out)
     imported = read_source(kind, source=source, mapping=mapping, endpoint=endpoint, flavor=flavor,
-                           state_file=state_file, organization=organization)
+                           state_file=state_file, organization=organization, console=console)
     for w in imported.warnings:
-        print(str(w), file=sys.stderr)
+        console.warn(str(w))
     existing = (target.is_dir() and any(orgwriter.org_files(target))) if directory else target.is_file()
     if existing:
         files, remove, summary = orgwriter.merge_into(imported, target, directory=directory)
@@ -111,13 +116,13 @@ def run(kind: str, *, out: Path, source: Path | None = None, mapping: Path | Non
         warnings = _check_rendered(check, target, directory)
         # warnings of the written org are what `ovctl validate` would print; show them once
         for w in warnings:
-            print(w, file=sys.stderr)
+            console.warn(w)
     if files or remove:
         orgwriter.write_files(files, remove)
     org = imported.org
     n_derived = len(imported.derived)
     changed = f"{len(files)} file(s) written" + (f", {len(remove)} removed" if remove else "") if files or remove \
         else "no file changed"
-    print(f"{target}{'/' if directory else ''}: {summary}; {changed}: {len(org.members)} members, {len(org.teams)} teams"
-          + (f", {n_derived} id(s) derived by ovctl (marked with a comment)" if n_derived else ""), file=sys.stderr)
+    console.warn(f"{target}{'/' if directory else ''}: {summary}; {changed}: {len(org.members)} members, {len(org.teams)} teams"
+          + (f", {n_derived} id(s) derived by ovctl (marked with a comment)" if n_derived else ""))
     return 0
