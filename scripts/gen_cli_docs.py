@@ -13,8 +13,8 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,16 +28,18 @@ explained in [Plan](plan.md) and [Talking to the account](apply.md).
 """
 
 
-def _help(command: click.Command, path: list[str], parent: click.Context | None) -> tuple[str, click.Context]:
-    ctx = click.Context(command, info_name=path[-1], parent=parent, terminal_width=100, max_content_width=100)
+# typer may use its own vendored copy of click: the command's own classes are used, never click's.
+def _help(command: Any, path: list[str], parent: Any) -> tuple[str, Any]:
+    ctx = command.context_class(command, info_name=path[-1], parent=parent, terminal_width=100,
+                                max_content_width=100)
     return command.get_help(ctx), ctx
 
 
-def _sections(command: click.Command, path: list[str], parent: click.Context | None) -> list[str]:
+def _sections(command: Any, path: list[str], parent: Any) -> list[str]:
     text, ctx = _help(command, path, parent)
     level = "#" * min(len(path) + 1, 4)
     out = [f"{level} `{' '.join(path)}`\n\n```text\n{text.rstrip()}\n```\n"]
-    if isinstance(command, click.Group):
+    if hasattr(command, "list_commands"):  # a group
         for name in command.list_commands(ctx):
             sub = command.get_command(ctx, name)
             if sub is not None and not sub.hidden:
