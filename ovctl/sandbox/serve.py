@@ -97,9 +97,14 @@ def _peer(scope: dict) -> str:
 def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path | None,
         console: Console | None = None) -> int:
     """Serve the sandbox until interrupted; returns the exit code."""
-    import uvicorn
+    try:
+        import uvicorn
 
-    from ovctl.sandbox.app import create_app
+        from ovctl.sandbox.app import create_app
+    except ImportError as e:  # starlette / uvicorn live in the `sandbox` extra
+        if (e.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
+            raise
+        raise UsageError("the sandbox needs its extra: pip install 'ovctl[sandbox]'") from None
     from ovctl.sandbox.store import Store
 
     if port < 0 or port > 65535:
