@@ -211,7 +211,7 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, c
                                    "or check the sync history in Workleap (Settings → Provisioning → View sync history)")
                 return outcome
             io.say(f"sync {n}/{len(bodies)}: its answer was lost, but the account shows it applied")
-            result = SyncResult(sync_id=None, status="applied")
+            result = None
         except ApiError as e:
             journal.clear_intent(ctx.state_path)  # answered: the account refused it, nothing changed
             if not outcome.applied:
@@ -219,7 +219,10 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, c
             outcome.stopped = f"sync {n} of {len(bodies)} failed after sync {n - 1} was applied: {e}"
             return outcome
         _crash_point(io, f"after-send:{n}")
-        _print_report(io, n, len(bodies), result)
+        if result is None:  # landed, as read back from the account: no report to show
+            result = SyncResult(sync_id=None, status="applied")
+        else:
+            _print_report(io, n, len(bodies), result)
         outcome.not_found |= {i.subject for i in result.issues if i.message == ATTRIBUTE_NOT_FOUND and i.subject}
         outcome.skipped |= {(i.message, i.subject, i.detail) for i in result.issues}
         if result.status == "applied":
