@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import hashlib
 
-from ovctl.core.model import Change, GuardResult, Mapping, Payload, PayloadMember, PayloadTeam, Plan, ReportItem, Warning_
+from ovctl.core.changes import (FieldChange, MemberCreate, MemberDeactivate, MemberReactivate, MembershipAdd,
+                                MembershipRemove, MemberUpdate, TeamAdopt, TeamCreate, TeamMove, TeamRef, TeamRemove,
+                                TeamRename)
+from ovctl.core.model import GuardResult, Mapping, Payload, PayloadMember, PayloadTeam, Plan, ReportItem, Warning_
 
 
 def fp(seed: str) -> str:
@@ -28,35 +31,21 @@ def _payload() -> Payload:
 def guarded_plan(*, forced: bool = False) -> Plan:
     """Every change action, two guards, drift, warnings (one risk) and predicted skips."""
     changes = [
-        Change("team", "create", {"id": "RND-LAB", "name": "Lab #1", "after": {
-            "name": "Lab #1", "parent": "RND", "parent_name": "R&D", "managers": [], "members": ["G3"]}}),
-        Change("team", "adopt", {"id": "OPS", "name": "Opérations", "before": {"external_id": None},
-                                 "after": {"external_id": "OPS"}}),
-        Change("team", "rename", {"id": "OPS", "name": "Opérations & Logistique", "before": {"name": "Opérations"},
-                                  "after": {"name": "Opérations & Logistique"}}),
-        Change("team", "move", {"id": "OPS-WH", "name": 'Entrepôt "Nord"',
-                                "before": {"parent": None, "parent_name": None},
-                                "after": {"parent": "OPS", "parent_name": "Opérations & Logistique"}}),
-        Change("member", "create", {"id": "G3", "email": "tomas.novak@globex.example", "name": "Tomáš Novák",
-                                    "after": {"email": "tomas.novak@globex.example", "first_name": "Tomáš",
-                                              "last_name": "Novák", "job_title": None, "language": None,
-                                              "status": "created", "properties": {}}}),
-        Change("member", "reactivate", {"id": "G2", "email": "marie-eve.cote@globex.example", "name": "Marie-Ève Côté",
-                                        "before": {"status": "deactivated"}, "after": {"status": "active"}}),
-        Change("member", "update", {"id": "G1", "email": "li.wei@globex.example", "name": "Li Wei",
-                                    "before": {"job_title": "Ops Lead", "properties": {"Site": "Lyon", "Level": None}},
-                                    "after": {"job_title": "Head of Operations", "properties": {"Site": "Nantes",
-                                                                                                "Level": "7"}}}),
-        Change("membership", "add", {"team": "OPS", "team_name": "Opérations & Logistique", "member": "G1",
-                                     "email": "li.wei@globex.example", "role": "manager"}),
-        Change("membership", "remove", {"team": "OPS-WH", "team_name": 'Entrepôt "Nord"', "member": "G9",
-                                        "email": "sam.o_brien@globex.example", "role": "member"}),
-        Change("member", "deactivate", {"id": "G9", "email": "sam.o_brien@globex.example", "name": "Sam O'Brien",
-                                        "before": {"status": "active"}, "after": {"status": "deactivated"}}),
-        Change("member", "deactivate", {"id": None, "email": "kim@globex.example", "name": "Kim <CEO>",
-                                        "before": {"status": "active"}, "after": {"status": "deactivated"}}),
-        Change("team", "remove", {"id": "RND-OLD", "name": "R&D Lab", "before": {
-            "name": "R&D Lab", "managers": ["G9"], "members": ["G3", "kim@globex.example"]}}),
+        TeamCreate("RND-LAB", "Lab #1", TeamRef("RND", "R&D"), managers=(), members=("G3",)),
+        TeamAdopt("OPS", "Opérations", before=None, after="OPS"),
+        TeamRename("OPS", before="Opérations", after="Opérations & Logistique"),
+        TeamMove("OPS-WH", 'Entrepôt "Nord"', before=None, after=TeamRef("OPS", "Opérations & Logistique")),
+        MemberCreate("G3", "tomas.novak@globex.example", "Tomáš Novák", first_name="Tomáš", last_name="Novák",
+                     job_title=None, language=None, status="created"),
+        MemberReactivate("G2", "marie-eve.cote@globex.example", "Marie-Ève Côté", before="deactivated", after="active"),
+        MemberUpdate("G1", "li.wei@globex.example", "Li Wei",
+                     fields=(FieldChange("job_title", "Ops Lead", "Head of Operations"),),
+                     properties=(FieldChange("Site", "Lyon", "Nantes"), FieldChange("Level", None, "7"))),
+        MembershipAdd("OPS", "Opérations & Logistique", "G1", "li.wei@globex.example", "manager"),
+        MembershipRemove("OPS-WH", 'Entrepôt "Nord"', "G9", "sam.o_brien@globex.example", "member"),
+        MemberDeactivate("G9", "sam.o_brien@globex.example", "Sam O'Brien", before="active", after="deactivated"),
+        MemberDeactivate(None, "kim@globex.example", "Kim <CEO>", before="active", after="deactivated"),
+        TeamRemove("RND-OLD", "R&D Lab", managers=("G9",), members=("G3", "kim@globex.example")),
     ]
     guards = [
         GuardResult("rekeyed_team", "team RND-OLD 'R&D Lab' is removed while RND-LAB 'Lab #1' is created with most "
@@ -70,10 +59,8 @@ def guarded_plan(*, forced: bool = False) -> Plan:
         Warning_("risk_threshold", "the account will pause this sync for approval: 63 user changes > threshold 50"),
         Warning_("skipped", "the account will skip this: Attribute Not Found: Shoe Size (G1)"),
     ]
-    drift = [Change("team", "rename", {"id": "OPS-WH", "name": "Warehouse", "before": {"name": 'Entrepôt "Nord"'},
-                                       "after": {"name": "Warehouse"}}),
-             Change("membership", "add", {"team": "RND", "team_name": "R&D", "member": "G2",
-                                          "email": "marie-eve.cote@globex.example", "role": "member"})]
+    drift = [TeamRename("OPS-WH", before='Entrepôt "Nord"', after="Warehouse"),
+             MembershipAdd("RND", "R&D", "G2", "marie-eve.cote@globex.example", "member")]
     issues = [ReportItem("user", "Attribute Not Found", "Shoe Size", "G1")]
     return Plan(organization="Globex & Co", changes=changes, warnings=warnings, guards=guards, risk_users=63,
                 risk_teams=9, syncs=2, fingerprint_desired=fp("desired"), fingerprint_state=fp("state"),
@@ -90,20 +77,17 @@ def big_plan(n_teams: int = 40, per_team: int = 100, leavers: int = 1500) -> Pla
     teams = [PayloadTeam(f"T{t:03d}", f"Team number {t} — Équipe") for t in range(n_teams)]
     members, mappings, changes = [], [], []
     for t in range(n_teams):
-        changes.append(Change("team", "create", {"id": f"T{t:03d}", "name": teams[t].name, "after": {
-            "name": teams[t].name, "parent": None, "parent_name": None, "managers": [], "members": []}}))
+        changes.append(TeamCreate(f"T{t:03d}", teams[t].name))
     for t in range(n_teams):
         for i in range(per_team):
             mid = f"M{t:03d}{i:03d}"
             email = f"person.{t}.{i}@bigcorp.example"
             members.append(PayloadMember(mid, email, "Person", f"{t}-{i}"))
             mappings.append(Mapping(f"T{t:03d}", member=mid, is_member=True))
-            changes.append(Change("member", "create", {"id": mid, "email": email, "name": f"Person {t}-{i}",
-                                                       "after": {"email": email}}))
+            changes.append(MemberCreate(mid, email, f"Person {t}-{i}", "Person", f"{t}-{i}", None, None, "created"))
     for k in range(leavers):
-        changes.append(Change("member", "deactivate", {"id": f"L{k:05d}", "email": f"leaver.{k}@bigcorp.example",
-                                                       "name": f"Leaver Number{k}", "before": {"status": "active"},
-                                                       "after": {"status": "deactivated"}}))
+        changes.append(MemberDeactivate(f"L{k:05d}", f"leaver.{k}@bigcorp.example", f"Leaver Number{k}",
+                                        before="active", after="deactivated"))
     return Plan(organization="BigCorp", changes=changes, warnings=[], guards=[
         GuardResult("deactivation_ratio", f"{leavers} deactivations > limit 5", leavers, 5, [])],
         risk_users=len(changes), risk_teams=n_teams, syncs=1, fingerprint_desired=fp("bd"),

@@ -31,9 +31,8 @@ def test_example_plan_shows_every_action_and_is_safe():
 
 def test_example_previous_name_team_is_adopted_then_renamed():
     _, _, plan = example_plan()
-    eng_plat = [(c.action, c.data.get("before"), c.data.get("after")) for c in plan.changes if c.data.get("id") == "ENG-PLAT"]
-    assert eng_plat == [("adopt", {"external_id": None}, {"external_id": "ENG-PLAT"}),
-                        ("rename", {"name": "Infrastructure"}, {"name": "Platform Engineering"})]
+    eng_plat = [(c.action, c.before, c.after) for c in plan.changes if c.kind == "team" and c.id == "ENG-PLAT"]
+    assert eng_plat == [("adopt", None, "ENG-PLAT"), ("rename", "Infrastructure", "Platform Engineering")]
 
 
 def test_example_leaves_the_admin_and_the_rule_based_team_alone():
@@ -41,8 +40,8 @@ def test_example_leaves_the_admin_and_the_rule_based_team_alone():
     admins = {m.email for m in state.members if m.role != "member"}
     rule_based = {t.name for t in state.teams if t.rule_based}
     assert admins and rule_based
-    touched_members = {c.data.get("email") for c in plan.changes if c.kind in ("member", "membership")}
-    touched_teams = {c.data.get("name") or c.data.get("team_name") for c in plan.changes}
+    touched_members = {c.email for c in plan.changes if c.kind in ("member", "membership")}
+    touched_teams = {c.team_name if c.kind == "membership" else c.name for c in plan.changes}
     assert not admins & touched_members
     assert not rule_based & touched_teams
 
@@ -52,4 +51,4 @@ def test_example_converges_once_applied():
     for payload in plan.payloads:
         state, _ = simulate(state, payload)
     again = build_plan(org, state)
-    assert again.changes == [] and again.syncs == 1
+    assert again.changes == () and again.syncs == 1

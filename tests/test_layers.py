@@ -67,11 +67,7 @@ MAY_USE: dict[str, set[str]] = {
 # Known violations, each with the reason it is tolerated for now. Every entry must still be
 # needed: once the import is gone, test_known_violations_are_still_present fails until the entry
 # is deleted, so the rules become strict again.
-KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {
-    ("ovctl.files.planfile", "ovctl.render.json_"):
-        "planfile stores render.json_.plan_to_dict(plan); the plan dict should come from the caller (flows) "
-        "or plan_to_dict move to core",
-}
+KNOWN_VIOLATIONS: dict[tuple[str, str], str] = {}  # none today
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from ovctl.core.engine import simulate
+from ovctl.core.changes import (DELETED, FieldChange, MembershipAdd, MemberUpdate, TeamAdopt, TeamCreate, TeamMove,
+                                TeamRef, TeamRemove, TeamRename)
 from ovctl.core.errors import Problem
 from ovctl.core.model import Member, Org, PropertyDef, Settings, Snapshot, SnapMember, SnapTeam, Team
 from ovctl.core.plan import build_plan, diff_snapshots
@@ -41,16 +43,16 @@ BASE_TEAMS = [Team("ENG", "Engineering", managers=["E1"], members=["E2"]),
 def test_plan_against_its_own_simulated_result_is_empty():
     o = org(BASE_TEAMS)
     plan = build_plan(o, converged(o))
-    assert plan.changes == [] and plan.syncs == 1 and plan.safe
+    assert plan.changes == () and plan.syncs == 1 and plan.safe
 
 
 def test_example_like_first_plan_creates_teams_parents_first():
     o = org([Team("APP", "Apps", parent="ENG", members=["E3"]), Team("ENG", "Engineering", members=["E1"])])
     plan = build_plan(o, Snapshot(properties=dict(PROPS)))
-    created = [c.data["id"] for c in plan.changes if c.kind == "team" and c.action == "create"]
+    created = [c.id for c in plan.changes if isinstance(c, TeamCreate)]
     assert created == ["ENG", "APP"]
-    app = next(c for c in plan.changes if c.data.get("id") == "APP")
-    assert app.data["after"]["parent"] == "ENG" and app.data["after"]["members"] == ["E3"]
+    app = next(c for c in plan.changes if isinstance(c, TeamCreate) and c.id == "APP")
+    assert app.parent == TeamRef("ENG", "Engineering") and app.members == ("E3",)
 
 
 def test_changed_name_on_a_keyed_team_is_a_rename():
@@ -59,8 +61,8 @@ def test_changed_name_on_a_keyed_team_is_a_rename():
     teams[2].name = "Site Operations"
     plan = build_plan(org(teams), state)
     assert actions(plan) == [("team", "rename")]
-    assert plan.changes[0].data == {"id": "OPS", "name": "Site Operations", "before": {"name": "Operations"},
-                                    "after": {"name": "Site Operations"}}
+    assert plan.changes[0] == TeamRename("OPS", before="Operations", after="Site Operations")
+    assert plan.changes[0].name == "Site Operations"
 
 
 def test_idless_team_with_the_same_name_is_adopted():
@@ -68,8 +70,7 @@ def test_idless_team_with_the_same_name_is_adopted():
     state.teams[2].external_id = None
     plan = build_plan(org(BASE_TEAMS), state)
     assert actions(plan) == [("team", "adopt")]
-    assert plan.changes[0].data["before"] == {"external_id": None}
-    assert plan.changes[0].data["after"] == {"external_id": "OPS"}
+    assert plan.changes[0] == TeamAdopt("OPS", "Operations", before=None, after="OPS")
 
 
 def test_new_parent_is_a_move_with_parent_ids_and_names():
@@ -78,9 +79,8 @@ def test_new_parent_is_a_move_with_parent_ids_and_names():
     teams[1].parent = "OPS"
     plan = build_plan(org(teams), state)
     assert actions(plan) == [("team", "move")]
-    data = plan.changes[0].data
-    assert (data["before"], data["after"]) == ({"parent": "ENG", "parent_name": "Engineering"},
-                                               {"parent": "OPS", "parent_name": "Operations"})
+    assert plan.changes[0] == TeamMove("APP", "Apps", before=TeamRef("ENG", "Engineering"),
+                                       after=TeamRef("OPS", "Operations"))
 
 
 def test_team_missing_from_the_org_is_removed_with_its_people():
@@ -89,10 +89,9 @@ def test_team_missing_from_the_org_is_removed_with_its_people():
     teams[1].members.append("E4")
     plan = build_plan(org(teams), state)
     remove = [c for c in plan.changes if c.action == "remove" and c.kind == "team"]
-    assert [c.data["id"] for c in remove] == ["OPS"]
-    assert remove[0].data["before"] == {"name": "Operations", "managers": [], "members": ["E4"]}
+    assert remove == [TeamRemove("OPS", "Operations", managers=(), members=("E4",))]
     # memberships of a removed team go with it, not as separate changes
-    assert not any(c.kind == "membership" and c.data["team"] == "OPS" for c in plan.changes)
+    assert not any(c.kind == "membership" and c.team == "OPS" for c in plan.changes)
 
 
 def test_previous_name_plans_adopt_and_rename_in_two_syncs_keeping_identity():
@@ -103,7 +102,7 @@ def test_previous_name_plans_adopt_and_rename_in_two_syncs_keeping_identity():
     plan = build_plan(org(teams), state)
     assert plan.syncs == 2 and len(plan.payloads) == 2
     assert actions(plan) == [("team", "adopt"), ("team", "rename")]
-    assert {c.data["id"] for c in plan.changes} == {"OPS"}
+    assert {c.id for c in plan.changes} == {"OPS"}
     after = state
     for p in plan.payloads:
         after, _ = simulate(after, p)
@@ -123,11 +122,10 @@ def test_membership_changes_list_every_team_member_and_role_that_differs():
     teams = copy.deepcopy(BASE_TEAMS)
     teams[0].managers, teams[0].members = ["E2"], ["E2", "E5"]
     plan = build_plan(org(teams, members(5)), state)
-    memberships = [(c.action, c.data["member"], c.data["role"]) for c in plan.changes if c.kind == "membership"]
+    memberships = [(c.action, c.member, c.role) for c in plan.changes if c.kind == "membership"]
     assert memberships == [("add", "E2", "manager"), ("add", "E5", "member"), ("remove", "E1", "manager")]
     add = next(c for c in plan.changes if c.kind == "membership")
-    assert add.data == {"team": "ENG", "team_name": "Engineering", "member": "E2", "email": "p2@x.com",
-                        "role": "manager"}
+    assert add == MembershipAdd(team="ENG", team_name="Engineering", member="E2", email="p2@x.com", role="manager")
 
 
 def test_member_update_lists_only_changed_fields_and_property_keys():
@@ -136,10 +134,9 @@ def test_member_update_lists_only_changed_fields_and_property_keys():
     mems[0].job_title, mems[0].properties = "Lead", {"Location": "Remote"}
     plan = build_plan(org(BASE_TEAMS, mems), state)
     assert actions(plan) == [("member", "update")]
-    data = plan.changes[0].data
-    assert data["before"] == {"job_title": "Dev", "properties": {"Location": "Paris"}}
-    assert data["after"] == {"job_title": "Lead", "properties": {"Location": "Remote"}}
-    assert (data["id"], data["name"]) == ("E1", "First1 Last1")
+    assert plan.changes[0] == MemberUpdate("E1", "p1@x.com", "First1 Last1",
+                                           fields=(FieldChange("job_title", "Dev", "Lead"),),
+                                           properties=(FieldChange("Location", "Paris", "Remote"),))
 
 
 def test_leaver_is_deactivated_and_returner_reactivated():
@@ -150,9 +147,9 @@ def test_leaver_is_deactivated_and_returner_reactivated():
     mems = [m for m in members() if m.id != "E3"]
     plan = build_plan(org(teams, mems), state)
     by_action = {(c.kind, c.action): c for c in plan.changes}
-    assert by_action[("member", "deactivate")].data["id"] == "E3"
-    assert by_action[("member", "deactivate")].data["after"] == {"status": "deactivated"}
-    assert by_action[("member", "reactivate")].data["id"] == "E4"
+    assert by_action[("member", "deactivate")].id == "E3"
+    assert by_action[("member", "deactivate")].after == "deactivated"
+    assert by_action[("member", "reactivate")].id == "E4"
 
 
 def test_changes_come_in_plan_order():
@@ -183,9 +180,9 @@ def test_drift_is_the_difference_from_the_state_file_to_the_live_account():
     live.teams[0].name = "Renamed in the app"
     plan = build_plan(org(BASE_TEAMS), live, drift_from=state)
     assert [(c.kind, c.action) for c in plan.drift] == [("team", "rename")]
-    assert plan.drift[0].data["after"] == {"name": "Renamed in the app"}
+    assert plan.drift[0].after == "Renamed in the app"
     assert actions(plan) == [("team", "rename")]  # the plan reverts it
-    assert build_plan(org(BASE_TEAMS), live).drift == []
+    assert build_plan(org(BASE_TEAMS), live).drift == ()
 
 
 def test_member_without_external_id_is_matched_by_email_and_shown_as_the_id_attached():
@@ -193,7 +190,7 @@ def test_member_without_external_id_is_matched_by_email_and_shown_as_the_id_atta
     state.members[0].external_id = None
     plan = build_plan(org(BASE_TEAMS), state)
     assert actions(plan) == [("member", "update")]
-    assert plan.changes[0].data["after"] == {"external_id": "E1"}
+    assert plan.changes[0].fields == (FieldChange("external_id", None, "E1"),) and plan.changes[0].id == "E1"
 
 
 def test_warnings_for_risk_invites_skips_admins_previous_name_and_validation():
@@ -245,8 +242,8 @@ def test_member_deleted_in_the_app_shows_in_drift():
     for t in live.teams:
         t.members = [e for e in t.members if e != state.members[3].email]
     drift = diff_snapshots(state, live)
-    assert [(c.kind, c.action, c.data["after"]["status"]) for c in drift if c.kind == "member"] == \
-           [("member", "deactivate", "deleted")]
+    assert [(c.kind, c.action, c.after) for c in drift if c.kind == "member"] == [("member", "deactivate", DELETED)]
+    assert DELETED == "deleted"
 
 
 def test_rule_based_team_and_unsynced_admin_are_left_alone():
@@ -254,7 +251,7 @@ def test_rule_based_team_and_unsynced_admin_are_left_alone():
     state.members.append(SnapMember("admin@x.com", None, "Ad", "Min", role="admin"))
     state.teams.append(SnapTeam("rb", "Paris office", members=["p1@x.com", "admin@x.com"], rule_based=True))
     state.teams[0].members.append("admin@x.com")
-    assert build_plan(org(BASE_TEAMS), state).changes == []
+    assert build_plan(org(BASE_TEAMS), state).changes == ()
 
 
 def test_a_skip_repeated_on_every_member_is_one_warning_but_every_issue_is_kept():

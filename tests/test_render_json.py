@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 from render_samples import REPO, assert_golden, big_plan, empty_plan, example_plan, guarded_plan
 
-from ovctl.core.model import ACTIONS, Change
+from ovctl.core.changes import CHANGE_TYPES
+from ovctl.core.model import ACTIONS
 from ovctl.render import json_
 
 SCHEMA = json.loads((REPO / "schemas" / "plan.schema.json").read_text(encoding="utf-8"))
@@ -33,7 +34,7 @@ def test_guarded_plan_matches_golden_json():
 def test_example_plan_matches_golden_json():
     plan = example_plan()
     assert_golden("example_plan.json", _stable(json_.render(plan), blank_fingerprints=True))
-    assert json_.plan_to_dict(plan)["fingerprint"] == {"desired": plan.fingerprint_desired,
+    assert plan.data()["fingerprint"] == {"desired": plan.fingerprint_desired,
                                                        "state": plan.fingerprint_state}
 
 
@@ -58,44 +59,47 @@ def test_real_plans_validate_against_the_schema(make):
 ], ids=["missing-action-count", "unknown-action", "membership-without-member", "bad-fingerprint", "no-safe",
         "format-version"])
 def test_schema_rejects_broken_plans(breakage):
-    doc = json_.plan_to_dict(guarded_plan())
+    doc = guarded_plan().data()
     breakage(doc)
     assert not VALIDATOR.is_valid(doc)
 
 
 def test_contract_keys_in_design_order_then_additive_keys():
-    assert list(json_.plan_to_dict(guarded_plan())) == [
+    assert list(guarded_plan().data()) == [
         "format_version", "organization", "summary", "changes", "warnings", "risk", "safe", "syncs", "fingerprint",
         "guards", "forced", "drift", "skipped", "ovctl_version"]
 
 
 def test_summary_lists_every_action_of_every_kind_with_zeros():
-    summary = json_.plan_to_dict(empty_plan())["summary"]
+    summary = empty_plan().data()["summary"]
     assert summary == {kind: {a: 0 for a in actions} for kind, actions in ACTIONS.items()}
 
 
 def test_summary_counts_the_changes():
-    summary = json_.plan_to_dict(guarded_plan())["summary"]
+    summary = guarded_plan().data()["summary"]
     assert summary["member"] == {"create": 1, "update": 1, "deactivate": 2, "reactivate": 1}
     assert summary["team"] == {"create": 1, "rename": 1, "adopt": 1, "move": 1, "remove": 1}
     assert summary["membership"] == {"add": 1, "remove": 1}
 
 
 def test_change_objects_are_kind_action_then_data_in_insertion_order():
-    doc = json_.plan_to_dict(guarded_plan())
+    doc = guarded_plan().data()
     move = next(c for c in doc["changes"] if c["action"] == "move")
     assert list(move) == ["kind", "action", "id", "name", "before", "after"]
     membership = next(c for c in doc["changes"] if c["kind"] == "membership")
     assert list(membership) == ["kind", "action", "team", "team_name", "member", "email", "role"]
 
 
-def test_kind_and_action_cannot_be_overridden_by_data():
-    d = json_.change_to_dict(Change("team", "rename", {"kind": "member", "action": "create", "id": "T"}))
-    assert (d["kind"], d["action"], d["id"]) == ("team", "rename", "T")
+def test_every_change_object_starts_with_its_own_kind_and_action():
+    plan = guarded_plan()
+    assert {type(c) for c in plan.changes} == set(CHANGE_TYPES)  # the sample covers every class
+    for c in plan.changes:
+        assert list(c.data())[:2] == ["kind", "action"]
+        assert (c.data()["kind"], c.data()["action"]) == (c.kind, c.action)
 
 
 def test_safety_guards_forced_drift_and_skipped_are_reported():
-    doc = json_.plan_to_dict(guarded_plan(forced=True))
+    doc = guarded_plan(forced=True).data()
     assert doc["safe"] is False and doc["forced"] is True
     assert [g["guard"] for g in doc["guards"]] == ["rekeyed_team", "protected_member"]
     assert doc["guards"][1] == {"guard": "protected_member", "message": "protected member kim@globex.example would be "
@@ -107,10 +111,12 @@ def test_safety_guards_forced_drift_and_skipped_are_reported():
 
 def test_dict_does_not_alias_the_plan():
     plan = guarded_plan()
-    before = copy.deepcopy([c.data for c in plan.changes])
-    doc = json_.plan_to_dict(plan)
+    before = copy.deepcopy([c.data() for c in plan.changes])
+    doc = plan.data()
     doc["changes"][6]["before"]["properties"]["Site"] = "changed"
-    assert [c.data for c in plan.changes] == before
+    doc["summary"]["member"]["create"] = 99
+    assert [c.data() for c in plan.changes] == before
+    assert plan.data()["summary"]["member"]["create"] == 1
 
 
 def test_render_keeps_accents_and_ends_with_newline():

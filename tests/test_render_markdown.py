@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from render_samples import assert_golden, big_plan, empty_plan, example_plan, guarded_plan
 
-from ovctl.core.model import Change, ReportItem
+from ovctl.core.changes import FieldChange, MemberUpdate, TeamRename
+from ovctl.core.model import ReportItem
 from ovctl.render import markdown
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -60,8 +62,8 @@ def test_one_details_block_per_top_level_team_with_its_subtree_and_members():
 
 def test_member_with_no_team_in_the_plan_goes_organisation_wide():
     plan = guarded_plan()
-    plan.changes.append(Change("member", "update", {"id": "G7", "email": "solo@globex.example", "name": "Solo",
-                                                    "before": {"job_title": "A"}, "after": {"job_title": "B"}}))
+    solo = MemberUpdate("G7", "solo@globex.example", "Solo", fields=(FieldChange("job_title", "A", "B"),))
+    plan = replace(plan, changes=[*plan.changes, solo])
     blocks = _details(markdown.render(plan))
     assert list(blocks)[-4:] == ["Organisation-wide (1 change)", "Warnings (1)",
                                  "Predicted to be skipped by the account (1 item)",
@@ -103,7 +105,7 @@ def test_thousands_of_changes_stay_under_the_github_limit_and_name_every_deactiv
     assert len(out) <= 65535
     for c in plan.changes:
         if c.action == "deactivate":
-            assert c.data["name"] in out
+            assert c.name in out
     assert "more changes not shown; see the full plan (ovctl plan --format json)" in out
     assert out.index("**Deactivations (1500)**") < out.index("<details>")
 
@@ -143,8 +145,8 @@ def test_guard_subjects_are_capped_but_deactivations_are_not():
 
 def test_thousands_of_identical_skips_do_not_hide_the_changes():
     # one missing property makes the account skip it on every member: 1,100 items, one line
-    plan = example_plan()
-    plan.report_issues = [ReportItem("user", "Attribute Not Found", "Location", f"member E{i}") for i in range(1100)]
+    plan = replace(example_plan(), report_issues=[ReportItem("user", "Attribute Not Found", "Location", f"member E{i}")
+                                                  for i in range(1100)])
     out = markdown.render(plan, max_chars=20_000)
     assert "not shown" not in out
     counts = [int(n) for n in re.findall(r"<summary>.*? \((\d+) changes?\)</summary>", out)]
@@ -155,8 +157,7 @@ def test_thousands_of_identical_skips_do_not_hide_the_changes():
 
 
 def test_change_blocks_come_before_warnings_and_skips():
-    plan = guarded_plan()
-    plan.report_issues = [ReportItem("mapping", f"Skipped {i}", f"T{i}", "") for i in range(3000)]
+    plan = replace(guarded_plan(), report_issues=[ReportItem("mapping", f"Skipped {i}", f"T{i}", "") for i in range(3000)])
     out = markdown.render(plan, max_chars=12_000)
     counts = [int(n) for n in re.findall(r"<summary>.*? \((\d+) changes?\)</summary>", out)]
     assert sum(counts) == len(plan.changes)  # every change shown; only skips were cut
@@ -164,9 +165,7 @@ def test_change_blocks_come_before_warnings_and_skips():
 
 
 def test_drift_summary_is_worded_for_an_approved_held_sync():
-    plan = empty_plan()
-    plan.drift = [Change("team", "rename", {"id": "OPS", "name": "Ops", "before": {"name": "Operations"},
-                                            "after": {"name": "Ops"}})]
+    plan = replace(empty_plan(), drift=[TeamRename("OPS", before="Operations", after="Ops")])
     out = markdown.render(plan)
     assert "Drift: 1 change in the account since ovctl last wrote its state file" in out
     assert "revert" not in out and "restore" not in out

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from render_samples import assert_golden, empty_plan, example_plan, fp, guarded_plan
 
-from ovctl.core.model import Change, GuardResult, Plan, ReportItem
-from ovctl.render import text
+from ovctl.core.changes import (Change, MemberCreate, MemberDeactivate, MemberReactivate, MembershipAdd,
+                                MembershipRemove, MemberUpdate, TeamAdopt, TeamCreate, TeamMove, TeamRemove, TeamRename)
+from ovctl.core.model import GuardResult, Plan, ReportItem
+from ovctl.render import text, wording
 
 ANSI = re.compile(r"\033\[[0-9;]*m")
 
@@ -19,10 +22,24 @@ def _plan(changes: list[Change], **kw) -> Plan:
     return Plan(**base)
 
 
-def _c(kind: str, action: str, **data) -> Change:
-    data.setdefault("id", "X")
-    data.setdefault("name", "Name")
-    return Change(kind, action, data)
+_SAMPLE = {
+    ("member", "create"): lambda: MemberCreate("X", "x@x.example", "Name", "Na", "Me", None, None, "created"),
+    ("member", "update"): lambda: MemberUpdate("X", "x@x.example", "Name"),
+    ("member", "deactivate"): lambda: MemberDeactivate("X", "x@x.example", "Name", "active", "deactivated"),
+    ("member", "reactivate"): lambda: MemberReactivate("X", "x@x.example", "Name", "deactivated", "active"),
+    ("team", "create"): lambda: TeamCreate("X", "Name"),
+    ("team", "adopt"): lambda: TeamAdopt("X", "Name", None, "X"),
+    ("team", "rename"): lambda: TeamRename("X", "Old", "Name"),
+    ("team", "move"): lambda: TeamMove("X", "Name", None, None),
+    ("team", "remove"): lambda: TeamRemove("X", "Name"),
+    ("membership", "add"): lambda: MembershipAdd("X", "Name", "M", "m@x.example", "member"),
+    ("membership", "remove"): lambda: MembershipRemove("X", "Name", "M", "m@x.example", "member"),
+}
+
+
+def _c(kind: str, action: str) -> Change:
+    """Some change of this kind and action (only its kind and action matter where it is used)."""
+    return _SAMPLE[(kind, action)]()
 
 
 def test_guarded_plan_matches_golden_text():
@@ -41,15 +58,15 @@ def test_summary_line_counts_creates_of_members_and_teams_together_and_omits_zer
     plan = _plan([_c("member", "create"), _c("team", "create"), _c("member", "create"), _c("member", "update"),
                   _c("member", "update"), _c("team", "rename"), *[_c("member", "deactivate")] * 4,
                   _c("team", "remove")])
-    assert text.summary_line(plan) == "Plan: 3 to create, 2 to update, 1 to rename, 4 to deactivate, 1 team to remove."
+    assert wording.summary_line(plan) == "Plan: 3 to create, 2 to update, 1 to rename, 4 to deactivate, 1 team to remove."
 
 
 def test_summary_line_orders_and_pluralises_every_part():
     plan = _plan([_c("team", "adopt"), _c("team", "move"), _c("team", "move"), _c("member", "reactivate"),
                   _c("team", "remove"), _c("team", "remove"), _c("membership", "add"), _c("membership", "remove")])
-    assert text.summary_line(plan) == ("Plan: 1 to adopt, 2 to move, 1 to reactivate, 2 teams to remove, "
+    assert wording.summary_line(plan) == ("Plan: 1 to adopt, 2 to move, 1 to reactivate, 2 teams to remove, "
                                        "2 membership changes.")
-    assert text.summary_line(_plan([_c("membership", "add")])) == "Plan: 1 membership change."
+    assert wording.summary_line(_plan([_c("membership", "add")])) == "Plan: 1 membership change."
 
 
 def test_no_changes_says_the_account_matches():
@@ -111,8 +128,7 @@ def test_predicted_skips_have_their_own_section_and_are_not_repeated_as_warnings
     out = text.render(guarded_plan(), color=False)
     assert "? user: Attribute Not Found: Shoe Size (G1)" in out
     assert "the account will skip this" not in out
-    plan = guarded_plan()
-    plan.report_issues = []
+    plan = replace(guarded_plan(), report_issues=[])
     assert "the account will skip this: Attribute Not Found" in text.render(plan, color=False)
 
 
@@ -137,11 +153,7 @@ def test_guard_subjects_are_capped_in_the_terminal():
 
 
 def _drift_only_plan(changes: list) -> Plan:
-    plan = empty_plan()
-    plan.drift = [Change("team", "rename", {"id": "OPS", "name": "Ops", "before": {"name": "Operations"},
-                                            "after": {"name": "Ops"}})]
-    plan.changes = changes
-    return plan
+    return replace(empty_plan(), drift=[TeamRename("OPS", before="Operations", after="Ops")], changes=changes)
 
 
 def test_drift_after_an_approved_held_sync_does_not_claim_the_plan_reverts_it():
@@ -154,12 +166,10 @@ def test_drift_after_an_approved_held_sync_does_not_claim_the_plan_reverts_it():
 
 
 def test_drift_says_the_plan_restores_it_only_when_a_change_touches_the_same_entity():
-    rename_back = Change("team", "rename", {"id": "OPS", "name": "Operations", "before": {"name": "Ops"},
-                                            "after": {"name": "Operations"}})
+    rename_back = TeamRename("OPS", before="Ops", after="Operations")
     out = text.render(_drift_only_plan([rename_back]), color=False)
     assert "the changes below restore the org's version" in out
-    other = Change("team", "rename", {"id": "RND", "name": "R&D", "before": {"name": "Research"},
-                                      "after": {"name": "R&D"}})
+    other = TeamRename("RND", before="Research", after="R&D")
     assert "restore" not in text.render(_drift_only_plan([other]), color=False)
 
 
@@ -169,8 +179,7 @@ def _skips(n: int) -> list[ReportItem]:
 
 
 def test_predicted_skips_are_grouped_by_message_and_subject_with_exact_counts():
-    plan = guarded_plan()
-    plan.report_issues = _skips(10_000)
+    plan = replace(guarded_plan(), report_issues=_skips(10_000))
     out = text.render(plan, color=False)
     skipped = [line for line in out.splitlines() if line.startswith("  ? ")]
     assert skipped == [

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 
-from ovctl.core.model import Change, GuardResult, Safety, Snapshot
+from ovctl.core.changes import Change, MemberDeactivate, TeamCreate, TeamRemove
+from ovctl.core.model import GuardResult, Safety, Snapshot
 
 REKEYED_TEAM = "rekeyed_team"
 DEACTIVATION_RATIO = "deactivation_ratio"
@@ -21,63 +23,63 @@ PROTECTED_MEMBER = "protected_member"
 _FORCE = "re-run with --force to accept it"
 
 
-def _ratio_guard(guard: str, changed: list[Change], population: int, ratio: float, floor: int, *,
-                 what: str, of_what: str, why: str, setting: str, subject_key: str) -> list[GuardResult]:
-    """A guard on the share of a population that one plan removes: fires above max(floor, ratio x population)."""
+def _ratio_guard(guard: str, subjects: list[str], population: int, ratio: float, floor: int, *,
+                 what: str, of_what: str, why: str, setting: str) -> list[GuardResult]:
+    """A guard on the share of a population that one plan removes (one subject per removal): fires
+    above max(floor, ratio x population)."""
     limit = max(floor, math.floor(ratio * population))
-    if len(changed) <= limit:
+    if len(subjects) <= limit:
         return []
     return [GuardResult(
         guard,
-        f"{len(changed)} {what}, above the limit of {limit} (the larger of floor {floor} and {ratio:.0%} of "
+        f"{len(subjects)} {what}, above the limit of {limit} (the larger of floor {floor} and {ratio:.0%} of "
         f"{population} {of_what}): {why}, or raise settings.safety.{setting}, or {_FORCE}",
-        actual=len(changed), limit=limit,
-        subjects=[str(c.data.get("id") or c.data.get(subject_key)) for c in changed])]
+        actual=len(subjects), limit=limit, subjects=subjects)]
 
 
-def evaluate_guards(changes: list[Change], snapshot: Snapshot, safety: Safety, protected: list[str]) -> list[GuardResult]:
+def evaluate_guards(changes: Sequence[Change], snapshot: Snapshot, safety: Safety,
+                    protected: list[str]) -> list[GuardResult]:
     """Every guard that fires on these changes (an empty list: the plan is safe)."""
-    deactivated = [c for c in changes if c.kind == "member" and c.action == "deactivate"]
-    removed = [c for c in changes if c.kind == "team" and c.action == "remove"]
-    created = [c for c in changes if c.kind == "team" and c.action == "create"]
+    deactivated = [c for c in changes if isinstance(c, MemberDeactivate)]
+    removed = [c for c in changes if isinstance(c, TeamRemove)]
+    created = [c for c in changes if isinstance(c, TeamCreate)]
     out = _rekeyed_teams(removed, created)
     active = sum(1 for m in snapshot.members if m.status != "deactivated" and m.role == "member")
-    out += _ratio_guard(DEACTIVATION_RATIO, deactivated, active, safety.max_deactivation_ratio, safety.floor,
+    out += _ratio_guard(DEACTIVATION_RATIO, [str(c.id or c.email) for c in deactivated], active,
+                        safety.max_deactivation_ratio, safety.floor,
                         what="members would be deactivated", of_what="active members",
-                        why="check that the org lists everyone", setting="max_deactivation_ratio", subject_key="email")
+                        why="check that the org lists everyone", setting="max_deactivation_ratio")
     teams = sum(1 for t in snapshot.teams if not t.rule_based)
-    out += _ratio_guard(TEAM_REMOVAL_RATIO, removed, teams, safety.max_team_removal_ratio, safety.floor,
+    out += _ratio_guard(TEAM_REMOVAL_RATIO, [str(c.id or c.name) for c in removed], teams,
+                        safety.max_team_removal_ratio, safety.floor,
                         what="teams would be removed", of_what="teams",
-                        why="removed teams lose their history; check the org", setting="max_team_removal_ratio",
-                        subject_key="name")
+                        why="removed teams lose their history; check the org", setting="max_team_removal_ratio")
     protected_ids = set(protected)
-    hits = [c for c in deactivated if c.data.get("id") in protected_ids]
+    hits = [c for c in deactivated if c.id in protected_ids]
     if hits:
-        names = ", ".join(f"{c.data.get('id')} ({c.data.get('name')})" for c in hits)
+        names = ", ".join(f"{c.id} ({c.name})" for c in hits)
         out.append(GuardResult(
             PROTECTED_MEMBER,
             f"{len(hits)} protected member(s) would be deactivated: {names}; put them back in the org, or {_FORCE} "
             "(the protection is also kept in the state file, so removing it from the YAML does not lift it)",
-            actual=len(hits), limit=0, subjects=[str(c.data.get("id")) for c in hits]))
+            actual=len(hits), limit=0, subjects=[str(c.id) for c in hits]))
     return out
 
 
-def _rekeyed_teams(removed: list[Change], created: list[Change]) -> list[GuardResult]:
+def _rekeyed_teams(removed: list[TeamRemove], created: list[TeamCreate]) -> list[GuardResult]:
     """A removed team re-created under another id: same name, or more than half of its people."""
     if not removed or not created:
         return []
-    by_name = {}
+    by_name: dict[str, int] = {}
     teams_of_person: dict[str, list[int]] = {}
     for i, c in enumerate(created):
-        by_name.setdefault(str(c.data["name"]).casefold(), i)
-        after = c.data.get("after", {})
-        for person in {*after.get("managers", []), *after.get("members", [])}:
+        by_name.setdefault(str(c.name).casefold(), i)
+        for person in {*c.managers, *c.members}:
             teams_of_person.setdefault(person, []).append(i)
     out: list[GuardResult] = []
     for r in removed:
-        before = r.data.get("before", {})
-        people = {*before.get("managers", []), *before.get("members", [])}
-        match = by_name.get(str(r.data["name"]).casefold())
+        people = {*r.managers, *r.members}
+        match = by_name.get(str(r.name).casefold())
         shared = 0
         if match is None and people:
             overlap = Counter(i for p in people for i in teams_of_person.get(p, ()))
@@ -87,14 +89,14 @@ def _rekeyed_teams(removed: list[Change], created: list[Change]) -> list[GuardRe
                     match = best
         if match is None:
             continue
-        new = created[match].data
+        new = created[match]
         why = (f"with {shared} of its {len(people)} people" if shared else "with the same name")
-        old_id = r.data.get("id")
-        fix = (f"keep its id: set id: {old_id} on team {new['name']!r}" if old_id is not None
-               else f"keep the team: set previous_name: {r.data['name']} on team {new.get('id')}")
+        old_id = r.id
+        fix = (f"keep its id: set id: {old_id} on team {new.name!r}" if old_id is not None
+               else f"keep the team: set previous_name: {r.name} on team {new.id}")
         out.append(GuardResult(
             REKEYED_TEAM,
-            f"team {r.data['name']!r} ({old_id or 'no external id'}) would be removed while {new['name']!r} "
-            f"({new.get('id')}) is created {why}: the team's history would be lost; {fix}, or {_FORCE}",
-            actual=shared or None, limit=None, subjects=[str(old_id or r.data["name"]), str(new.get("id"))]))
+            f"team {r.name!r} ({old_id or 'no external id'}) would be removed while {new.name!r} "
+            f"({new.id}) is created {why}: the team's history would be lost; {fix}, or {_FORCE}",
+            actual=shared or None, limit=None, subjects=[str(old_id or r.name), str(new.id)]))
     return out

@@ -1,7 +1,8 @@
 """The pure data of ovctl: desired org, observed snapshot, sync payload, sync report, plan.
 
 No I/O here. Everything is a plain dataclass so that the core stays cheap to build for tens of
-thousands of members (``slots=True``) and trivially JSON-able (``to_dict``).
+thousands of members (``slots=True``) and trivially JSON-able (``to_dict``, ``Plan.data``). The
+plan's changes are typed values of their own (``ovctl.core.changes``).
 
 Conventions shared by every module:
 - property values are normalised strings everywhere in the core: choices/text as given, dates as
@@ -14,7 +15,9 @@ Conventions shared by every module:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Iterable
+
+from ovctl.core.changes import ACTIONS, Change
 
 # Property types and value text forms live in one table (``core/properties``); re-exported here.
 from ovctl.core.properties import DATE_TEXT, NUMBER_TEXT, PROPERTY_TYPES, normalize_property_value  # noqa: F401
@@ -259,23 +262,7 @@ class SyncReport:
 
 # --------------------------------------------------------------------------- plan
 
-
-@dataclass(slots=True)
-class Change:
-    """One intent-level change. ``data`` holds every JSON field of the plan contract's change
-    object except ``kind`` and ``action`` (ids, names, ``before``/``after``); the JSON renderer
-    emits ``{"kind": ..., "action": ..., **data}``."""
-
-    kind: str  # "member" | "team" | "membership"
-    action: str  # see model.ACTIONS
-    data: dict[str, Any]
-
-
-ACTIONS: dict[str, tuple[str, ...]] = {
-    "member": ("create", "update", "deactivate", "reactivate"),
-    "team": ("create", "rename", "adopt", "move", "remove"),
-    "membership": ("add", "remove"),
-}
+PLAN_FORMAT_VERSION = 1  # of the plan JSON (docs/plan.md), not of the plan file that embeds it
 
 
 @dataclass(slots=True)
@@ -295,23 +282,35 @@ class GuardResult:
     subjects: list[str] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Plan:
-    """A plan is a value: renderers only read it."""
+    """A plan is a value: renderers only read it. Sequences are stored as tuples (lists are accepted
+    and converted), so ``summary`` and ``blocked``, computed once here, can never go stale; derive
+    a variant with ``dataclasses.replace``."""
 
     organization: str
-    changes: list[Change]
-    warnings: list[Warning_]
-    guards: list[GuardResult]
+    changes: tuple[Change, ...]
+    warnings: tuple[Warning_, ...]
+    guards: tuple[GuardResult, ...]
     risk_users: int
     risk_teams: int
     syncs: int
     fingerprint_desired: str
     fingerprint_state: str
-    payloads: list[Payload]
+    payloads: tuple[Payload, ...]
     forced: bool = False
-    drift: list[Change] = field(default_factory=list)
-    report_issues: list[ReportItem] = field(default_factory=list)
+    drift: tuple[Change, ...] = ()
+    report_issues: tuple[ReportItem, ...] = ()
+    summary: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
+    blocked: bool = field(init=False, repr=False, compare=False)  # guards fired and not lifted by --force
+
+    def __post_init__(self) -> None:
+        for name in ("changes", "warnings", "guards", "payloads", "drift", "report_issues"):
+            value = getattr(self, name)
+            if not isinstance(value, tuple):
+                object.__setattr__(self, name, tuple(value))
+        object.__setattr__(self, "summary", summary_counts(self.changes))
+        object.__setattr__(self, "blocked", bool(self.guards) and not self.forced)
 
     @property
     def safe(self) -> bool:
@@ -320,3 +319,43 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.changes)
+
+    def data(self) -> dict[str, Any]:
+        """The plan JSON of docs/plan.md (``schemas/plan.schema.json``), fresh on every call (callers may
+        mutate it). Contract keys come first, in the order of docs/plan.md; additive keys (``guards``,
+        ``forced``, ``drift``, ``skipped``, ``ovctl_version``) follow. The plan file
+        (``ovctl.files.planfile``) embeds exactly this, so a saved plan and ``--format json`` agree."""
+        from ovctl import __version__
+
+        return {
+            "format_version": PLAN_FORMAT_VERSION,
+            "organization": self.organization,
+            "summary": {kind: dict(counts) for kind, counts in self.summary.items()},
+            "changes": [c.data() for c in self.changes],
+            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+            "risk": {"users": self.risk_users, "teams": self.risk_teams},
+            "safe": self.safe,
+            "syncs": self.syncs,
+            "fingerprint": {"desired": self.fingerprint_desired, "state": self.fingerprint_state},
+            "guards": [
+                {"guard": g.guard, "message": g.message, "actual": g.actual, "limit": g.limit,
+                 "subjects": [str(s) for s in g.subjects]}
+                for g in self.guards
+            ],
+            "forced": self.forced,
+            "drift": [c.data() for c in self.drift],
+            "skipped": [
+                {"kind": i.kind, "message": i.message, "subject": i.subject, "detail": i.detail}
+                for i in self.report_issues
+            ],
+            "ovctl_version": __version__,
+        }
+
+
+def summary_counts(changes: Iterable[Change]) -> dict[str, dict[str, int]]:
+    """Every kind with every action of ``ACTIONS``, zeros included (consumers need no ``.get``
+    defaults)."""
+    summary: dict[str, dict[str, int]] = {kind: {a: 0 for a in actions} for kind, actions in ACTIONS.items()}
+    for c in changes:
+        summary[c.kind][c.action] += 1
+    return summary

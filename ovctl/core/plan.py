@@ -6,7 +6,8 @@ Officevibe identity, so the plan shows intent-level changes (an adopted, renamed
 than "a team removed and one created"). Guards, warnings, risk counts and fingerprints follow.
 
 ``diff_snapshots`` is linear: entities are aligned with dicts, compared with cheap dataclass
-equality first, and only the ones that differ get field-level before/after.
+equality first, and only the ones that differ get field-level before/after. Changes are the typed
+values of ``ovctl.core.changes``; drift (state file -> live account) uses the same ones.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from ovctl.core.engine import PROTECTED_ROLES, simulate
 from ovctl.core.errors import Problem
 from ovctl.core.fingerprint import fingerprint_org, fingerprint_snapshot
 from ovctl.core.guards import evaluate_guards
-from ovctl.core.model import Change, Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
+from ovctl.core.changes import (DELETED, Change, FieldChange, MemberCreate, MemberDeactivate, MemberReactivate,
+                                MembershipAdd, MembershipRemove, MemberUpdate, TeamAdopt, TeamCreate, TeamMove,
+                                TeamRef, TeamRemove, TeamRename)
+from ovctl.core.model import Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
 from ovctl.core.payload import build_payloads
 
 _PROFILE_FIELDS = ("email", "external_id", "first_name", "last_name", "job_title", "language", "role")
-DELETED = "deleted"  # status shown when a member vanished from the account (drift only)
 
 
 # --------------------------------------------------------------------------- diff
@@ -67,8 +70,8 @@ class _People:
         m = self.member(key)
         return m.email if m is not None else str(key[1])
 
-    def idents(self, emails: list[str], side: str) -> list[str]:
-        return [self.ident(self.key(e, side)) for e in emails]
+    def idents(self, emails: list[str], side: str) -> tuple[str, ...]:
+        return tuple(self.ident(self.key(e, side)) for e in emails)
 
 
 def _align_members(before: Snapshot, after: Snapshot) -> dict[int, int]:
@@ -95,46 +98,34 @@ def _name(m: SnapMember) -> str:
     return f"{m.first_name} {m.last_name}".strip() or m.email
 
 
-def _member_head(m: SnapMember) -> dict[str, object]:
-    return {"id": m.external_id, "email": m.email, "name": _name(m)}
-
-
 def _member_changes(before: Snapshot, after: Snapshot, pairs: dict[int, int]) -> dict[str, list[Change]]:
     out: dict[str, list[Change]] = {"create": [], "reactivate": [], "update": [], "deactivate": []}
     before_of_after = {j: i for i, j in pairs.items()}
     for j, a in enumerate(after.members):
         i = before_of_after.get(j)
         if i is None:
-            after_fields = {"email": a.email, "first_name": a.first_name, "last_name": a.last_name,
-                            "job_title": a.job_title, "language": a.language, "status": a.status,
-                            "properties": dict(a.properties)}
-            out["create"].append(Change("member", "create", {**_member_head(a), "after": after_fields}))
+            out["create"].append(MemberCreate(a.external_id, a.email, _name(a), a.first_name, a.last_name, a.job_title,
+                                              a.language, a.status, tuple(a.properties.items())))
             continue
         b = before.members[i]
         if a == b:
             continue
         was_off, is_off = b.status == "deactivated", a.status == "deactivated"
         if was_off != is_off:
-            action = "deactivate" if is_off else "reactivate"
-            out[action].append(Change("member", action, {**_member_head(a), "before": {"status": b.status},
-                                                         "after": {"status": a.status}}))
-        fb: dict[str, object] = {}
-        fa: dict[str, object] = {}
-        for f in _PROFILE_FIELDS:
-            if getattr(a, f) != getattr(b, f):
-                fb[f], fa[f] = getattr(b, f), getattr(a, f)
+            status = MemberDeactivate if is_off else MemberReactivate
+            out[status.action].append(status(a.external_id, a.email, _name(a), b.status, a.status))
+        fields = [FieldChange(f, getattr(b, f), getattr(a, f)) for f in _PROFILE_FIELDS if getattr(a, f) != getattr(b, f)]
         if was_off == is_off and a.status != b.status:
-            fb["status"], fa["status"] = b.status, a.status
+            fields.append(FieldChange("status", b.status, a.status))
+        props: tuple[FieldChange, ...] = ()
         if a.properties != b.properties:
             keys = [k for k in {**b.properties, **a.properties} if b.properties.get(k) != a.properties.get(k)]
-            fb["properties"] = {k: b.properties.get(k) for k in keys}
-            fa["properties"] = {k: a.properties.get(k) for k in keys}
-        if fb:
-            out["update"].append(Change("member", "update", {**_member_head(a), "before": fb, "after": fa}))
+            props = tuple(FieldChange(k, b.properties.get(k), a.properties.get(k)) for k in keys)
+        if fields or props:
+            out["update"].append(MemberUpdate(a.external_id, a.email, _name(a), tuple(fields), props))
     for i, b in enumerate(before.members):
         if i not in pairs:  # only drift can do this: the engine never deletes a member
-            out["deactivate"].append(Change("member", "deactivate", {**_member_head(b), "before": {"status": b.status},
-                                                                     "after": {"status": DELETED}}))
+            out["deactivate"].append(MemberDeactivate(b.external_id, b.email, _name(b), b.status, DELETED))
     return out
 
 
@@ -143,11 +134,11 @@ def _team_changes(before: Snapshot, after: Snapshot, people: _People) -> dict[st
     b_by_id = {t.officevibe_id: t for t in before.teams}
     a_by_id = {t.officevibe_id: t for t in after.teams}
 
-    def parent_info(t: SnapTeam, by_id: dict[str, SnapTeam]) -> tuple[str | None, str | None]:
+    def parent_ref(t: SnapTeam, by_id: dict[str, SnapTeam]) -> TeamRef | None:
         p = by_id.get(t.parent) if t.parent is not None else None
-        return (p.external_id, p.name) if p is not None else (None, None)
+        return TeamRef(p.external_id, p.name) if p is not None else None
 
-    created: list[tuple[int, SnapTeam]] = []
+    created: list[tuple[int, Change]] = []
     depth: dict[str, int] = {}
 
     def depth_of(t: SnapTeam) -> int:
@@ -165,35 +156,26 @@ def _team_changes(before: Snapshot, after: Snapshot, people: _People) -> dict[st
     for a in after.teams:
         b = b_by_id.get(a.officevibe_id)
         if b is None:
-            pid, pname = parent_info(a, a_by_id)
-            created.append((depth_of(a), Change("team", "create", {
-                "id": a.external_id, "name": a.name,
-                "after": {"name": a.name, "parent": pid, "parent_name": pname,
-                          "managers": people.idents(a.managers, "after"), "members": people.idents(a.members, "after")}})))
+            created.append((depth_of(a), TeamCreate(a.external_id, a.name, parent_ref(a, a_by_id),
+                                                    people.idents(a.managers, "after"),
+                                                    people.idents(a.members, "after"))))
             continue
         if a == b:
             continue
-        head = {"id": a.external_id if a.external_id is not None else b.external_id}
+        team_id = a.external_id if a.external_id is not None else b.external_id
         if a.external_id != b.external_id and a.external_id is not None:
-            out["adopt"].append(Change("team", "adopt", {**head, "name": b.name, "before": {"external_id": b.external_id},
-                                                         "after": {"external_id": a.external_id}}))
+            out["adopt"].append(TeamAdopt(team_id, b.name, b.external_id, a.external_id))
         if a.name != b.name:
-            out["rename"].append(Change("team", "rename", {**head, "name": a.name, "before": {"name": b.name},
-                                                           "after": {"name": a.name}}))
+            out["rename"].append(TeamRename(team_id, b.name, a.name))
         if a.parent != b.parent:
-            (bp, bpn), (ap, apn) = parent_info(b, b_by_id), parent_info(a, a_by_id)
-            out["move"].append(Change("team", "move", {**head, "name": a.name,
-                                                       "before": {"parent": bp, "parent_name": bpn},
-                                                       "after": {"parent": ap, "parent_name": apn}}))
-        _membership_changes(out, a, b, head["id"], people)
+            out["move"].append(TeamMove(team_id, a.name, parent_ref(b, b_by_id), parent_ref(a, a_by_id)))
+        _membership_changes(out, a, b, team_id, people)
     created.sort(key=lambda item: item[0])  # stable: parents first, then after-snapshot order
     out["create"] = [c for _, c in created]
     for b in before.teams:
         if b.officevibe_id not in a_by_id:
-            out["team_remove"].append(Change("team", "remove", {
-                "id": b.external_id, "name": b.name,
-                "before": {"name": b.name, "managers": people.idents(b.managers, "before"),
-                           "members": people.idents(b.members, "before")}}))
+            out["team_remove"].append(TeamRemove(b.external_id, b.name, people.idents(b.managers, "before"),
+                                                 people.idents(b.members, "before")))
     return out
 
 
@@ -201,16 +183,15 @@ def _membership_changes(out: dict[str, list[Change]], a: SnapTeam, b: SnapTeam, 
                         people: _People) -> None:
     if a.managers == b.managers and a.members == b.members:
         return
+    team = team_id if team_id is not None else a.name
     for role, a_list, b_list in (("manager", a.managers, b.managers), ("member", a.members, b.members)):
         a_keys = [people.key(e, "after") for e in a_list]
         b_keys = [people.key(e, "before") for e in b_list]
         a_set, b_set = set(a_keys), set(b_keys)
-        for action, keys, other in (("add", a_keys, b_set), ("remove", b_keys, a_set)):
+        for cls, keys, other in ((MembershipAdd, a_keys, b_set), (MembershipRemove, b_keys, a_set)):
             for k in keys:
                 if k not in other:
-                    out[action].append(Change("membership", action, {
-                        "team": team_id if team_id is not None else a.name, "team_name": a.name,
-                        "member": people.ident(k), "email": people.email(k), "role": role}))
+                    out[cls.action].append(cls(team, a.name, people.ident(k), people.email(k), role))
 
 
 def diff_snapshots(before: Snapshot, after: Snapshot) -> list[Change]:
@@ -244,13 +225,13 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     risk_teams = max(r.risk_teams for r in reports)
     protected = list(dict.fromkeys([*org.settings.protected, *snapshot.protected]))
     warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings)
-    return Plan(organization=org.organization, changes=changes, warnings=warnings,
-                guards=evaluate_guards(changes, snapshot, org.settings.safety, protected),
+    return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
+                guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
                 risk_users=risk_users, risk_teams=risk_teams, syncs=len(payloads),
                 fingerprint_desired=fingerprint_org(org), fingerprint_state=fingerprint_snapshot(snapshot),
-                payloads=payloads, forced=force,
-                drift=diff_snapshots(drift_from, snapshot) if drift_from is not None else [],
-                report_issues=issues)
+                payloads=tuple(payloads), forced=force,
+                drift=tuple(diff_snapshots(drift_from, snapshot)) if drift_from is not None else (),
+                report_issues=tuple(issues))
 
 
 def _unique_issues(reports: list[SyncReport]) -> list[ReportItem]:

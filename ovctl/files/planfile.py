@@ -1,6 +1,6 @@
 """Saved plan files (``ovctl plan --out FILE``): what ``apply`` will send, reviewed in advance.
 
-A plan file holds the plan JSON (``render.json_.plan_to_dict``), the exact wire bodies of every
+A plan file holds the plan JSON (``Plan.data()``), the exact wire bodies of every
 sync in the chosen flavour, the fingerprints of the org and of the state the plan was computed
 against, the flavour, the org paths, the endpoint and the tool version. ``apply PLANFILE`` sends
 those bodies only while the fingerprints still match. It never holds the API key: nothing here
@@ -23,7 +23,6 @@ from ovctl.files.atomic import atomic_write_text
 from ovctl.files.limits import FileRefused, read_text
 from ovctl.core.errors import PlanFileError
 from ovctl.core.model import Plan
-from ovctl.render.json_ import plan_to_dict
 
 FORMAT_VERSION = 1
 STATE_FILE_NAME = "ovctl.state.json"
@@ -83,7 +82,7 @@ def plan_file_dict(plan: Plan, *, flavor: str, org_paths: Sequence[Path], endpoi
         "org_paths": [str(Path(p).absolute()) for p in org_paths],
         "endpoint": _safe_endpoint(endpoint),
         "created_at": created_at,
-        "plan": plan_to_dict(plan),
+        "plan": plan.data(),
         "payloads": [wire.encode_payload(p, fl, invite_new_users=invite_new_users) for p in plan.payloads],
         "fingerprint": {"desired": plan.fingerprint_desired, "state": plan.fingerprint_state},
     }

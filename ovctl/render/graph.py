@@ -2,7 +2,7 @@
 
 Every node shows the team's external id and name. With a plan: created teams are green, teams
 renamed, adopted, moved or whose memberships change are amber, and removed teams (which are no
-longer in the org) are drawn dashed red under their old parent when it is known.
+longer in the org) are drawn dashed red.
 
 Node identifiers are generated (``n0``, ``n1``, …) rather than derived from team ids, so ids like
 ``ENG-PLAT`` (a Mermaid arrow fragment) or names with ``&``, quotes, ``#`` and accents can never
@@ -12,8 +12,8 @@ break the syntax; the id and name only ever appear inside escaped labels.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from ovctl.core.changes import MembershipChange, TeamAdopt, TeamCreate, TeamMove, TeamRemove, TeamRename
 from ovctl.core.model import Org, Plan
 
 CREATED, CHANGED, REMOVED = "created", "changed", "removed"
@@ -61,11 +61,6 @@ def nodes_from_plan(plan: Plan) -> list[TeamNode]:
             for t in payload.teams]
 
 
-def _side(data: dict[str, Any], side: str) -> dict[str, Any]:
-    value = data.get(side)
-    return value if isinstance(value, dict) else {}
-
-
 def mark_plan(nodes: list[TeamNode], plan: Plan | None) -> list[TeamNode]:
     """Highlight what ``plan`` changes; removed teams are appended as dashed nodes."""
     if plan is None:
@@ -74,24 +69,20 @@ def mark_plan(nodes: list[TeamNode], plan: Plan | None) -> list[TeamNode]:
     changed: set[str] = set()
     created: set[str] = set()
     for c in plan.changes:
-        d = c.data
-        if c.kind == "team" and c.action == "create" and d.get("id"):
-            created.add(str(d["id"]))
-            if d["id"] not in by_key:
-                after = _side(d, "after")
-                node = TeamNode(key=str(d["id"]), id=str(d["id"]), name=str(after.get("name") or d.get("name") or ""),
-                                parent=after.get("parent"))
+        if isinstance(c, TeamCreate) and c.id:
+            created.add(c.id)
+            if c.id not in by_key:
+                node = TeamNode(key=c.id, id=c.id, name=c.name or "", parent=c.parent.id if c.parent else None)
                 nodes.append(node)
                 by_key[node.key] = node
-        elif c.kind == "team" and c.action in ("rename", "adopt", "move") and d.get("id"):
-            changed.add(str(d["id"]))
-        elif c.kind == "membership" and d.get("team"):
-            changed.add(str(d["team"]))
-        elif c.kind == "team" and c.action == "remove":
-            before = _side(d, "before")
-            key = str(d["id"]) if d.get("id") and d["id"] not in by_key else f"removed:{len(nodes)}"
-            node = TeamNode(key=key, id=d.get("id"), name=str(before.get("name") or d.get("name") or ""),
-                            parent=before.get("parent"), state=REMOVED)
+        elif isinstance(c, (TeamRename, TeamAdopt, TeamMove)) and c.id:
+            changed.add(c.id)
+        elif isinstance(c, MembershipChange) and c.team:
+            changed.add(c.team)
+        elif isinstance(c, TeamRemove):
+            # a removed team's old parent is not part of the change, so it is drawn at the top level
+            key = c.id if c.id and c.id not in by_key else f"removed:{len(nodes)}"
+            node = TeamNode(key=key, id=c.id, name=c.name or "", state=REMOVED)
             nodes.append(node)
             by_key[key] = node
     for n in nodes:

@@ -26,9 +26,11 @@ import html
 import re
 from typing import Any
 
-from ovctl.core.model import Change, Plan
+from ovctl.core.changes import Change, MemberDeactivate, MembershipChange, TeamChange, TeamCreate, TeamRemove
+from ovctl.core.model import Plan
 from ovctl.render import graph
-from ovctl.render.text import describe, drift_heading, guard_numbers, issue_lines, shown_warnings, summary_line, syncs_phrase
+from ovctl.render.wording import (describe, drift_heading, guard_numbers, issue_lines, plural, shown_warnings,
+                                  summary_line, syncs_phrase)
 
 GITHUB_LIMIT = 65535
 RISK_WARNING_CODES = frozenset({"risk_threshold"})
@@ -68,10 +70,6 @@ def _change_item(change: Change, md: _Writer) -> str:
     return item
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
 # --------------------------------------------------------------------------- grouping
 
 
@@ -97,37 +95,35 @@ def _groups(plan: Plan) -> list[tuple[str, list[Change]]]:
             if mp.member is not None:
                 member_team.setdefault(mp.member, mp.team)
     for c in plan.changes:
-        if c.kind == "membership" and c.data.get("team"):
-            for who in (c.data.get("member"), c.data.get("email")):
+        if isinstance(c, MembershipChange) and c.team:
+            for who in (c.member, c.email):
                 if who:
-                    member_team.setdefault(str(who), str(c.data["team"]))
+                    member_team.setdefault(who, c.team)
 
     for c in plan.changes:
-        if c.kind == "team" and c.action in ("create", "remove") and c.data.get("id"):
-            side = _side(c.data, "after" if c.action == "create" else "before")
-            for who in [*(side.get("managers") or []), *(side.get("members") or [])]:
-                member_team.setdefault(str(who), str(c.data["id"]))
+        if isinstance(c, (TeamCreate, TeamRemove)) and c.id:
+            for who in (*c.managers, *c.members):
+                member_team.setdefault(who, c.id)
 
     buckets: dict[str, list[Change]] = {}
     labels: dict[str, str] = {}
     for c in plan.changes:
-        d = c.data
         key: str | None = None
-        if c.kind == "team":
-            key = top(str(d["id"])) if d.get("id") else None
+        if isinstance(c, TeamChange):
+            key = top(c.id) if c.id else None
             if key is None:
-                name = str(d.get("name") or _side(d, "before").get("name") or "")
+                name = c.name or ""
                 key = "name:" + name
-                labels[key] = name + (" (removed)" if c.action == "remove" else "")
-        elif c.kind == "membership":
-            key = top(str(d["team"])) if d.get("team") else None
-            if key is None and d.get("team_name"):
-                key = "name:" + str(d["team_name"])
-                labels[key] = str(d["team_name"])
-        elif c.kind == "member":
-            for who in (d.get("id"), d.get("email")):
-                if who and str(who) in member_team:
-                    key = top(member_team[str(who)])
+                labels[key] = name + (" (removed)" if isinstance(c, TeamRemove) else "")
+        elif isinstance(c, MembershipChange):
+            key = top(c.team) if c.team else None
+            if key is None and c.team_name:
+                key = "name:" + c.team_name
+                labels[key] = c.team_name
+        else:
+            for who in (c.id, c.email):
+                if who and who in member_team:
+                    key = top(member_team[who])
                     break
         buckets.setdefault(key or ORG_WIDE, []).append(c)
 
@@ -143,11 +139,6 @@ def _groups(plan: Plan) -> list[tuple[str, list[Change]]]:
     return ordered
 
 
-def _side(data: dict[str, Any], side: str) -> dict[str, Any]:
-    value = data.get(side)
-    return value if isinstance(value, dict) else {}
-
-
 # --------------------------------------------------------------------------- sections
 
 
@@ -158,10 +149,10 @@ def _safety_section(plan: Plan, md: _Writer, *, compact: bool) -> str:
     if not plan.guards:
         out.append("✅ **Safe to apply**: no safety guard fired.")
     elif plan.forced:
-        out.append(f"⚠️ **Forced**: {n} safety {_plural(n, 'guard', 'guards')} fired and "
-                   f"{_plural(n, 'was', 'were')} lifted by `--force`.")
+        out.append(f"⚠️ **Forced**: {n} safety {plural(n, 'guard', 'guards')} fired and "
+                   f"{plural(n, 'was', 'were')} lifted by `--force`.")
     else:
-        out.append(f"⛔ **Blocked**: {n} safety {_plural(n, 'guard', 'guards')} fired; `ovctl apply` refuses "
+        out.append(f"⛔ **Blocked**: {n} safety {plural(n, 'guard', 'guards')} fired; `ovctl apply` refuses "
                    "this plan unless the org is fixed or `--force` is given.")
     if plan.guards:
         out += ["", "**Guards**", ""]
@@ -174,25 +165,24 @@ def _safety_section(plan: Plan, md: _Writer, *, compact: bool) -> str:
                          + (f" and {more} more" if more > 0 else ""))
             out.append(line)
     if plan.changes:
-        out += ["", f"**Risk counts**: {plan.risk_users} user {_plural(plan.risk_users, 'change', 'changes')}, "
-                    f"{plan.risk_teams} team {_plural(plan.risk_teams, 'change', 'changes')}."]
+        out += ["", f"**Risk counts**: {plan.risk_users} user {plural(plan.risk_users, 'change', 'changes')}, "
+                    f"{plan.risk_teams} team {plural(plan.risk_teams, 'change', 'changes')}."]
     risk = [w for w in plan.warnings if w.code in RISK_WARNING_CODES]
     if risk:
         out.append("")
         out += [f"- ⚠️ {md(w.message)}" for w in risk]
-    deactivations = [c for c in plan.changes if c.kind == "member" and c.action == "deactivate"]
+    deactivations = [c for c in plan.changes if isinstance(c, MemberDeactivate)]
     if deactivations:
         out += ["", f"**Deactivations ({len(deactivations)})**: members this plan deactivates", ""]
         if compact:
-            out.append(", ".join(md(c.data.get("name") or c.data.get("email") or c.data.get("id")) for c in deactivations))
+            out.append(", ".join(md(c.name or c.email or c.id) for c in deactivations))
         else:
             out += [_change_item(c, md) for c in deactivations]
-    removals = [c for c in plan.changes if c.kind == "team" and c.action == "remove"]
+    removals = [c for c in plan.changes if isinstance(c, TeamRemove)]
     if removals:
         out += ["", f"**Team removals ({len(removals)})**: their history in the account is lost", ""]
         if compact:
-            out.append(", ".join(md(c.data.get("name") or _side(c.data, "before").get("name") or c.data.get("id"))
-                                 for c in removals))
+            out.append(", ".join(md(c.name or c.id) for c in removals))
         else:
             out += [_change_item(c, md) for c in removals]
     return "\n".join(out) + "\n"
@@ -209,7 +199,7 @@ def _optional_blocks(plan: Plan, md: _Writer) -> list[tuple[str, list[str], str,
         blocks.append((*_block(md(drift_heading(plan)), [_change_item(c, md) for c in plan.drift]), 1))
     for label, changes in _groups(plan):
         n = len(changes)
-        blocks.append((*_block(f"{md(label)} ({n} {_plural(n, 'change', 'changes')})",
+        blocks.append((*_block(f"{md(label)} ({n} {plural(n, 'change', 'changes')})",
                                [_change_item(c, md) for c in changes]), 1))
     warnings = [w for w in shown_warnings(plan) if w.code not in RISK_WARNING_CODES]
     if warnings:
@@ -218,7 +208,7 @@ def _optional_blocks(plan: Plan, md: _Writer) -> list[tuple[str, list[str], str,
     if plan.report_issues:
         n = len(plan.report_issues)
         items = [f"- {md(line)}" for line in issue_lines(plan.report_issues)]
-        blocks.append((*_block(f"Predicted to be skipped by the account ({n:,} {_plural(n, 'item', 'items')})",
+        blocks.append((*_block(f"Predicted to be skipped by the account ({n:,} {plural(n, 'item', 'items')})",
                                items), 0))
     return blocks
 
@@ -235,14 +225,15 @@ def _chart(plan: Plan, md: _Writer) -> str:
 def _note(omitted_changes: int, omitted_other: int) -> str:
     parts = []
     if omitted_changes:
-        parts.append(f"{omitted_changes} more {_plural(omitted_changes, 'change', 'changes')}")
+        parts.append(f"{omitted_changes} more {plural(omitted_changes, 'change', 'changes')}")
     if omitted_other:
-        parts.append(f"{omitted_other} more {_plural(omitted_other, 'item', 'items')}")
+        parts.append(f"{omitted_other} more {plural(omitted_other, 'item', 'items')}")
     return f"\n… {' and '.join(parts)} not shown; see the full plan (ovctl plan --format json)\n"
 
 
-def render(plan: Plan, *, mask_emails: bool = False, max_chars: int = 65000) -> str:
-    """The PR comment; never longer than ``max_chars`` unless the safety part alone is."""
+def render(plan: Plan, *, color: bool = False, mask_emails: bool = False, max_chars: int = 65000) -> str:
+    """The PR comment; never longer than ``max_chars`` unless the safety part alone is. ``color``
+    (terminal escapes) does not apply to markdown and is ignored."""
     md = _Writer(mask_emails)
     max_chars = min(max_chars, GITHUB_LIMIT)
     head = _safety_section(plan, md, compact=False)
