@@ -22,6 +22,7 @@ import typer
 from ovctl.account import settings, wire
 from ovctl.console import Console
 from ovctl.exitcodes import ExitCode
+from ovctl.render import PLAN_FORMATS
 
 app = typer.Typer(
     name="ovctl",
@@ -44,10 +45,8 @@ class ValidateFormat(str, Enum):
     github = "github"
 
 
-class PlanFormat(str, Enum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
+# The formats of `plan --format` are the renderer registry's names (no renderer is imported for this).
+PlanFormat = Enum("PlanFormat", {name: name for name in PLAN_FORMATS}, type=str)  # type: ignore[misc]
 
 
 # The --flavor choices are the wire module's flavour table: a new flavour there is a new choice here.
@@ -107,7 +106,7 @@ def plan(
     ctx: typer.Context,
     paths: Paths,
     state: Annotated[Optional[Path], typer.Option("--state", help="Plan offline against this snapshot file.")] = None,
-    format: Annotated[PlanFormat, typer.Option("--format")] = PlanFormat.text,
+    format: Annotated[PlanFormat, typer.Option("--format")] = PlanFormat["text"],
     out: Annotated[Optional[Path], typer.Option("--out", help="Save the plan (with its payloads) to this file.")] = None,
     detailed_exitcode: Annotated[bool, typer.Option("--detailed-exitcode",
                                                     help="Exit 0 no changes, 2 changes pending, 3 blocked by a guard.")] = False,

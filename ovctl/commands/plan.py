@@ -18,36 +18,15 @@ from ovctl.account import wire
 from ovctl.console import Console
 from ovctl.core.model import Plan
 from ovctl.exitcodes import ExitCode
-
-FORMATS = ("text", "json", "markdown")
-
-
-def render_plan(plan: Plan, fmt: str, *, color: bool = False, mask_emails: bool = False) -> str:
-    """The plan in one of the formats of ``ovctl plan --format``."""
-    if fmt == "json":
-        from ovctl.render import json_
-
-        return json_.render(plan)
-    if fmt == "markdown":
-        from ovctl.render import markdown
-
-        return markdown.render(plan, mask_emails=mask_emails)
-    if fmt == "text":
-        from ovctl.render import text
-
-        return text.render(plan, color=color)
-    from ovctl.core.errors import UsageError
-
-    raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
+from ovctl.render import plan_renderer
 
 
 def exit_code(plan: Plan, *, detailed_exitcode: bool) -> ExitCode:
-    blocked = bool(plan.guards) and not plan.forced
     if detailed_exitcode:
-        if blocked:
+        if plan.blocked:
             return ExitCode.BLOCKED
         return ExitCode.CHANGES if plan.has_changes else ExitCode.OK
-    return ExitCode.ERROR if blocked else ExitCode.OK
+    return ExitCode.ERROR if plan.blocked else ExitCode.OK
 
 
 def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, detailed_exitcode: bool, force: bool,
@@ -57,10 +36,7 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
     from ovctl.files.planfile import default_state_file, save_plan
 
     wire.flavor(flavor)  # an unknown flavour is a usage error before any work
-    if fmt not in FORMATS:
-        from ovctl.core.errors import UsageError
-
-        raise UsageError(f"unknown plan format {fmt!r}: use text, json or markdown")
+    render = plan_renderer(fmt)  # an unknown format too
     paths = [Path(p) for p in paths]
     loaded = load_org(paths)
     drift_from = None
@@ -75,7 +51,7 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
                                           assumed_properties=loaded.org.properties)
     plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
 
-    console.write(render_plan(plan, fmt, color=console.color(), mask_emails=mask_emails))
+    console.write(render(plan, color=console.color(), mask_emails=mask_emails))
 
     if out is not None:
         save_plan(Path(out), plan, flavor=flavor, org_paths=paths, endpoint=endpoint,

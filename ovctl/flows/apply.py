@@ -360,7 +360,7 @@ def _apply_locked(loaded: Any, saved: Any, fl: wire.Flavor, flavor: str, endpoin
             io.say("No changes: the account already matches the org. Nothing was sent.")
             write_snapshot(state_path, _state_to_write(live, live, org.settings.protected, None))
             return ExitCode.OK
-        if plan.guards and not force:
+        if plan.blocked:
             names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
             raise GuardError(f"the plan is unsafe ({names}); nothing was sent — fix the org, or re-run with "
                              "--force to apply anyway")
