@@ -416,14 +416,16 @@ class _Reader:
         mapped = sorted({i for _, i, _ in fields} | {i for i, _ in team_cols} | {i for _, i in props})
         separator = spec.separator
         empty_from = empty_count = 0
+        only_blank_lines = True  # the run of empty rows so far is bare blank lines (no delimiters)
         previous_end = reader.line_num + offset
         for cells in reader:
             line = previous_end + 1
             previous_end = reader.line_num + offset
             if not any(c.strip() for c in cells) or (len(cells) == width and not any(cells[i].strip() for i in mapped)):
                 if not empty_count:
-                    empty_from = line
+                    empty_from, only_blank_lines = line, True
                 empty_count += 1
+                only_blank_lines = only_blank_lines and not cells
                 continue
             if empty_count:
                 self.empty_rows(empty_from, empty_count)
@@ -435,7 +437,7 @@ class _Reader:
                            "field_count")
                 continue
             self.row(line, cells, fields, team_cols, props, separator)
-        if empty_count:
+        if empty_count and not only_blank_lines:  # blank lines at the very end are no news
             self.empty_rows(empty_from, empty_count)
 
     def empty_rows(self, first: int, count: int) -> None:
@@ -694,9 +696,9 @@ def _assign_managers(people: list[_Person], team_people: dict[tuple, list[_Perso
                 top = outside.most_common(1)
                 if top and 2 * top[0][1] > n:
                     chosen = top[0][0]
-            if chosen is None and with_column:
-                named = Counter(p.manager for p in own if p.manager)
-                shown = ", ".join(f"{names[m]} {c}" for m, c in named.most_common(3)) or "none named"
+            named = Counter(p.manager for p in own if p.manager)
+            if chosen is None and with_column and named:
+                shown = ", ".join(f"{names[m]} {c}" for m, c in named.most_common(3))
                 reader.warn(min(p.line for p in own), f"team '{' / '.join(path)}' gets no manager: nobody manages "
                             f"more than half of its {n} people (managers named: {shown})", "team_without_manager")
         else:
