@@ -399,6 +399,12 @@ def test_mapping_errors(tmp_path, mapping, code, line):
     assert found and found[0].path.endswith("map.yaml") and found[0].line == line, [str(p) for p in problems]
 
 
+def test_a_broken_mapping_still_checks_the_header_but_reads_no_rows(tmp_path):
+    mapping = "columns: {id: Employee ID, email: Work Email, first_name: Nom, last_name: Last Name}\n"
+    problems = failure(tmp_path, [person("E1", "Eng", email="bad")], mapping=mapping)
+    assert codes(problems) == ["missing_key", "missing_column"]  # no row errors from a half-known layout
+
+
 def test_missing_files(tmp_path):
     with pytest.raises(ValidationFailed) as info:
         read_hris(tmp_path / "nope.csv", tmp_path / "nope.yaml")
@@ -581,5 +587,24 @@ def test_garbage_never_gives_a_traceback(tmp_path):
     for sample in samples[:20]:
         try:
             run(tmp_path, [person("E1", "Eng")], mapping=sample.decode("latin-1"))
+        except OvctlError as exc:
+            assert exc.lines()
+
+
+def test_odd_mappings_never_give_a_traceback(tmp_path):
+    rng = random.Random(3)
+    odd = ["[]", "{}", "1", "null", "''", "[a, [b]]", "{column: Office}", "{column: Office, type: date, format: [1]}",
+           "{column: Office, type: choices, options: [a, {b: 1}]}", "Office", "Department", "[Department, Office]",
+           "{column: [x]}", "true", "2020-01-01", "{a: 1}"]
+    lines = (MAPPING + "organization: Acme\nsettings: {protected: [E1]}\n").splitlines()
+    rows = [person("E1", "Eng"), person("E2", "Eng / Sub", "E1")]
+    for _ in range(150):
+        mutated = list(lines)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(mutated))
+            head = mutated[i].split(":", 1)[0]
+            mutated[i] = f"{head}: {rng.choice(odd)}" if rng.random() < 0.8 else ""
+        try:
+            run(tmp_path, rows, mapping="\n".join(mutated) + "\n")
         except OvctlError as exc:
             assert exc.lines()

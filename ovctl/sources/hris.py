@@ -311,6 +311,7 @@ def _first_record(text: str, delimiter: str) -> list[str]:
 def _sniff(text: str, wanted: set[str]) -> str:
     """The delimiter whose header row holds the most of the mapping's columns (then: the most cells)."""
     best, score = ",", (-1, -1)
+    text = text[:1 << 16]  # the header is at the start (StringIO copies what it is given)
     for delimiter in DELIMITERS:
         cells = [c.strip() for c in _first_record(text, delimiter)]
         here = (len(wanted.intersection(cells)), len(cells))
@@ -369,6 +370,8 @@ class _Reader:
         self.by_id: dict[str, _Person] = {}
         self.by_email: dict[str, _Person] = {}
         self.seen_values: dict[str, dict[str, None]] = {p.name: {} for p in spec.properties}
+        self.dates: dict[tuple[str, str], str | None] = {}  # (property, raw) -> date: exports repeat dates
+        self.paths: dict[str, tuple[str, ...]] = {}  # path text -> its teams: a few hundred for 50,000 rows
 
     def error(self, line: int, message: str, code: str) -> None:
         self.problems.append(Problem(message, self.display, line, 1, code=code))
@@ -450,15 +453,14 @@ class _Reader:
     def row(self, line: int, cells: list[str], fields: list, team_cols: list, props: list,
             separator: str | None) -> None:
         ok = True
-        values: dict[str, str] = {}
+        values = {name: cells[i].strip() for name, i, _ in fields}
         bad: set[str] = set()
-        for name, i, column in fields:
-            value = cells[i].strip()
-            if value and _CONTROL.search(value):
-                ok = self.control(line, value, column)
-                bad.add(name)
-                value = ""
-            values[name] = value
+        if _CONTROL.search("".join(values.values())):  # rare: then find which
+            for name, i, column in fields:
+                if _CONTROL.search(values[name]):
+                    ok = self.control(line, values[name], column)
+                    bad.add(name)
+                    values[name] = ""
         for name in ("id", "email", "first_name", "last_name"):
             if not values.get(name) and name not in bad:
                 self.error(line, f"no {_FIELD_WORDS[name]} (column '{self.spec.columns[name][0]}' is empty)",
@@ -534,6 +536,9 @@ class _Reader:
             if not text:
                 self.error(line, f"no team (column '{column}' is empty)", "missing_value")
                 return None
+            known = self.paths.get(text)
+            if known is not None:
+                return known
             if _CONTROL.search(text):
                 self.control(line, text, column)
                 return None
@@ -542,6 +547,7 @@ class _Reader:
                 self.error(line, f"empty team name in the path {text!r} (column '{column}', separated by "
                            f"{separator!r})", "empty_team_segment")
                 return None
+            self.paths[text] = parts
             return parts
         levels = [cells[i].strip() for i, _ in team_cols]
         while levels and not levels[-1]:
@@ -572,7 +578,8 @@ class _Reader:
                        "property_type")
             return None
         if kind == "date":
-            value = _date(raw, prop.formats)
+            key = (prop.name, raw)
+            value = self.dates[key] if key in self.dates else self.dates.setdefault(key, _date(raw, prop.formats))
             if value is None:
                 wanted = " or ".join(repr(f) for f in prop.formats) if prop.formats else "YYYY-MM-DD"
                 self.error(line, f"{where} is a date: {raw!r} is not a date in the format {wanted}", "property_type")
@@ -724,8 +731,9 @@ def read_hris(export: Path, mapping: Path) -> Imported:
     display = str(export)
     reader = _Reader(spec, display, problems)
     text = _read_export(Path(export), display, spec, problems)
+    mapping_ok = not any(p.severity == "error" for p in problems)
     if text is not None:
-        _read_rows(text, display, spec, reader, problems)
+        _read_rows(text, display, spec, reader, problems, mapping_ok)
         _resolve_managers(reader, spec)
     if any(p.severity == "error" for p in problems):
         raise ValidationFailed(_ordered(problems, spec.display))
@@ -760,7 +768,9 @@ def _read_export(path: Path, display: str, spec: _Spec, problems: list[Problem])
     return text
 
 
-def _read_rows(text: str, display: str, spec: _Spec, reader: _Reader, problems: list[Problem]) -> None:
+def _read_rows(text: str, display: str, spec: _Spec, reader: _Reader, problems: list[Problem],
+               mapping_ok: bool) -> None:
+    """Check the header against the mapping, then (only with a sound mapping) read every row."""
     header_line = 1
     delimiter = spec.delimiter
     first_end = text.find("\n")
@@ -780,7 +790,7 @@ def _read_rows(text: str, display: str, spec: _Spec, reader: _Reader, problems: 
     try:
         header = next(rows)
         index = reader.header(header, header_line)
-        if index is None:
+        if index is None or not mapping_ok:
             return
         reader.rows(rows, offset, index, len(header))
     except csv.Error as exc:
