@@ -441,6 +441,8 @@ def test_property_values(tmp_path):
     assert org.members[0].properties == {"Location": "Paris", "Start": "2021-03-04", "Level": "3"}
     assert org.members[1].properties == {"Level": "1.5"}  # an empty cell sets nothing
     assert org.properties["Location"].options == ("Paris", "Québec")
+    rows[0][4] = "1e999"  # matches the number form, but is not a finite number
+    assert one(failure(tmp_path, rows, mapping=mapping), "property_type").line == 2
 
 
 def test_date_formats(tmp_path):

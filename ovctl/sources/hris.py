@@ -25,6 +25,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import io
+import math
 import re
 import unicodedata
 from collections import Counter
@@ -571,8 +572,7 @@ class _Reader:
         if kind == "text":
             return raw
         if kind == "numeric":
-            if NUMBER_TEXT.match(raw):
-                number = float(raw)
+            if NUMBER_TEXT.match(raw) and math.isfinite(number := float(raw)):
                 return normalize_property_value(int(number) if number.is_integer() else number)
             self.error(line, f"{where} is numeric: {raw!r} is not a number (digits, '.' for decimals)",
                        "property_type")
