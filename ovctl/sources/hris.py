@@ -831,7 +831,7 @@ def _build(reader: _Reader, spec: _Spec) -> tuple[Org, dict[tuple[str, str], str
         boss = managers.get(path, [])
         own = sorted((p.id for p in team_people.get(path, []) if p.id not in boss), key=order.__getitem__)
         teams.append(Team(tid, path[-1], ids[path[:-1]] if len(path) > 1 else None, list(boss), own))
-        derived[("team", tid)] = f"derived by ovctl from the path '{shown_sep.join(path)}'; keep it stable"
+        derived[("team", tid)] = f"from the path '{shown_sep.join(path)}'"  # the writer: "derived by ovctl (...)"
         stack.extend(sorted(children.get(path, []), key=by_name, reverse=True))
     members = [Member(p.id, p.email, p.first_name, p.last_name, p.job_title, p.language, p.properties)
                for p in sorted(people, key=lambda p: order[p.id])]
