@@ -31,6 +31,24 @@ def escaped(text: str) -> str:
     return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
+def json_escaped(text: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with every raw character that is not
+    printable, other than the layout's newlines, written as a JSON escape (``\\u202e``; a surrogate
+    pair above U+FFFF): the text decodes to exactly the same values, and shows no control character.
+    ``json.dumps`` already escapes C0 controls; this catches DEL, C1, bidi and zero-width characters."""
+    if text.replace("\n", " ").isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\n" else _json_escape(c) for c in text)
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
 def _suffix(length: int) -> str:
     return f"... ({length:,} characters)"
 

@@ -6,7 +6,9 @@ longer in the org) are drawn dashed red.
 
 Node identifiers are generated (``n0``, ``n1``, …) rather than derived from team ids, so ids like
 ``ENG-PLAT`` (a Mermaid arrow fragment) or names with ``&``, quotes, ``#`` and accents can never
-break the syntax; the id and name only ever appear inside escaped labels.
+break the syntax; the id and name only ever appear inside escaped labels. What is not printable
+in them (control characters, ANSI sequences, bidi overrides, zero-width characters, line breaks) is
+written as an escape (``ovctl.core.shown.escaped``: ``\\x1b``, ``\\u202e``), never raw.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 
 from ovctl.core.changes import MembershipChange, TeamAdopt, TeamCreate, TeamMove, TeamRemove, TeamRename
 from ovctl.core.model import Org, Plan
+from ovctl.core.shown import escaped
 
 CREATED, CHANGED, REMOVED = "created", "changed", "removed"
 
@@ -97,7 +100,7 @@ def mark_plan(nodes: list[TeamNode], plan: Plan | None) -> list[TeamNode]:
 
 def _mermaid_label(node: TeamNode) -> str:
     def esc(text: str) -> str:
-        text = text.replace("#", "#35;")
+        text = escaped(text).replace("#", "#35;")
         return (text.replace("&", "#amp;").replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
                 .replace("\n", " "))
 
@@ -106,7 +109,7 @@ def _mermaid_label(node: TeamNode) -> str:
 
 
 def _dot_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return escaped(text).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def render_nodes(nodes: list[TeamNode], fmt: str) -> str:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 
 from ovctl.core.model import Plan
+from ovctl.core.shown import json_escaped
 
 
 def render(plan: Plan, *, color: bool = False, mask_emails: bool = False) -> str:
     """The plan JSON as text: indent 2, UTF-8 characters kept (``ensure_ascii=False``), newline.
-    ``color`` and ``mask_emails`` do not apply to the machine contract and are ignored."""
-    return json.dumps(plan.data(), indent=2, ensure_ascii=False) + "\n"
+    Values are kept exactly; a character that is not printable (C1, bidi, zero-width…, which
+    ``json.dumps`` leaves raw) is written as a JSON escape (``\\u202e``), so no raw control
+    character reaches a terminal. ``color`` and ``mask_emails`` do not apply to the machine contract and are ignored."""
+    return json_escaped(json.dumps(plan.data(), indent=2, ensure_ascii=False)) + "\n"

@@ -16,6 +16,10 @@ collapsible blocks are cut from the end (whole lines at a time) and a final line
 changes are not shown. When even the safety part is too long, deactivations are listed by name
 only, comma-separated, which keeps every name for thousands of leavers.
 
+Every piece of text goes through the writer (``_Writer``), which escapes what is not printable
+(``ovctl.core.shown.escaped``: ``\\x1b``, ``\\u202e``…) before the markdown escaping, so a value
+from the account can neither hide text (bidi, zero-width) nor reach a reader's terminal raw.
+
 ``mask_emails`` replaces every email address by its first character, ``***`` and its domain
 (``ana.nunez@acme.example`` -> ``a***@acme.example``) everywhere in the comment.
 """
@@ -28,6 +32,7 @@ from typing import Any
 
 from ovctl.core.changes import Change, MemberDeactivate, MembershipChange, TeamChange, TeamCreate, TeamRemove
 from ovctl.core.model import Plan
+from ovctl.core.shown import escaped
 from ovctl.render import graph
 from ovctl.render.wording import (describe, drift_heading, guard_numbers, issue_lines, plural, shown_warnings,
                                   summary_line, syncs_phrase)
@@ -53,12 +58,14 @@ class _Writer:
         self.mask = mask_emails
 
     def __call__(self, text: Any) -> str:
-        text = str(text)
+        text = escaped(str(text))  # no raw control, bidi or zero-width character (idempotent)
         if self.mask:
             text = mask_email_text(text)
         return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
     def raw(self, text: str) -> str:
+        """Text kept as markdown (a code span's content, the chart): escaped, never marked up."""
+        text = escaped(text) if "\n" not in text else "\n".join(escaped(line) for line in text.split("\n"))
         return mask_email_text(text) if self.mask else text
 
 

@@ -23,7 +23,9 @@ The summary line counts, in this order, omitting zero parts::
 e.g. ``Plan: 3 to create, 2 to update, 1 to rename, 4 to deactivate, 1 team to remove.`` A plan
 with no change reads ``No changes. The account matches the org.``
 
-Colour (plain ANSI escapes, only when ``color`` is true): green ``+``, yellow ``~``, cyan ``->``,
+Every value shown is escaped (``wording``: a raw ESC, bidi override or zero-width character from
+the account is written ``\\x1b``, ``\\u202e``…), so the only escape sequences in the output are the
+renderer's own colours. Colour (plain ANSI escapes, only when ``color`` is true): green ``+``, yellow ``~``, cyan ``->``,
 red ``-``, bold red guards. The words themselves (``describe``, ``summary_line``, ``syncs_phrase``,
 ``issue_lines``…) live in ``ovctl.render.wording``, shared with the markdown renderer so both
 formats word changes alike.
@@ -37,7 +39,7 @@ from typing import Any, Iterable
 from ovctl.core.changes import Change
 from ovctl.core.model import Plan
 from ovctl.render.wording import (describe, drift_heading, guard_numbers, issue_lines, plural, shown_warnings,
-                                  summary_line, syncs_phrase)
+                                  summary_line, syncs_phrase, text)
 
 _RESET = "\033[0m"
 _COLORS = {"+": "\033[32m", "~": "\033[33m", "->": "\033[36m", "-": "\033[31m"}
@@ -85,7 +87,7 @@ def render(plan: Plan, *, color: bool = False, mask_emails: bool = False) -> str
     """The whole terminal plan (see the module docstring for the layout); ``mask_emails`` is not
     supported here (a terminal is private) and ignored."""
     paint = _Painter(color)
-    org = plan.organization or "the organisation"
+    org = text(plan.organization) if plan.organization else "the organisation"
     lines = [paint(f"Plan for {org}: {syncs_phrase(plan)}.", _BOLD)]
 
     if plan.drift:
@@ -101,7 +103,7 @@ def render(plan: Plan, *, color: bool = False, mask_emails: bool = False) -> str
     warnings = shown_warnings(plan)
     if warnings:
         lines += ["", paint("Warnings:", _BOLD)]
-        lines += [f"  ! {w.message} [{w.code}]" for w in warnings]
+        lines += [f"  ! {text(w.message)} [{text(w.code)}]" for w in warnings]
 
     if plan.guards:
         lines.append("")
@@ -128,9 +130,9 @@ def _guard_lines(plan: Plan, paint: _Painter) -> list[str]:
     out = [paint(head, _BOLD_RED)]
     for g in plan.guards:
         numbers = guard_numbers(g)
-        out.append("  " + paint(f"x {g.guard}", _BOLD_RED) + f": {g.message}" + (f" ({numbers})" if numbers else ""))
+        out.append("  " + paint(f"x {text(g.guard)}", _BOLD_RED) + f": {text(g.message)}" + (f" ({numbers})" if numbers else ""))
         if g.subjects:
-            shown = ", ".join(str(s) for s in g.subjects[:GUARD_SUBJECTS_SHOWN])
+            shown = ", ".join(text(s) for s in g.subjects[:GUARD_SUBJECTS_SHOWN])
             more = len(g.subjects) - GUARD_SUBJECTS_SHOWN
             out.append(f"      concerns: {shown}" + (f" and {more} more" if more > 0 else ""))
     if plan.forced:

@@ -4,6 +4,12 @@ colour, no markup — each renderer adds its own.
 
 ``describe`` gives each change a symbol, a headline and detail lines: ``+`` create / add /
 reactivate, ``~`` update / rename / adopt, ``->`` move, ``-`` deactivate / remove.
+
+Hostile text is inert: every value a plan carries (names, emails, ids, property values — from the
+live account, a snapshot or a plan file, which the org file's validation never saw) goes through
+``ovctl.core.shown.escaped`` here, so a control character, ANSI escape sequence, bidi override or
+zero-width character is shown as ``\\x1b``, ``\\u202e``…, never written raw. Escaping only: plan
+lines are never shortened. The renderers' own layout (the text renderer's colours) is added after.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from ovctl.core.changes import (Change, FieldChange, MemberCreate, MemberDeactiv
                                 MembershipRemove, MemberUpdate, TeamAdopt, TeamCreate, TeamMove, TeamRef, TeamRemove,
                                 TeamRename)
 from ovctl.core.model import GuardResult, Plan, ReportItem, Warning_
+from ovctl.core.shown import escaped
 
 SYMBOLS = {
     "create": "+", "add": "+", "reactivate": "+",
@@ -37,7 +44,8 @@ def plural(n: int, one: str, many: str) -> str:
 
 
 def fmt_value(value: Any) -> str:
-    """A before/after value as the user reads it: strings quoted, none as ``(none)``."""
+    """A before/after value as the user reads it: strings quoted, none as ``(none)``; what is not
+    printable escaped (JSON escapes such as ``\\u001b`` inside quotes, ``shown.escaped`` around)."""
     if value is None or value == "":
         return "(none)"
     if isinstance(value, bool):
@@ -45,10 +53,10 @@ def fmt_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(str(v) for v in value) + "]" if value else "[]"
+        return "[" + ", ".join(escaped(str(v)) for v in value) + "]" if value else "[]"
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return json.dumps(str(value), ensure_ascii=False)
+        return escaped(json.dumps(value, ensure_ascii=False, sort_keys=True))
+    return escaped(json.dumps(str(value), ensure_ascii=False))
 
 
 def fmt_number(value: Any) -> str:
@@ -62,20 +70,20 @@ def fmt_number(value: Any) -> str:
 
 
 def member_label(name: str | None, email: str | None, member_id: str | None) -> str:
-    """``Name <email> [id]`` with whatever of the three is known."""
+    """``Name <email> [id]`` with whatever of the three is known (escaped)."""
     parts = []
     if name:
-        parts.append(str(name))
+        parts.append(escaped(str(name)))
     if email:
-        parts.append(f"<{email}>")
+        parts.append(f"<{escaped(str(email))}>")
     if member_id:
-        parts.append(f"[{member_id}]")
+        parts.append(f"[{escaped(str(member_id))}]")
     return " ".join(parts) or "(unnamed member)"
 
 
 def team_label(team_id: str | None, name: str | None) -> str:
-    """``[ID] "Name"``; an id-less team says so."""
-    ident = f"[{team_id}]" if team_id else "(no id)"
+    """``[ID] "Name"``; an id-less team says so (escaped)."""
+    ident = f"[{escaped(str(team_id))}]" if team_id else "(no id)"
     return f"{ident} {fmt_value(str(name))}" if name else ident
 
 
@@ -124,7 +132,8 @@ def describe(change: Change) -> tuple[str, str, list[str]]:
             head = f"membership {change.action} {who} as {change.role} of {team_label(change.team, change.team_name)}"
         case _:  # pragma: no cover - every change class is handled above
             raise TypeError(f"not a plan change: {change!r}")
-    return symbol(change.action), head, details
+    # the labels and values above are escaped already; this catches the rest (statuses, roles, ids)
+    return symbol(change.action), escaped(head), [escaped(d) for d in details]
 
 
 # --------------------------------------------------------------------------- counts and headings
@@ -167,6 +176,12 @@ def syncs_phrase(plan: Plan) -> str:
     if plan.syncs == 2:
         return "applied in 2 syncs (previous_name renames)"
     return f"applied in {plan.syncs} syncs"
+
+
+def text(value: Any) -> str:
+    """Any other text a plan carries (an organisation name, a warning's or guard's message, a
+    guard's subjects), escaped for display."""
+    return escaped(str(value))
 
 
 def guard_numbers(g: GuardResult) -> str:
@@ -222,7 +237,7 @@ def issue_lines(items: Iterable[ReportItem], shown: int = ISSUE_EXAMPLES_SHOWN) 
         if named:
             more = len(details) - min(shown, len(named))
             line += f" ({'; '.join(named[:shown])}" + (f"; and {more:,} more)" if more > 0 else ")")
-        out.append(line)
+        out.append(escaped(line))
     return out
 
 
@@ -232,4 +247,4 @@ def issue_line(kind: str, message: str, subject: str, detail: str) -> str:
         line += f": {subject}"
     if detail:
         line += f" ({detail})"
-    return line
+    return escaped(line)
