@@ -1,8 +1,10 @@
 """``ovctl validate PATH...``: every problem at once, as ``FILE:LINE:COL: message`` or GitHub annotations.
 
 Problems go to stdout (one per line, so editors and CI can parse them), a one-line summary to
-stderr. Exit 1 when there is an error, 0 otherwise (warnings never fail). An unexpected failure
-is reported by ``cli.main`` like in every other command.
+stderr. Every line is escaped (``ovctl.core.shown.escaped``): a control character, ANSI sequence,
+bidi override or zero-width character in a message or a path is written ``\\x1b``, ``\\u202e``…,
+so neither a terminal nor GitHub's annotation parser ever sees it raw. Exit 1 when there is an
+error, 0 otherwise (warnings never fail). An unexpected failure is reported by ``cli.main`` like in every other command.
 """
 
 from __future__ import annotations
@@ -11,11 +13,14 @@ from pathlib import Path
 
 from ovctl.console import Console
 from ovctl.core.errors import OvctlError, Problem
+from ovctl.core.shown import escaped
 from ovctl.exitcodes import ExitCode
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # GitHub's own escapes (a line break is %0A, shown as a line break), then whatever else is not
+    # printable (a raw ESC, bidi override or zero-width character) is written \x1b, \u202e…
+    return escaped(text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
 
 
 def _escape_property(text: str) -> str:
@@ -50,7 +55,7 @@ def run(paths: list[Path], fmt: str = "text", *, console: Console) -> int:
     except OvctlError as exc:  # e.g. an unwritable path: still one line in the chosen format
         problems = [Problem(str(exc))]
     for problem in problems:
-        console.say(github_line(problem) if fmt == "github" else str(problem))
+        console.say(github_line(problem) if fmt == "github" else escaped(str(problem)))
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     console.warn(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(len(sources), 'file')}")

@@ -86,7 +86,7 @@ class QuietDisconnects:
 
             logging.getLogger("uvicorn.error").warning(
                 "client %s disconnected before its %s %s request was complete; the request was dropped",
-                _peer(scope), scope.get("method", "?"), shown(str(scope.get("path", "?"))))
+                shown(_peer(scope)), shown(str(scope.get("method", "?"))), shown(str(scope.get("path", "?"))))
 
 
 def _peer(scope: dict) -> str:
