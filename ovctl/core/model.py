@@ -106,11 +106,14 @@ class Team:
 
 @dataclass(slots=True)
 class Safety:
-    """Plan guards: ratios of the current population, never below ``floor`` changes."""
+    """Plan guards: ratios of the current population, never below ``floor`` changes; updates of
+    existing members above ``max_update_ratio`` of them, in accounts of ``update_min_members`` or more."""
 
     max_deactivation_ratio: float = 0.10
     max_team_removal_ratio: float = 0.10
     floor: int = 5
+    max_update_ratio: float = 0.30
+    update_min_members: int = 10
 
 
 @dataclass(slots=True)

@@ -84,7 +84,11 @@ class MemberChecks(CheckerBase):
                 else defaults.max_deactivation_ratio,
                 max_team_removal_ratio=float(v) if type(v := safety.get("max_team_removal_ratio")) in ratio
                 else defaults.max_team_removal_ratio,
-                floor=v if type(v := safety.get("floor")) is int else defaults.floor)
+                floor=v if type(v := safety.get("floor")) is int else defaults.floor,
+                max_update_ratio=float(v) if type(v := safety.get("max_update_ratio")) in ratio
+                else defaults.max_update_ratio,
+                update_min_members=v if type(v := safety.get("update_min_members")) is int
+                else defaults.update_min_members)
         return out
 
     def property_def(self, doc: Document, name: str, pdef: Any) -> PropertyDef | None:
