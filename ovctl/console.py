@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any, Mapping, TextIO
 
+from ovctl.core.shown import escaped_lines
+
 
 def _is_tty(stream: Any) -> bool:
     isatty = getattr(stream, "isatty", None)
@@ -32,12 +34,12 @@ class Console:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
 
     def say(self, line: str = "") -> None:
-        """One line on stdout."""
-        print(line, file=self.out, flush=True)
+        """One line on stdout; control characters from the values it echoes are shown escaped."""
+        print(escaped_lines(line), file=self.out, flush=True)
 
     def warn(self, line: str) -> None:
-        """One line on stderr."""
-        print(line, file=self.err, flush=True)
+        """One line on stderr, escaped like ``say``."""
+        print(escaped_lines(line), file=self.err, flush=True)
 
     def write(self, text: str) -> None:
         """Text on stdout as it is (a rendered plan, a JSON document)."""

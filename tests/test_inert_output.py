@@ -133,3 +133,16 @@ def test_sandbox_log_line_for_a_hostile_path_is_escaped(caplog) -> None:
     line = record.getMessage()
     assert RAW.search(line) is None
     assert "POST /api/\\x1b[2J\\u202e\\u200bsync request" in line
+
+
+def test_console_messages_show_control_characters_escaped_and_keep_their_line_breaks() -> None:
+    import io as _io
+
+    from ovctl.console import Console
+
+    out, err = _io.StringIO(), _io.StringIO()
+    console = Console(out=out, err=err, stdin=_io.StringIO(), environ={})
+    console.say("sync 1/2: skipped: team 'Sales\x1b[2J\u202e'\nnext line")
+    console.warn("error: member \x07bell\x85")
+    assert out.getvalue() == "sync 1/2: skipped: team 'Sales\\x1b[2J\\u202e'\nnext line\n"
+    assert err.getvalue() == "error: member \\x07bell\\x85\n"

@@ -31,6 +31,14 @@ def escaped(text: str) -> str:
     return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
+def escaped_lines(text: str) -> str:
+    """``escaped`` line by line: a message's own line breaks stay, every other non-printable
+    character (one inside a value it echoes) is written as an escape."""
+    if text.replace("\n", " ").isprintable():
+        return text
+    return "\n".join(escaped(line) for line in text.split("\n"))
+
+
 def json_escaped(text: str) -> str:
     """JSON text (``json.dumps(..., ensure_ascii=False)``) with every raw character that is not
     printable, other than the layout's newlines, written as a JSON escape (``\\u202e``; a surrogate
