@@ -28,9 +28,11 @@ app = typer.Typer(
     name="ovctl",
     help="Officevibe (Workleap) organisations as code: validate, plan and apply provisioning syncs.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, powershell)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    epilog="Environment: OVCTL_DEBUG=1 shows a traceback for an internal error; each command's --help names "
+           "the variables it reads.",
 )
 sandbox_app = typer.Typer(help="A local Officevibe account on 127.0.0.1 for trying ovctl and for tests.",
                           no_args_is_help=True)
@@ -43,6 +45,35 @@ app.add_typer(import_app, name="import")
 class ValidateFormat(str, Enum):
     text = "text"
     github = "github"
+    json = "json"
+
+
+class SchemaName(str, Enum):
+    org = "org"
+    state = "state"
+    plan = "plan"
+
+
+# The "Environment:" paragraph of each command's --help: the variables it reads.
+_FILES_ENV = "OVCTL_MAX_FILE_BYTES (largest input file read, in bytes)"
+_ACCOUNT_ENV = ("OVCTL_ENDPOINT (--endpoint), OVCTL_FLAVOR (--flavor), OVCTL_API_KEY or OVCTL_API_KEY_FILE (the "
+                "API key, never printed), OVCTL_TIMEOUT (seconds per request), OVCTL_EXPORT_ONLY (read the account "
+                "through the export only)")
+_COLOR_ENV = "NO_COLOR (no colour on a terminal)"
+
+
+def _env(*names: str) -> str:
+    return "Environment: " + "; ".join(names) + "."
+
+
+ENV_FILES = _env(_FILES_ENV)
+ENV_ACCOUNT = _env(_ACCOUNT_ENV)
+ENV_ACCOUNT_FILES = _env(_ACCOUNT_ENV, _FILES_ENV)
+ENV_PLAN = _env(_ACCOUNT_ENV, _COLOR_ENV, _FILES_ENV)
+ENV_SHOW = _env(_COLOR_ENV, _FILES_ENV)
+ENV_RENDER = _env("OVCTL_FLAVOR (--flavor)", _FILES_ENV)
+ENV_SANDBOX = _env("OVCTL_SANDBOX_API_KEY (--api-key)", "OVCTL_SANDBOX_MAX_BODY (largest request body, in bytes)",
+                   _FILES_ENV)
 
 
 # The formats of `plan --format` are the renderer registry's names (no renderer is imported for this).
@@ -89,11 +120,30 @@ def _console(ctx: typer.Context) -> Console:
     return ctx.obj if isinstance(ctx.obj, Console) else Console()
 
 
-@app.command()
+def _print_version(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        from ovctl import __version__
+
+        _console(ctx).say(f"ovctl {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
+                                          help="Print ovctl's version and exit.")] = False,
+) -> None:
+    """Officevibe (Workleap) organisations as code: validate, plan and apply provisioning syncs."""
+
+
+@app.command(epilog=ENV_FILES)
 def validate(
     ctx: typer.Context,
     paths: Paths,
-    format: Annotated[ValidateFormat, typer.Option("--format", help="text, or github annotations.")] = ValidateFormat.text,
+    format: Annotated[ValidateFormat, typer.Option("--format", help="text, github annotations, or json (one "
+                                                                    "document: problems and summary counts).")
+                      ] = ValidateFormat.text,
 ) -> None:
     """Check org files offline; report every problem as FILE:LINE:COLUMN."""
     from ovctl.commands.validate import run
@@ -101,7 +151,7 @@ def validate(
     _exit(run(paths, fmt=format.value, console=_console(ctx)))
 
 
-@app.command()
+@app.command(epilog=ENV_PLAN)
 def plan(
     ctx: typer.Context,
     paths: Paths,
@@ -124,7 +174,7 @@ def plan(
               console=_console(ctx)))
 
 
-@app.command()
+@app.command(epilog=ENV_PLAN)
 def apply(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Org files/directories, or one saved plan file.", readable=False)],
@@ -161,7 +211,7 @@ def unlock(
     _exit(run(lock_id, paths or [], state_file=state_file, console=_console(ctx)))
 
 
-@app.command()
+@app.command(epilog=ENV_ACCOUNT_FILES)
 def pull(
     ctx: typer.Context,
     out: Annotated[Optional[Path], typer.Option("--out", help="Snapshot file to write [default: stdout].")] = None,
@@ -175,7 +225,7 @@ def pull(
     _exit(run(out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file, console=_console(ctx)))
 
 
-@app.command()
+@app.command(epilog=ENV_RENDER)
 def render(
     ctx: typer.Context,
     paths: Paths,
@@ -189,7 +239,7 @@ def render(
     _exit(run(paths, out=out, flavor=flavor.value, fmt=format.value, console=_console(ctx)))
 
 
-@app.command()
+@app.command(epilog=ENV_FILES)
 def graph(
     ctx: typer.Context,
     paths: Paths,
@@ -202,7 +252,7 @@ def graph(
     _exit(run(paths, state=state, fmt=format.value, console=_console(ctx)))
 
 
-@app.command()
+@app.command(epilog=ENV_FILES)
 def fmt(
     ctx: typer.Context,
     paths: Paths,
@@ -215,12 +265,41 @@ def fmt(
     _exit(run(paths, check=check, diff=diff, console=_console(ctx)))
 
 
+@app.command(epilog=ENV_SHOW)
+def show(
+    ctx: typer.Context,
+    planfile: Annotated[Path, typer.Argument(help="A plan file saved by `ovctl plan --out`.", readable=False)],
+    format: Annotated[PlanFormat, typer.Option("--format")] = PlanFormat["text"],
+    mask_emails: Annotated[bool, typer.Option("--mask-emails", help="Mask emails in markdown output.")] = False,
+) -> None:
+    """Render a saved plan file as `ovctl plan` rendered it; reads nothing else (no org, no account)."""
+    from ovctl.commands.show import run
+
+    _exit(run(planfile, fmt=format.value, mask_emails=mask_emails, console=_console(ctx)))
+
+
+@app.command()
+def schema(
+    ctx: typer.Context,
+    name: Annotated[SchemaName, typer.Argument(help="org (org files), state (state and snapshot files) or plan "
+                                                    "(the plan JSON).")],
+) -> None:
+    """Print the JSON Schema of org, state or plan files, for editors and checks.
+
+    Save it in your repository and name it on an org file's first line:
+    `ovctl schema org > .ovctl/org.schema.json`, then
+    `# yaml-language-server: $schema=../.ovctl/org.schema.json` (relative to the org file)."""
+    from ovctl.commands.schema import run
+
+    _exit(run(name.value, console=_console(ctx)))
+
+
 ImportOut = Annotated[Path, typer.Option("--out", help="The org to write: FILE.yaml, or a directory (DIR/). An "
                                                      "existing org is updated in place, keeping what people wrote.")]
 Organization = Annotated[str, typer.Option("--organization", help="The organization label of a new org.")]
 
 
-@import_app.command("live")
+@import_app.command("live", epilog=ENV_ACCOUNT_FILES)
 def import_live(
     ctx: typer.Context,
     out: ImportOut,
@@ -236,7 +315,7 @@ def import_live(
               organization=organization, console=_console(ctx)))
 
 
-@import_app.command("state")
+@import_app.command("state", epilog=ENV_FILES)
 def import_state(
     ctx: typer.Context,
     snapshot: Annotated[Path, typer.Argument(help="A snapshot (JSON, or YAML), e.g. from `ovctl pull`.")],
@@ -249,7 +328,7 @@ def import_state(
     _exit(run("state", out=out, source=snapshot, organization=organization, console=_console(ctx)))
 
 
-@import_app.command("csv")
+@import_app.command("csv", epilog=ENV_FILES)
 def import_csv(
     ctx: typer.Context,
     directory: Annotated[Path, typer.Argument(help="The directory holding the official script's three CSV files.")],
@@ -262,7 +341,7 @@ def import_csv(
     _exit(run("csv", out=out, source=directory, organization=organization, console=_console(ctx)))
 
 
-@import_app.command("hris")
+@import_app.command("hris", epilog=ENV_FILES)
 def import_hris(
     ctx: typer.Context,
     export: Annotated[Path, typer.Argument(help="The HRIS export (CSV, one row per person).")],
@@ -277,7 +356,7 @@ def import_hris(
               console=_console(ctx)))
 
 
-@sandbox_app.command("serve")
+@sandbox_app.command("serve", epilog=ENV_SANDBOX)
 def sandbox_serve(
     ctx: typer.Context,
     db: Annotated[Optional[Path], typer.Option("--db", help="SQLite file [default: in the user's data directory].")] = None,
@@ -321,7 +400,7 @@ def main(argv: list[str] | None = None, console: Console | None = None) -> int:
 
     console = console or Console()
     try:
-        rv = app(args=argv, standalone_mode=False, obj=console)
+        rv = app(args=argv, prog_name="ovctl", standalone_mode=False, obj=console)
         return rv if isinstance(rv, int) else ExitCode.OK
     except OvctlError as e:
         for line in e.lines():

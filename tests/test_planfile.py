@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,7 @@ def test_write_is_atomic_and_leaves_no_temporary_file(tmp_path):
     path.write_text("old", encoding="utf-8")
     _save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
-    assert json.loads(path.read_text(encoding="utf-8"))["format_version"] == 1
+    assert json.loads(path.read_text(encoding="utf-8"))["format_version"] == planfile.FORMAT_VERSION
 
 
 def _broken(tmp_path: Path, edit) -> Path:
@@ -172,4 +173,97 @@ def test_a_plan_file_naming_the_filesystem_root_as_its_org_is_refused(tmp_path, 
     doc["org_paths"] = [bad]
     path.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(PlanFileError, match="org_paths"):
+        planfile.load_plan(path)
+
+
+# --------------------------------------------------------------------------- portable plans (issue 9)
+
+
+def _repo(root: Path) -> Path:
+    (root / ".git").mkdir(parents=True)
+    (root / "orgs" / "acme").mkdir(parents=True)
+    (root / "orgs" / "acme" / "org.yaml").write_text("organization: x\n", encoding="utf-8")
+    return root
+
+
+def test_org_paths_are_stored_relative_to_the_repository_root(tmp_path, monkeypatch):
+    repo = _repo(tmp_path / "repo")
+    monkeypatch.chdir(repo / "orgs")
+    path = _save(tmp_path, org_paths=[Path("acme")])
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["org_base"] == "repository" and doc["org_paths"] == ["orgs/acme"]
+    assert str(tmp_path) not in json.dumps(doc["org_paths"])
+    # resolved against the repository holding the plan file, wherever apply runs
+    copy = _repo(tmp_path / "clone")
+    moved = copy / "plan.json"
+    moved.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    saved = planfile.load_plan(moved, check_paths=True)
+    assert saved.org_paths == [copy / "orgs" / "acme"] and saved.base_dir == copy
+
+
+def test_a_plan_outside_any_repository_resolves_against_the_current_repository(tmp_path, monkeypatch):
+    repo = _repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    (tmp_path / "out").mkdir()
+    path = _save(tmp_path / "out", org_paths=[Path("orgs/acme/org.yaml")])  # a CI artifact outside the checkout
+    clone = _repo(tmp_path / "clone")
+    monkeypatch.chdir(clone / "orgs")
+    assert planfile.load_plan(path, check_paths=True).org_paths == [clone / "orgs" / "acme" / "org.yaml"]
+
+
+def test_without_a_repository_the_base_is_the_directory_the_plan_was_made_in(tmp_path, monkeypatch):
+    (tmp_path / "work" / "org").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "work")
+    path = _save(tmp_path, org_paths=[Path("org")])
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["org_base"] == "directory" and doc["org_paths"] == ["org"]
+
+
+def test_an_org_outside_the_base_keeps_its_absolute_path(tmp_path, monkeypatch):
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    path = _save(tmp_path, org_paths=[tmp_path / "elsewhere"])
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert doc["org_base"] is None and doc["org_paths"] == [str(tmp_path / "elsewhere")]
+    assert planfile.load_plan(path).org_paths == [tmp_path / "elsewhere"]
+
+
+@pytest.mark.parametrize("bad", ["../outside", "orgs/../../outside", "/etc", "C:\\org", "\\\\host\\share"])
+def test_a_relative_plan_cannot_leave_its_base(tmp_path, monkeypatch, bad):
+    repo = _repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    path = _save(repo, org_paths=[Path("orgs/acme")])
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["org_paths"] = [bad]
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(PlanFileError, match="leaves the plan's base|not an org file"):
+        planfile.load_plan(path)
+
+
+def test_a_missing_org_path_names_the_base(tmp_path, monkeypatch):
+    repo = _repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+    path = _save(repo, org_paths=[Path("orgs/acme")])
+    shutil.rmtree(repo / "orgs")
+    with pytest.raises(PlanFileError, match=r"'orgs/acme' does not exist under the repository root"):
+        planfile.load_plan(path, check_paths=True)
+
+
+def test_format_1_files_with_absolute_paths_are_still_read(tmp_path):
+    path = _save(tmp_path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc.pop("org_base")
+    doc.update(format_version=1, org_paths=[str(tmp_path / "org")])
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    saved = planfile.load_plan(path)
+    assert saved.org_paths == [tmp_path / "org"] and saved.org_base is None
+
+
+def test_an_unknown_org_base_is_refused(tmp_path):
+    path = _save(tmp_path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["org_base"] = "home"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(PlanFileError, match="'org_base' is 'home'"):
         planfile.load_plan(path)

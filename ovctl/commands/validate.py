@@ -1,10 +1,13 @@
-"""``ovctl validate PATH...``: every problem at once, as ``FILE:LINE:COL: message`` or GitHub annotations.
+"""``ovctl validate PATH...``: every problem at once, as ``FILE:LINE:COL: message``, GitHub annotations
+or one JSON document.
 
-Problems go to stdout (one per line, so editors and CI can parse them), a one-line summary to
-stderr. Every line is escaped (``ovctl.core.shown.escaped``): a control character, ANSI sequence,
-bidi override or zero-width character in a message or a path is written ``\\x1b``, ``\\u202e``…,
-so neither a terminal nor GitHub's annotation parser ever sees it raw. Exit 1 when there is an
-error, 0 otherwise (warnings never fail). An unexpected failure is reported by ``cli.main`` like in every other command.
+Problems go to stdout (one per line, so editors and CI can parse them; with ``--format json`` one
+document: ``problems`` with path, line, column, severity, code, field and message, and ``summary``
+counts), a one-line summary to stderr. Every text line is escaped (``ovctl.core.shown.escaped``): a
+control character, ANSI sequence, bidi override or zero-width character in a message or a path is
+written ``\\x1b``, ``\\u202e``…, so neither a terminal nor GitHub's annotation parser ever sees it
+raw (JSON keeps values exact, escaped by JSON). Exit 1 when there is an error, 0 otherwise
+(warnings never fail). An unexpected failure is reported by ``cli.main`` like in every other command.
 """
 
 from __future__ import annotations
@@ -44,6 +47,24 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+JSON_FORMAT_VERSION = 1
+
+
+def json_document(problems: list[Problem], files: int) -> str:
+    """The ``--format json`` document (stable keys; line and column are 1-based, 0 when unknown)."""
+    import json
+
+    errors = sum(1 for p in problems if p.severity == "error")
+    doc = {
+        "format_version": JSON_FORMAT_VERSION,
+        "valid": errors == 0,
+        "problems": [{"path": p.path, "line": p.line, "column": p.column, "severity": p.severity, "code": p.code,
+                      "field": p.field, "message": p.message} for p in problems],
+        "summary": {"errors": errors, "warnings": len(problems) - errors, "files": files},
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
 def run(paths: list[Path], fmt: str = "text", *, console: Console) -> int:
     """Validate the org at ``paths``; print every problem; return 1 on any error, else 0."""
     from ovctl.files.orgfile import check_org
@@ -54,8 +75,11 @@ def run(paths: list[Path], fmt: str = "text", *, console: Console) -> int:
         problems, sources = result.problems, result.sources
     except OvctlError as exc:  # e.g. an unwritable path: still one line in the chosen format
         problems = [Problem(str(exc))]
-    for problem in problems:
-        console.say(github_line(problem) if fmt == "github" else escaped(str(problem)))
+    if fmt == "json":
+        console.write(json_document(problems, len(sources)))
+    else:
+        for problem in problems:
+            console.say(github_line(problem) if fmt == "github" else escaped(str(problem)))
     errors = sum(1 for p in problems if p.severity == "error")
     warnings = len(problems) - errors
     console.warn(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')} in {_plural(len(sources), 'file')}")

@@ -2,7 +2,15 @@
 
 A plan file holds the plan JSON (``Plan.data()``), the exact wire bodies of every
 sync in the chosen flavour, the fingerprints of the org and of the state the plan was computed
-against, the flavour, the org paths, the endpoint and the tool version. ``apply PLANFILE`` sends
+against, the flavour, the org paths, the endpoint and the tool version.
+
+The org paths are portable (format 2): relative to the repository root (the nearest directory
+holding ``.git`` above the org) with ``"org_base": "repository"``, or, outside any repository, to the
+directory the plan was made in (``"org_base": "directory"``). ``apply`` resolves them against the
+repository root of the plan file's location (else of the current directory, else the current
+directory), so a plan made in one checkout applies from another checkout of the same commit; the
+fingerprints refuse it when the files differ. A path that would leave its base (absolute, or with
+``..``) is refused. Format 1 files (absolute paths) are still read. ``apply PLANFILE`` sends
 those bodies only while the fingerprints still match. It never holds the API key: nothing here
 reads the environment, and credentials embedded in an endpoint URL are stripped before writing.
 """
@@ -11,6 +19,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -24,7 +33,9 @@ from ovctl.files.limits import FileRefused, read_text
 from ovctl.core.errors import PlanFileError
 from ovctl.core.model import Plan
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)  # 1: absolute org paths, no org_base
+ORG_BASES = ("repository", "directory")
 STATE_FILE_NAME = "ovctl.state.json"
 
 
@@ -42,6 +53,47 @@ class SavedPlan:
     created_at: str = ""
     path: Path | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # unknown top-level keys, kept for newer files
+    org_base: str | None = None  # "repository" | "directory"; None: a format 1 file with absolute paths
+    base_dir: Path | None = None  # the directory the org paths were resolved against
+
+
+def repository_root(start: Path) -> Path | None:
+    """The nearest directory at or above ``start`` holding ``.git`` (a directory, or the file of a
+    worktree or submodule); None outside any repository."""
+    here = Path(os.path.abspath(start))
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    return None
+
+
+def _relative_org_paths(org_paths: Sequence[Path]) -> tuple[str | None, list[str]]:
+    """The org paths relative to their base, and that base's kind; (None, absolute paths) when an org
+    path lies outside the base (such a plan is not portable, as format 1 files were not)."""
+    absolute = [Path(os.path.abspath(p)) for p in org_paths]
+    root = repository_root(absolute[0] if absolute[0].is_dir() else absolute[0].parent) if absolute else None
+    kind, base = ("repository", root) if root is not None else ("directory", Path(os.path.abspath(".")))
+    out = []
+    for p in absolute:
+        try:
+            rel = p.relative_to(base)
+        except ValueError:
+            try:
+                rel = p.resolve().relative_to(base.resolve())
+            except ValueError:
+                return None, [str(a) for a in absolute]
+        out.append(rel.as_posix() or ".")
+    return kind, out
+
+
+def resolve_base(org_base: str, plan_path: Path, cwd: Path | None = None) -> Path:
+    """Where the relative org paths of a plan file are resolved: for ``repository``, the repository
+    root of the plan file's location, else of the current directory, else the current directory;
+    for ``directory``, the current directory."""
+    cwd = Path(os.path.abspath(cwd if cwd is not None else "."))
+    if org_base == "repository":
+        return repository_root(Path(os.path.abspath(plan_path)).parent) or repository_root(cwd) or cwd
+    return cwd
 
 
 def default_state_file(paths: Sequence[Path], override: Path | None = None) -> Path:
@@ -73,13 +125,15 @@ def plan_file_dict(plan: Plan, *, flavor: str, org_paths: Sequence[Path], endpoi
                    invite_new_users: bool | None = None, created_at: str | None = None) -> dict[str, Any]:
     """The JSON document of a plan file (see the module docstring)."""
     fl = wire.flavor(flavor)
+    org_base, paths = _relative_org_paths(org_paths)
     if created_at is None:
         created_at = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return {
         "format_version": FORMAT_VERSION,
         "ovctl_version": __version__,
         "flavor": fl.name,
-        "org_paths": [str(Path(p).absolute()) for p in org_paths],
+        "org_base": org_base,
+        "org_paths": paths,
         "endpoint": _safe_endpoint(endpoint),
         "created_at": created_at,
         "plan": plan.data(),
@@ -128,16 +182,19 @@ def _need(doc: dict[str, Any], key: str, types: type | tuple[type, ...], path: P
     return value
 
 
-def load_plan(path: Path) -> SavedPlan:
-    """Read and check a plan file; a broken or foreign file raises ``PlanFileError`` naming the field."""
+def load_plan(path: Path, *, check_paths: bool = False) -> SavedPlan:
+    """Read and check a plan file; a broken or foreign file raises ``PlanFileError`` naming the field.
+
+    With ``check_paths`` (what ``apply`` needs) a portable plan whose org paths do not exist under
+    their base is refused, naming the base; ``show`` reads a plan without its org."""
     path = Path(path)
     doc = _read_json(path)
     if not isinstance(doc, dict):
         raise PlanFileError(f"{path}: a plan file is a JSON object; this is not an ovctl plan file")
     version = _need(doc, "format_version", int, path, "an integer")
-    if version != FORMAT_VERSION:
-        raise PlanFileError(f"{path}: field 'format_version' is {version}; this ovctl reads version "
-                            f"{FORMAT_VERSION} (re-run ovctl plan --out)")
+    if version not in READ_VERSIONS:
+        raise PlanFileError(f"{path}: field 'format_version' is {version}; this ovctl reads versions "
+                            f"{' and '.join(map(str, READ_VERSIONS))} (re-run ovctl plan --out)")
     plan = _need(doc, "plan", dict, path, "an object (the plan JSON)")
     payloads = _need(doc, "payloads", list, path, "a list of sync bodies")
     if not payloads:
@@ -154,6 +211,28 @@ def load_plan(path: Path) -> SavedPlan:
     for p in raw_paths:  # never walk a whole filesystem for YAML because a file said so
         if "\0" in p or Path(p).absolute() == Path(Path(p).absolute().anchor):
             raise PlanFileError(f"{path}: field 'org_paths' names {p!r}, which is not an org file or directory")
+    org_base = doc.get("org_base")
+    if org_base is not None and org_base not in ORG_BASES:
+        raise PlanFileError(f"{path}: field 'org_base' is {org_base!r}; expected one of {', '.join(ORG_BASES)} "
+                            "or null")
+    base_dir = None
+    org_paths = [Path(p) for p in raw_paths]
+    if org_base is not None:
+        base_dir = resolve_base(org_base, path)
+        org_paths = []
+        for p in raw_paths:
+            rel = Path(p.replace("\\", "/"))
+            if rel.is_absolute() or rel.anchor or ".." in rel.parts or p.startswith(("/", "\\")) \
+                    or (len(p) > 1 and p[1] == ":"):  # a Windows drive
+                raise PlanFileError(f"{path}: field 'org_paths' names {p!r}, which leaves the plan's base "
+                                    f"(the {org_base} root); the file was edited or is damaged")
+            org_paths.append(base_dir / rel)
+        missing = [p for p in org_paths if not p.exists()] if check_paths else []
+        if missing:
+            where = "repository root" if org_base == "repository" else "current directory"
+            raise PlanFileError(f"{path}: the plan's org path {raw_paths[org_paths.index(missing[0])]!r} does not "
+                                f"exist under the {where} {base_dir}; apply a plan from a checkout of the commit "
+                                "it was made from (or run ovctl plan again)")
     endpoint = doc.get("endpoint")
     if endpoint is not None and not isinstance(endpoint, str):
         raise PlanFileError(f"{path}: field 'endpoint' must be a string or null")
@@ -171,14 +250,14 @@ def load_plan(path: Path) -> SavedPlan:
             k: fingerprint[k] for k in ("desired", "state")}:
         raise PlanFileError(f"{path}: field 'fingerprint' differs from 'plan.fingerprint'; "
                             "the file was edited or is damaged")
-    known = {"format_version", "ovctl_version", "flavor", "org_paths", "endpoint", "created_at", "plan",
+    known = {"format_version", "ovctl_version", "flavor", "org_base", "org_paths", "endpoint", "created_at", "plan",
              "payloads", "fingerprint"}
     created = doc.get("created_at")
     return SavedPlan(
-        plan=plan, payloads=payloads, flavor=flavor, org_paths=[Path(p) for p in raw_paths], endpoint=endpoint,
+        plan=plan, payloads=payloads, flavor=flavor, org_paths=org_paths, endpoint=endpoint,
         fingerprints={"desired": fingerprint["desired"], "state": fingerprint["state"]}, version=tool_version,
         created_at=created if isinstance(created, str) else "", path=path,
-        extra={k: v for k, v in doc.items() if k not in known},
+        extra={k: v for k, v in doc.items() if k not in known}, org_base=org_base, base_dir=base_dir,
     )
 
 

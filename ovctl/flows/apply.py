@@ -292,7 +292,7 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
     paths = [Path(p) for p in paths]
     saved = None
     if len(paths) == 1 and (is_plan_file(paths[0]) or paths[0].suffix.lower() == ".json"):
-        saved = load_plan(paths[0])  # org files are YAML: a lone .json is a plan file, broken or not
+        saved = load_plan(paths[0], check_paths=True)  # org files are YAML: a lone .json is a plan file, broken or not
         _check_saved_target(saved, flavor, endpoint)
         org_paths = saved.org_paths
     else:
