@@ -572,12 +572,13 @@ def test_cli_bad_key_error_is_one_line_without_the_key(sandbox, monkeypatch, cap
 
 def test_export_api_maps_to_the_same_people_and_teams_as_the_sandbox_snapshot(sandbox) -> None:
     """The real-account path (export API) against the sandbox's own view of the account."""
-    progress: list[str] = []
+    progress: list[tuple[str, int, int | None]] = []
     with _client(sandbox, []) as client:
-        exported = snapshot_from_export(client, progress=progress.append)
+        exported = snapshot_from_export(client, progress=lambda *a: progress.append(a))
         truth = client.sandbox_snapshot()
     assert truth is not None
-    assert len([p for p in progress if p.startswith("pull: team ")]) == len(truth["teams"])  # one line per team
+    n = len(truth["teams"])
+    assert [p for p in progress if p[0] == "reading teams"] == [("reading teams", k, n) for k in range(n + 1)]
     assert truth is not None
     assert {m.email for m in exported.members} == {m["email"] for m in truth["members"]}
     roles = {m.email: m.role for m in exported.members}
@@ -588,6 +589,45 @@ def test_export_api_maps_to_the_same_people_and_teams_as_the_sandbox_snapshot(sa
         assert got.name == team["name"]
         assert sorted(got.managers) == sorted(team["managers"])
         assert sorted(got.members) == sorted(team["members"])
+
+
+@pytest.mark.parametrize("concurrency", [1, 3, 8])
+def test_export_read_with_concurrency_keeps_the_export_order(sandbox, concurrency: int) -> None:
+    """Answers arrive in any order (a slow first team), the snapshot is the same: teams in the
+    export's order, people in each team's order."""
+    _fault(sandbox, path=wire.EXPORT_GROUPS, method="GET", delay=0.3, times=2)  # the list, then the first team
+    with _client(sandbox, []) as client:
+        one = snapshot_from_export(client, concurrency=1)
+    _fault(sandbox, path=wire.EXPORT_GROUPS, method="GET", delay=0.3, times=2)
+    with _client(sandbox, []) as client:
+        many = snapshot_from_export(client, concurrency=concurrency)
+        truth = client.sandbox_snapshot()
+    assert many.to_dict() == one.to_dict()
+    assert [t.officevibe_id for t in many.teams] == [t["officevibe_id"] for t in truth["teams"]]
+
+
+def test_export_read_with_concurrency_stops_at_the_first_error_with_one_line(sandbox) -> None:
+    """A team that fails (after the client's own retries) stops the read with that one ApiError."""
+    with _client(sandbox, []) as client:
+        n_teams = len(client.export_groups())
+    # the list answers; then every per-team request is refused for good (400 is not retried)
+    _fault(sandbox, path=wire.EXPORT_GROUPS, method="GET", status=400, times=100)
+    with _client(sandbox, []) as client:
+        client.export_groups = lambda: [{"id": str(i), "name": f"T{i}"} for i in range(n_teams)]  # type: ignore[method-assign]
+        with pytest.raises(ApiError) as e:
+            snapshot_from_export(client, concurrency=4)
+    assert "(400)" in str(e.value) and len(str(e.value).splitlines()) == 1
+    assert _fired(sandbox) <= 4 + 4  # stopped: no more than the window in flight when it failed, plus the window refilled at most once
+
+
+def test_export_concurrency_setting() -> None:
+    from ovctl.account.settings import export_concurrency
+
+    assert export_concurrency({}) == 8
+    assert export_concurrency({"OVCTL_EXPORT_CONCURRENCY": " 1 "}) == 1
+    for bad in ("0", "-2", "many", "1.5", "65"):
+        with pytest.raises(UsageError, match="OVCTL_EXPORT_CONCURRENCY"):
+            export_concurrency({"OVCTL_EXPORT_CONCURRENCY": bad})
 
 
 def test_sandbox_snapshot_is_none_on_a_server_that_is_not_a_sandbox() -> None:

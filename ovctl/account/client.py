@@ -139,6 +139,7 @@ class Client:
     """Talks to one account. ``endpoint`` None means the real account's defaults (sync and export
     live on different hosts); a given endpoint (e.g. the sandbox) serves both.
 
+    One client may be used from several threads at once (the export read does).
     ``on_retry(message)`` is told about each retry (the CLI prints it on stderr), ``on_warning``
     about a risky endpoint (plain http to another machine); ``sleep`` is the waiting function (tests
     record the delays instead of waiting) and ``rng`` the source of the backoff jitter. The endpoint
@@ -149,7 +150,8 @@ class Client:
                  max_retries: int = 5, max_retry_time: float = 120.0,
                  on_retry: Callable[[str], None] | None = None,
                  on_warning: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None,
+                 pool_size: int = 20) -> None:
         self.flavor = wire.flavor(flavor)
         if not api_key:
             raise UsageError(NO_KEY)
@@ -169,7 +171,11 @@ class Client:
         self._rng = rng or random.Random()
         if warning and on_warning:
             on_warning(warning)
+        # Thread-safe: the export read sends its per-team requests from a pool of threads (live.py),
+        # each reusing a kept-alive connection of this pool.
         self._http = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
+                                  limits=httpx.Limits(max_connections=max(100, pool_size),
+                                                      max_keepalive_connections=max(20, pool_size)),
                                   headers={"accept": "application/json", "user-agent": f"ovctl/{_version}"})
 
     # ------------------------------------------------------------------ lifecycle

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from ovctl.account import live
 from ovctl.account.client import Client
 from ovctl.account.protocol import SyncResult
-from ovctl.account.settings import AccountSettings
+from ovctl.account.settings import DEFAULT_EXPORT_CONCURRENCY, AccountSettings
 from ovctl.core.errors import ApiError
 from ovctl.core.model import Payload, PropertyDef, Snapshot
 
@@ -23,9 +23,11 @@ Notify = Callable[[str], None]
 class HttpAccount:
     """One account over HTTP (see ``protocol.Account``)."""
 
-    def __init__(self, client: Client, *, export_only: bool = False, progress: Notify | None = None) -> None:
+    def __init__(self, client: Client, *, export_only: bool = False, progress: live.Progress | None = None,
+                 export_concurrency: int = DEFAULT_EXPORT_CONCURRENCY) -> None:
         self.client = client
         self.export_only = export_only
+        self.export_concurrency = export_concurrency
         self._progress = progress
 
     @property
@@ -39,11 +41,12 @@ class HttpAccount:
     def read(self, state: Snapshot | None, *,
              assumed_properties: dict[str, PropertyDef] | None = None) -> Snapshot:
         return live.pull_snapshot(self.client, state, assumed_properties=assumed_properties,
-                                  export_only=self.export_only, progress=self._progress)
+                                  export_only=self.export_only, progress=self._progress,
+                                  concurrency=self.export_concurrency)
 
     def read_after_sync(self, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
         return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
-                                    progress=self._progress)
+                                    progress=self._progress, concurrency=self.export_concurrency)
 
     def sync(self, body: dict[str, Any]) -> SyncResult:
         return self.client.sync(body)
@@ -77,8 +80,9 @@ class HttpAccount:
 
 
 def connect(endpoint: str | None, flavor: str, settings: AccountSettings, *, on_retry: Notify | None = None,
-            on_warning: Notify | None = None, progress: Notify | None = None) -> HttpAccount:
+            on_warning: Notify | None = None, progress: live.Progress | None = None) -> HttpAccount:
     """The account at ``endpoint`` (None: the real account's default hosts) for ``flavor``."""
     client = Client(endpoint, flavor, settings.api_key, timeout=settings.timeout, on_retry=on_retry,
-                    on_warning=on_warning)
-    return HttpAccount(client, export_only=settings.export_only, progress=progress)
+                    on_warning=on_warning, pool_size=settings.export_concurrency)
+    return HttpAccount(client, export_only=settings.export_only, progress=progress,
+                       export_concurrency=settings.export_concurrency)

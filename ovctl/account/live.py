@@ -22,7 +22,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
+from ovctl.account.settings import DEFAULT_EXPORT_CONCURRENCY
 from ovctl.core.model import Payload, PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
+
+# Told how far a long read has got: (what, done, total or None).
+Progress = Callable[[str, int, "int | None"], None]
 
 # Group types of the export that mark a rule-based (segment-managed) team. CHOSEN: the real values
 # of ``group_type`` are UNKNOWN; rule-based teams are never removed by a sync.
@@ -31,17 +35,18 @@ RULE_BASED_GROUP_TYPES = frozenset({"rule", "rulebased", "rule_based", "rule-bas
 
 def pull_snapshot(client: Any, state: Snapshot | None, *,
                   assumed_properties: dict[str, PropertyDef] | None = None, export_only: bool = False,
-                  progress: Callable[[str], None] | None = None) -> Snapshot:
+                  progress: Progress | None = None, concurrency: int = DEFAULT_EXPORT_CONCURRENCY) -> Snapshot:
     """The account as a Snapshot: the sandbox's own snapshot, else the export API mapped.
     ``export_only`` reads even a sandbox through the export (``OVCTL_EXPORT_ONLY``); ``progress``
-    is told how far a (slow, one call per team) export read has got."""
+    is told how far a (slow, one call per team) export read has got; ``concurrency`` is how many
+    of those calls are in flight at once."""
     from ovctl.core.snapshot import snapshot_from_dict
 
     raw = None if client.is_default_endpoint or export_only else client.sandbox_snapshot()
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
         return carry_from_state(live, state, from_export=False)
-    exported, group_only = read_export(client, progress=progress)
+    exported, group_only = read_export(client, progress=progress, concurrency=concurrency)
     live = carry_from_state(exported, state, from_export=True, seen_only_in_groups=group_only)
     if not live.properties and assumed_properties:
         # The export has no property definitions: take the org's word that they exist (docs/org-file.md).
@@ -50,7 +55,7 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
 
 
 def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None, *, export_only: bool = False,
-                    progress: Callable[[str], None] | None = None) -> Snapshot:
+                    progress: Progress | None = None, concurrency: int = DEFAULT_EXPORT_CONCURRENCY) -> Snapshot:
     """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
     ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached."""
     from ovctl.core.snapshot import snapshot_from_dict
@@ -59,7 +64,7 @@ def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | No
     if raw is not None:
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot")
         return carry_from_state(live, expected, from_export=False)
-    live, group_only = read_export(client, progress=progress)
+    live, group_only = read_export(client, progress=progress, concurrency=concurrency)
     if final_payload is not None:
         attach_payload_ids(live, {t.external_id: t.name for t in final_payload.teams},
                            {m.external_id: m.email for m in final_payload.members})
@@ -80,18 +85,66 @@ def _flag(v: Any) -> bool:
     return bool(v)
 
 
-def snapshot_from_export(client: Any, progress: Callable[[str], None] | None = None) -> Snapshot:
+def snapshot_from_export(client: Any, progress: Progress | None = None,
+                         concurrency: int = DEFAULT_EXPORT_CONCURRENCY) -> Snapshot:
     """Read users, groups and each group's people through the export API (one call per group)."""
-    return read_export(client, progress)[0]
+    return read_export(client, progress, concurrency)[0]
 
 
-def read_export(client: Any, progress: Callable[[str], None] | None = None) -> tuple[Snapshot, set[str]]:
+def _read_groups(client: Any, ids: list[str], concurrency: int, progress: Progress | None) -> dict[str, dict[str, Any]]:
+    """Each group's detail by id, read ``concurrency`` requests at a time (one client, whose
+    connection pool the threads share; each request keeps the client's retry and error rules).
+    The first error stops the read: nothing more is sent, the requests already in flight are
+    left to finish, and that error (one ApiError line) is raised. The result does not depend on
+    the order the answers arrive in: the caller walks the groups in the export's order."""
+    total = len(ids)
+    out: dict[str, dict[str, Any]] = {}
+    if progress:
+        progress("reading teams", 0, total)
+    if concurrency <= 1 or total <= 1:
+        for n, gid in enumerate(ids, start=1):
+            out[gid] = client.export_group(gid)
+            if progress:
+                progress("reading teams", n, total)
+        return out
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    pool = ThreadPoolExecutor(max_workers=min(concurrency, total), thread_name_prefix="ovctl-export")
+    pending: dict[Future[dict[str, Any]], str] = {}
+    todo = iter(ids)
+    try:
+        for gid in todo:  # fill the window, then one new request per answer
+            pending[pool.submit(client.export_group, gid)] = gid
+            if len(pending) >= concurrency:
+                break
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                gid = pending.pop(fut)
+                out[gid] = fut.result()  # the first error is raised here: nothing more is submitted
+                if progress:
+                    progress("reading teams", len(out), total)
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending[pool.submit(client.export_group, nxt)] = nxt
+    except BaseException:
+        # Stop at once: what is queued is dropped; a request in flight ends on its own (its answer unused).
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return out
+
+
+def read_export(client: Any, progress: Progress | None = None,
+                concurrency: int = DEFAULT_EXPORT_CONCURRENCY) -> tuple[Snapshot, set[str]]:
     """(the export as a Snapshot, the email keys of people seen only in a group's user list).
 
     /users does not list everyone a group does (a deactivated member still in a rule-based team);
     such a person is known by email only: names, job title and role come from the state file.
     """
     group_only: set[str] = set()
+    if progress:
+        progress("reading users", 0, None)
     users = client.export_users()
     members: list[SnapMember] = []
     seen: set[str] = set()
@@ -105,15 +158,14 @@ def read_export(client: Any, progress: Callable[[str], None] | None = None) -> t
                                   last_name=str(u.get("lastName") or ""),
                                   job_title=(str(u["jobTitle"]) if u.get("jobTitle") else None), role=role))
     groups = client.export_groups()
+    ids = [str(g["id"]) for g in groups if g.get("id") is not None]
+    details = _read_groups(client, ids, concurrency, progress)
     teams: list[SnapTeam] = []
-    total = len(groups)
-    for n, g in enumerate(groups, start=1):
+    for g in groups:
         gid = g.get("id")
         if gid is None:
             continue
-        if progress and total:
-            progress(f"pull: team {n}/{total}")
-        detail = client.export_group(str(gid))
+        detail = details[str(gid)]
         managers: list[str] = []
         people: list[str] = []
         for p in detail.get("users") or []:
@@ -130,8 +182,6 @@ def read_export(client: Any, progress: Callable[[str], None] | None = None) -> t
         gtype = str(_first(g, "group_type", "groupType") or "").strip().lower()
         teams.append(SnapTeam(officevibe_id=str(gid), name=str(_first(g, "name") or detail.get("name") or ""),
                               managers=managers, members=people, rule_based=gtype in RULE_BASED_GROUP_TYPES))
-    if progress and total:
-        progress(f"pull: {total} teams, {len(members)} members\n")
     return Snapshot(members=members, teams=teams), group_only
 
 

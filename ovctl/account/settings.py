@@ -22,7 +22,10 @@ KEY_ENV = "OVCTL_API_KEY"
 KEY_FILE_ENV = "OVCTL_API_KEY_FILE"
 TIMEOUT_ENV = "OVCTL_TIMEOUT"
 EXPORT_ONLY_ENV = "OVCTL_EXPORT_ONLY"
+EXPORT_CONCURRENCY_ENV = "OVCTL_EXPORT_CONCURRENCY"
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_EXPORT_CONCURRENCY = 8  # export requests in flight at once (one per team)
+MAX_EXPORT_CONCURRENCY = 64
 NO_KEY = f"no API key: set {KEY_ENV}, or {KEY_FILE_ENV} to a file holding the key"
 
 
@@ -33,13 +36,16 @@ class AccountSettings:
     api_key: str = field(repr=False)
     timeout: float = DEFAULT_TIMEOUT
     export_only: bool = False
+    export_concurrency: int = DEFAULT_EXPORT_CONCURRENCY
 
 
 def from_environ(environ: Mapping[str, str] | None = None) -> AccountSettings:
     """All settings at once; the first bad one is a UsageError (the timeout is checked first)."""
     env = os.environ if environ is None else environ
     timeout = timeout_from_env(env)
-    return AccountSettings(api_key=api_key_from_env(env), timeout=timeout, export_only=export_only(env))
+    concurrency = export_concurrency(env)
+    return AccountSettings(api_key=api_key_from_env(env), timeout=timeout, export_only=export_only(env),
+                           export_concurrency=concurrency)
 
 
 def check_api_key(key: str, source: str) -> str:
@@ -98,3 +104,20 @@ def export_only(environ: Mapping[str, str] | None = None) -> bool:
     is read: a way to try (and test) the real-account path locally."""
     env = os.environ if environ is None else environ
     return (env.get(EXPORT_ONLY_ENV) or "").strip().lower() in ("1", "true", "yes")
+
+
+def export_concurrency(environ: Mapping[str, str] | None = None) -> int:
+    """OVCTL_EXPORT_CONCURRENCY: how many per-team export requests are in flight at once, a whole
+    number from 1 (one after another) to 64 (8 when unset)."""
+    env = os.environ if environ is None else environ
+    raw = (env.get(EXPORT_CONCURRENCY_ENV) or "").strip()
+    if not raw:
+        return DEFAULT_EXPORT_CONCURRENCY
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_EXPORT_CONCURRENCY:
+        raise UsageError(f"{EXPORT_CONCURRENCY_ENV} must be a whole number from 1 to {MAX_EXPORT_CONCURRENCY} "
+                         f"(requests in flight at once), not {raw!r}")
+    return n

@@ -355,11 +355,23 @@ class Store:
                 sql += " WHERE officevibe_id = ?"
                 args = (group_id,)
             teams = db.execute(sql + " ORDER BY position", args).fetchall()
-            gone = {key for (key,) in db.execute("SELECT email_key FROM members WHERE status = 'deactivated'")}
             people: dict[str, list[tuple[str, str]]] = {}
-            q = "SELECT team, email, role FROM team_people"
-            for team, person, role in db.execute(q + (" WHERE team = ?" if group_id is not None else "")
-                                                 + " ORDER BY role, position", args):
+            if group_id is not None:
+                # One team: its rows through the (team, role, email) key, and the status of just its
+                # people through the members' key, never a scan of every member.
+                rows = db.execute("SELECT team, email, role FROM team_people WHERE team = ? ORDER BY role, position",
+                                  args).fetchall()
+                keys = list({email_key(person) for _, person, _ in rows})
+                gone = set()
+                for i in range(0, len(keys), 500):
+                    chunk = keys[i:i + 500]
+                    gone.update(k for (k,) in db.execute(
+                        "SELECT email_key FROM members WHERE status = 'deactivated' AND email_key IN "
+                        f"({','.join('?' * len(chunk))})", chunk))
+            else:
+                rows = db.execute("SELECT team, email, role FROM team_people ORDER BY role, position").fetchall()
+                gone = {key for (key,) in db.execute("SELECT email_key FROM members WHERE status = 'deactivated'")}
+            for team, person, role in rows:
                 if email_key(person) not in gone:  # the export does not know deactivated members
                     people.setdefault(team, []).append((person, role))
         return [{"id": oid, "name": name, "rule_based": bool(rb), "people": people.get(oid, [])}
