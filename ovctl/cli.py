@@ -133,8 +133,14 @@ def _root(
     ctx: typer.Context,
     version: Annotated[bool, typer.Option("--version", is_eager=True, callback=_print_version,
                                           help="Print ovctl's version and exit.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr (it is shown only on a "
+                                                       "terminal, and not under CI, anyway).")] = False,
 ) -> None:
     """Officevibe (Workleap) organisations as code: validate, plan and apply provisioning syncs."""
+    if quiet:
+        console = _console(ctx)
+        console.quiet = True
+        ctx.obj = console
 
 
 @app.command(epilog=ENV_FILES)

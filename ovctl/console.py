@@ -32,6 +32,8 @@ class Console:
     err: TextIO = field(default_factory=lambda: sys.stderr)
     stdin: TextIO = field(default_factory=lambda: sys.stdin)
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ, repr=False)
+    quiet: bool = False  # ``--quiet``: no progress on stderr
+    _progress: Any = field(default=None, init=False, repr=False, compare=False)
 
     def say(self, line: str = "") -> None:
         """One line on stdout; control characters from the values it echoes are shown escaped."""
@@ -54,6 +56,15 @@ class Console:
     def err_is_tty(self) -> bool:
         """Whether stderr is a terminal: progress lines are shown only there (logs stay clean)."""
         return _is_tty(self.err)
+
+    def progress(self) -> Any:
+        """This run's progress display (``ovctl.progress``): drawn on stderr when it is a terminal,
+        ``CI`` is unset and not ``quiet``; otherwise silent. The same object for the whole run."""
+        if self._progress is None:
+            from ovctl.progress import for_console
+
+            self._progress = for_console(self)
+        return self._progress
 
     def stdin_is_tty(self) -> bool:
         return _is_tty(self.stdin)

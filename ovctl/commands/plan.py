@@ -38,18 +38,22 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
     wire.flavor(flavor)  # an unknown flavour is a usage error before any work
     render = plan_renderer(fmt)  # an unknown format too
     paths = [Path(p) for p in paths]
-    loaded = load_org(paths)
-    drift_from = None
-    if state is not None:
-        from ovctl.files.statefile import read_snapshot
+    with console.progress() as progress:  # on a terminal only; gone before the plan is written
+        progress("reading the org")
+        loaded = load_org(paths)
+        drift_from = None
+        if state is not None:
+            from ovctl.files.statefile import read_snapshot
 
-        snapshot = read_snapshot(Path(state))
-    else:
-        from ovctl.flows.live import fetch_live
+            progress("reading the snapshot")
+            snapshot = read_snapshot(Path(state))
+        else:
+            from ovctl.flows.live import fetch_live
 
-        snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file), console,
-                                          assumed_properties=loaded.org.properties)
-    plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
+            snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file), console,
+                                              assumed_properties=loaded.org.properties)
+        progress("planning")
+        plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
 
     console.write(render(plan, color=console.color(), mask_emails=mask_emails))
 

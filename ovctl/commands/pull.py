@@ -19,7 +19,9 @@ def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path
     state_path = default_state_file([], state_file)
     live, _state = fetch_live(endpoint, flavor, state_path, console, warn_without_state=True)
     live.applied_plans = []  # the plan history belongs to the state file, not to a snapshot
-    text = json.dumps(live.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    with console.progress() as progress:
+        progress("writing the snapshot")
+        text = json.dumps(live.to_dict(), indent=2, ensure_ascii=False) + "\n"
     if out is None:
         console.write(text)
         return ExitCode.OK

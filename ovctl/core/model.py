@@ -14,7 +14,7 @@ Conventions shared by every module:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ovctl.core.changes import ACTIONS, Change
@@ -191,8 +191,17 @@ class Snapshot:
             "format_version": self.format_version,
             "settings": {"invite_new_members": self.invite_new_members},
             "properties": {k: v.to_dict() for k, v in self.properties.items()},
-            "members": [asdict(m) for m in self.members],
-            "teams": [asdict(t) for t in self.teams],
+            # Field by field (the fields' order), not ``dataclasses.asdict``: that deep-copies
+            # through a generic recursion, ~5x slower on a large state (tests/test_snapshot_dict.py
+            # checks the two agree, field for field).
+            "members": [{"email": m.email, "external_id": m.external_id, "first_name": m.first_name,
+                         "last_name": m.last_name, "job_title": m.job_title, "language": m.language,
+                         "status": m.status, "role": m.role, "properties": dict(m.properties)}
+                        for m in self.members],
+            "teams": [{"officevibe_id": t.officevibe_id, "name": t.name, "external_id": t.external_id,
+                       "parent": t.parent, "managers": list(t.managers), "members": list(t.members),
+                       "rule_based": t.rule_based}
+                      for t in self.teams],
         }
         if self.protected:
             d["protected"] = list(self.protected)

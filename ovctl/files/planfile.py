@@ -151,7 +151,8 @@ def save_plan(path: Path, plan: Plan, *, flavor: str, org_paths: Sequence[Path],
     """
     doc = plan_file_dict(plan, flavor=flavor, org_paths=org_paths, endpoint=endpoint,
                          invite_new_users=invite_new_users)
-    atomic_write_text(Path(path), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    # Compact: a plan file is read by ovctl (and tools), not by people; `ovctl render` or `jq .` shows it.
+    atomic_write_text(Path(path), json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
 def _read_json(path: Path) -> Any:

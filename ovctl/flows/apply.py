@@ -93,6 +93,34 @@ def _expected(live: Snapshot, plan: Plan, syncs_applied: int) -> Snapshot:
     return expected
 
 
+def same_account(a: Snapshot, b: Snapshot) -> bool:
+    """Whether two snapshots describe the same account (``protected`` and ``applied_plans`` aside):
+    the same settings and properties, the same members by email and teams by Officevibe id, each
+    equal field for field. Linear; the order of members and of teams does not matter."""
+    from ovctl.core.model import email_key
+
+    if (a.invite_new_members != b.invite_new_members or a.properties != b.properties
+            or len(a.members) != len(b.members) or len(a.teams) != len(b.teams)):
+        return False
+    members = {email_key(m.email): m for m in b.members}
+    teams = {t.officevibe_id: t for t in b.teams}
+    if len(members) != len(b.members) or len(teams) != len(b.teams):
+        return False
+    return (all(members.get(email_key(m.email)) == m for m in a.members)
+            and all(teams.get(t.officevibe_id) == t for t in a.teams))
+
+
+def _convergence_check(org: Any, after: Snapshot, expected: Snapshot) -> Plan | None:
+    """None when the account read back is exactly what the plan predicted (``expected``: the plan's
+    own simulation of its syncs, whose re-plan has no changes by construction), so the org is not
+    planned a second time; otherwise the full plan of what is left (its changes are reported)."""
+    if same_account(after, expected):
+        return None
+    from ovctl.core.plan import build_plan
+
+    return build_plan(org, after, force=True)
+
+
 def _print_report(io: Console, n: int, total: int, result: SyncResult) -> None:
     ident = f" (sync id {result.sync_id})" if result.sync_id else ""
     io.say(f"sync {n}/{total}: {result.status}{ident}; {len(result.updates)} update(s), "
@@ -181,7 +209,8 @@ def _learn_outcome(account: Account, intent: journal.Intent) -> str:
     return journal.outcome(now, intent, full=not account.reads_through_export)
 
 
-def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, ctx: SendContext) -> SendOutcome:
+def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, ctx: SendContext,
+              progress: Any = None) -> SendOutcome:
     """Send the syncs in order; stop at the first that is not applied (pending, rejected, failed,
     error, outcome unknown). Each sync's intent is journaled before it is sent; once a sync is
     applied the state file records its expected result at once, so a crash before the end never
@@ -197,6 +226,8 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, c
         intent = journal.write_intent(ctx.state_path, plan=key, sync=n, total=len(bodies), body=body,
                                       before=before, expected=expected)
         _crash_point(io, f"before-send:{n}")
+        if progress is not None:  # one phase: the answer comes once the account has processed the sync
+            progress(f"sync {n}/{len(bodies)}: sent, waiting for the account", n - 1, len(bodies))
         try:
             result = account.sync(body)
         except SyncOutcomeUnknown as e:
@@ -219,6 +250,8 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, c
             outcome.stopped = f"sync {n} of {len(bodies)} failed after sync {n - 1} was applied: {e}"
             return outcome
         _crash_point(io, f"after-send:{n}")
+        if progress is not None:
+            progress.stop()  # the sync's report is written next
         if result is None:  # landed, as read back from the account: no report to show
             result = SyncResult(sync_id=None, status="applied")
         else:
@@ -302,7 +335,9 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
         raise UsageError(f"--intent-outcome takes landed or lost, not {intent_outcome!r}")
     state_path = default_state_file(org_paths, state_file)
 
-    loaded = load_org(org_paths)  # validate before any network call
+    with io.progress() as progress:
+        progress("reading the org")
+        loaded = load_org(org_paths)  # validate before any network call
     held = acquire(state_path, timeout=lock_timeout, command="apply",
                    on_wait=lambda h: io.warn(f"ovctl: waiting for the state file's {h.describe()}"))
     try:
@@ -316,118 +351,137 @@ def apply(paths: Sequence[Path], *, auto_approve: bool = False, force: bool = Fa
 
 def _apply_locked(loaded: Any, saved: Any, fl: wire.Flavor, flavor: str, endpoint: str | None, state_path: Path,
                   io: Console, *, auto_approve: bool, force: bool, intent_outcome: str | None) -> int:
-    from ovctl.core.fingerprint import fingerprint_snapshot
-    from ovctl.core.plan import build_plan
-    from ovctl.files.statefile import read_snapshot, write_snapshot
+    from ovctl.files.statefile import read_snapshot
     from ovctl.flows.live import open_account
 
     org = loaded.org
+    progress = io.progress()  # on a terminal only; stopped before anything is written on stdout
     state = read_snapshot(state_path) if state_path.exists() else None
-    with open_account(endpoint, flavor, io) as account:
-        intent = journal.read_intent(state_path)
-        if intent is not None:
-            state = _recover(account, intent, state, state_path, org.settings.protected, io,
-                             None if intent_outcome is None else intent_outcome)
-        elif intent_outcome is not None:
-            raise UsageError(f"--intent-outcome: no earlier apply left a journal ({journal.intent_path(state_path)}); "
-                             "nothing to decide")
-        pending = account.pending_syncs()
-        if pending:
-            raise UsageError(f"the account holds sync {pending[0]} for approval; {_approval_hint(account, pending[0])} "
-                             f"(or reject it: POST .../sandbox/syncs/{pending[0]}/reject) before applying again — "
-                             "nothing was sent")
-        live = account.read(state, assumed_properties=org.properties)
-        plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
+    with progress, open_account(endpoint, flavor, io) as account:
+        return _apply_open(account, loaded, saved, fl, state, state_path, io, progress, auto_approve=auto_approve,
+                           force=force, intent_outcome=intent_outcome)
 
-        if saved is not None:
-            if plan.fingerprint_desired != saved.fingerprints["desired"]:
-                raise PlanFileError(f"{saved.path}: the org changed since this plan was saved; run ovctl plan "
-                                    "again and review the new plan")
-            if plan.fingerprint_state != saved.fingerprints["state"]:
-                raise PlanFileError(f"{saved.path}: the live account changed since this plan was saved; run "
-                                    "ovctl plan again and review the new plan")
-            if applied_key(plan) in live.applied_plans:
-                raise PlanFileError(f"{saved.path}: this plan was already applied; a plan is applied once — "
-                                    "run ovctl plan again")
-            check_bodies(saved.payloads, fl)
-            # The fingerprints say the plan shown is the plan saved; the bodies must say so too.
-            if encoded_bodies(plan, fl, live.invite_new_members) != saved.payloads:
-                raise PlanFileError(f"{saved.path}: the plan file's sync bodies do not match the plan it shows: the "
-                                    "file was edited; run ovctl plan again — nothing was sent")
 
-        io.write(_render_text(plan, io))
-        if not plan.has_changes:
-            io.say("No changes: the account already matches the org. Nothing was sent.")
-            write_snapshot(state_path, _state_to_write(live, live, org.settings.protected, None))
-            return ExitCode.OK
-        if plan.blocked:
-            names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
-            raise GuardError(f"the plan is unsafe ({names}); nothing was sent — fix the org, or re-run with "
-                             "--force to apply anyway")
-        # With a saved plan these equal the file's bodies (checked above): what is shown is what is sent.
-        bodies = encoded_bodies(plan, fl, live.invite_new_members)
-        check_bodies(bodies, fl)
-        if not _confirm(io, auto_approve):
-            io.say("Apply cancelled; nothing was sent.")
-            return ExitCode.ERROR
-        if not auto_approve:  # a person took time to answer: the account must still be the one planned
-            again = account.read(state, assumed_properties=org.properties)
-            if fingerprint_snapshot(again) != plan.fingerprint_state:
-                raise PlanFileError("the account changed while the plan waited for confirmation; nothing was sent — "
-                                    "run ovctl apply again and review the new plan")
+def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, state: Snapshot | None,
+                state_path: Path, io: Console, progress: Any, *, auto_approve: bool, force: bool,
+                intent_outcome: str | None) -> int:
+    from ovctl.core.fingerprint import fingerprint_snapshot
+    from ovctl.core.plan import build_plan
+    from ovctl.files.statefile import write_snapshot
 
-        ctx = SendContext(state_path=state_path, plan=plan, base=live, protected=org.settings.protected)
-        try:
-            outcome = _send_all(account, bodies, io, ctx)
-        except KeyboardInterrupt:
-            left = journal.read_intent(state_path)
-            if left is None:
-                io.warn("Interrupted: nothing was sent.")
-            else:
-                io.warn(f"Interrupted while sending {left.describe()}: it may have reached the account. Run ovctl "
-                        "apply again: it reads the account first and records or re-plans that sync.")
-            raise
-        if outcome.stopped is not None and not outcome.maybe_changed:
-            io.warn(f"error: {outcome.stopped}")
-            return ExitCode.ERROR
-        if outcome.unknown:
-            io.warn(f"error: {outcome.stopped}")
-            return ExitCode.ERROR
-        sent_ok, stopped, not_found = outcome.applied, outcome.stopped, outcome.not_found
+    org = loaded.org
+    intent = journal.read_intent(state_path)
+    if intent is not None:
+        state = _recover(account, intent, state, state_path, org.settings.protected, io,
+                         None if intent_outcome is None else intent_outcome)
+    elif intent_outcome is not None:
+        raise UsageError(f"--intent-outcome: no earlier apply left a journal ({journal.intent_path(state_path)}); "
+                         "nothing to decide")
+    pending = account.pending_syncs()
+    if pending:
+        raise UsageError(f"the account holds sync {pending[0]} for approval; {_approval_hint(account, pending[0])} "
+                         f"(or reject it: POST .../sandbox/syncs/{pending[0]}/reject) before applying again — "
+                         "nothing was sent")
+    progress("reading the account")
+    live = account.read(state, assumed_properties=org.properties)
+    progress("planning")
+    plan = build_plan(org, live, force=force, drift_from=state, extra_warnings=loaded.warnings)
 
-        base = live
-        if not_found:  # the account told us these properties do not exist (a real account's export cannot)
-            base = replace(live, properties={k: v for k, v in live.properties.items() if k not in not_found})
-        expected = _expected(base, plan, sent_ok)
-        try:
-            after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None)
-        except ApiError as e:
-            # The syncs went through: keep the ids they attached by recording what should now be there.
-            done = None if stopped else applied_key(plan)
-            write_snapshot(state_path, _state_to_write(expected, live, org.settings.protected, done))
-            journal.clear_intent(state_path)
-            io.warn(f"error: the sync was sent, but reading the account back failed: {e}")
-            io.warn(f"The state file {state_path} records the expected result; run ovctl plan to check convergence.")
-            return ExitCode.ERROR
-        _crash_point(io, "before-state")
-        if stopped is not None:
-            write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
-            journal.clear_intent(state_path)
-            io.warn(f"error: {stopped}")
-            return ExitCode.ERROR
-        check = build_plan(org, after, force=True)
-        write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, applied_key(plan)))
-        journal.clear_intent(state_path)
-        if check.has_changes:
-            io.warn(f"error: the account did not converge: a new plan still has {len(check.changes)} change(s):")
-            io.write(_render_text(check, io))
-            io.warn("The sync may still be processing, or the account skipped items (see above); "
-                    "run ovctl plan to check again.")
-            return ExitCode.ERROR
-        if outcome.skipped:  # predicted by the plan, so not a convergence failure — but not a full match either
-            io.say(f"Apply complete: {sent_ok} sync(s) sent; the account matches the org except for the "
-                   f"{len(outcome.skipped)} item(s) it skipped (listed above). State written to {state_path}.")
-        else:
-            io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to "
-                   f"{state_path}.")
+    if saved is not None:
+        if plan.fingerprint_desired != saved.fingerprints["desired"]:
+            raise PlanFileError(f"{saved.path}: the org changed since this plan was saved; run ovctl plan "
+                                "again and review the new plan")
+        if plan.fingerprint_state != saved.fingerprints["state"]:
+            raise PlanFileError(f"{saved.path}: the live account changed since this plan was saved; run "
+                                "ovctl plan again and review the new plan")
+        if applied_key(plan) in live.applied_plans:
+            raise PlanFileError(f"{saved.path}: this plan was already applied; a plan is applied once — "
+                                "run ovctl plan again")
+        check_bodies(saved.payloads, fl)
+        # The fingerprints say the plan shown is the plan saved; the bodies must say so too.
+        if encoded_bodies(plan, fl, live.invite_new_members) != saved.payloads:
+            raise PlanFileError(f"{saved.path}: the plan file's sync bodies do not match the plan it shows: the "
+                                "file was edited; run ovctl plan again — nothing was sent")
+
+    progress.stop()
+    io.write(_render_text(plan, io))
+    if not plan.has_changes:
+        io.say("No changes: the account already matches the org. Nothing was sent.")
+        write_snapshot(state_path, _state_to_write(live, live, org.settings.protected, None))
         return ExitCode.OK
+    if plan.blocked:
+        names = ", ".join(dict.fromkeys(g.guard for g in plan.guards))
+        raise GuardError(f"the plan is unsafe ({names}); nothing was sent — fix the org, or re-run with "
+                         "--force to apply anyway")
+    # With a saved plan these equal the file's bodies (checked above): what is shown is what is sent.
+    bodies = encoded_bodies(plan, fl, live.invite_new_members)
+    check_bodies(bodies, fl)
+    if not _confirm(io, auto_approve):
+        io.say("Apply cancelled; nothing was sent.")
+        return ExitCode.ERROR
+    if not auto_approve:  # a person took time to answer: the account must still be the one planned
+        progress("reading the account again")
+        again = account.read(state, assumed_properties=org.properties)
+        if fingerprint_snapshot(again) != plan.fingerprint_state:
+            raise PlanFileError("the account changed while the plan waited for confirmation; nothing was sent — "
+                                "run ovctl apply again and review the new plan")
+
+    ctx = SendContext(state_path=state_path, plan=plan, base=live, protected=org.settings.protected)
+    try:
+        outcome = _send_all(account, bodies, io, ctx, progress)
+    except KeyboardInterrupt:
+        left = journal.read_intent(state_path)
+        if left is None:
+            io.warn("Interrupted: nothing was sent.")
+        else:
+            io.warn(f"Interrupted while sending {left.describe()}: it may have reached the account. Run ovctl "
+                    "apply again: it reads the account first and records or re-plans that sync.")
+        raise
+    if outcome.stopped is not None and not outcome.maybe_changed:
+        io.warn(f"error: {outcome.stopped}")
+        return ExitCode.ERROR
+    if outcome.unknown:
+        io.warn(f"error: {outcome.stopped}")
+        return ExitCode.ERROR
+    sent_ok, stopped, not_found = outcome.applied, outcome.stopped, outcome.not_found
+
+    base = live
+    if not_found:  # the account told us these properties do not exist (a real account's export cannot)
+        base = replace(live, properties={k: v for k, v in live.properties.items() if k not in not_found})
+    expected = _expected(base, plan, sent_ok)
+    try:
+        progress("verifying: reading the account")
+        after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None)
+    except ApiError as e:
+        # The syncs went through: keep the ids they attached by recording what should now be there.
+        done = None if stopped else applied_key(plan)
+        write_snapshot(state_path, _state_to_write(expected, live, org.settings.protected, done))
+        journal.clear_intent(state_path)
+        io.warn(f"error: the sync was sent, but reading the account back failed: {e}")
+        io.warn(f"The state file {state_path} records the expected result; run ovctl plan to check convergence.")
+        return ExitCode.ERROR
+    _crash_point(io, "before-state")
+    if stopped is not None:
+        write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, None))
+        journal.clear_intent(state_path)
+        io.warn(f"error: {stopped}")
+        return ExitCode.ERROR
+    progress("verifying")
+    check = _convergence_check(org, after, expected)
+    progress("writing the state file")
+    write_snapshot(state_path, _state_to_write(after, live, org.settings.protected, applied_key(plan)))
+    journal.clear_intent(state_path)
+    progress.stop()
+    if check is not None and check.has_changes:
+        io.warn(f"error: the account did not converge: a new plan still has {len(check.changes)} change(s):")
+        io.write(_render_text(check, io))
+        io.warn("The sync may still be processing, or the account skipped items (see above); "
+                "run ovctl plan to check again.")
+        return ExitCode.ERROR
+    if outcome.skipped:  # predicted by the plan, so not a convergence failure — but not a full match either
+        io.say(f"Apply complete: {sent_ok} sync(s) sent; the account matches the org except for the "
+               f"{len(outcome.skipped)} item(s) it skipped (listed above). State written to {state_path}.")
+    else:
+        io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to "
+               f"{state_path}.")
+    return ExitCode.OK

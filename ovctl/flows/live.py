@@ -4,23 +4,9 @@ file from disk, messages to the console. The account layer below knows none of t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
-
 from ovctl.account.protocol import Account
 from ovctl.console import Console
 from ovctl.core.model import PropertyDef, Snapshot
-
-
-def progress_printer(console: Console) -> Callable[[str], None] | None:
-    """Progress lines on stderr, only when it is a terminal (a pipeline log stays clean)."""
-    if not console.err_is_tty():
-        return None
-
-    def show(line: str) -> None:
-        console.err.write("\r\x1b[2K" + line)
-        console.err.flush()
-
-    return show
 
 
 def open_account(endpoint: str | None, flavor: str, console: Console) -> Account:
@@ -30,10 +16,11 @@ def open_account(endpoint: str | None, flavor: str, console: Console) -> Account
     from ovctl.account.http import connect
 
     def tell(message: str) -> None:
+        console.progress().stop()  # a message is a line of its own, not drawn over the progress
         console.warn(f"ovctl: {message}")
 
     return connect(endpoint, flavor, settings.from_environ(console.environ), on_retry=tell, on_warning=tell,
-                   progress=progress_printer(console))
+                   progress=console.progress())
 
 
 def read_state(state_file: Path | None) -> Snapshot | None:
@@ -57,7 +44,8 @@ def fetch_live(endpoint: str | None, flavor: str, state_file: Path | None, conso
     export cannot give are missing from the result.
     """
     state = read_state(state_file)
-    with open_account(endpoint, flavor, console) as account:
+    with console.progress() as progress, open_account(endpoint, flavor, console) as account:
+        progress("reading the account")
         live = account.read(state, assumed_properties=assumed_properties)
         through_export = account.reads_through_export
     if warn_without_state and through_export and state is None:
