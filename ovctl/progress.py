@@ -59,6 +59,9 @@ class _Shown(Progress):
     shown = True
 
     def __init__(self, stream: TextIO) -> None:
+        import threading
+
+        self._lock = threading.Lock()  # a retry message (from an export thread) stops it mid-read
         self._stream = stream
         self._bar: Any = None
         self._task: Any = None
@@ -77,20 +80,22 @@ class _Shown(Progress):
         return bar
 
     def __call__(self, what: str, done: int = 0, total: int | None = None) -> None:
-        if self._bar is None:
-            self._bar = self._start()
-        if self._task is None or what != self._what:
-            if self._task is not None:
-                self._bar.remove_task(self._task)
-            self._task = self._bar.add_task(what, total=total, completed=done)
-            self._what = what
-        else:
-            self._bar.update(self._task, completed=done, total=total)
+        with self._lock:
+            if self._bar is None:
+                self._bar = self._start()
+            if self._task is None or what != self._what:
+                if self._task is not None:
+                    self._bar.remove_task(self._task)
+                self._task = self._bar.add_task(what, total=total, completed=done)
+                self._what = what
+            else:
+                self._bar.update(self._task, completed=done, total=total)
 
     def stop(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-            self._bar = self._task = self._what = None
+        with self._lock:
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = self._task = self._what = None
 
 
 def for_console(console: Any) -> Progress:
