@@ -58,7 +58,8 @@ class SchemaName(str, Enum):
 _FILES_ENV = "OVCTL_MAX_FILE_BYTES (largest input file read, in bytes)"
 _ACCOUNT_ENV = ("OVCTL_ENDPOINT (--endpoint), OVCTL_FLAVOR (--flavor), OVCTL_API_KEY or OVCTL_API_KEY_FILE (the "
                 "API key, never printed), OVCTL_TIMEOUT (seconds per request), OVCTL_EXPORT_ONLY (read the account "
-                "through the export only)")
+                "through the export only), OVCTL_EXPORT_CONCURRENCY (export requests in flight, 8), CI and "
+                "OVCTL_PROGRESS (progress on a terminal: off under CI; 0 off, 1 on)")
 _COLOR_ENV = "NO_COLOR (no colour on a terminal)"
 
 

@@ -44,6 +44,7 @@ MAY_IMPORT: dict[str, set[str] | None] = {
     "cli": ANYTHING,
     "console": ANYTHING,
     "exitcodes": ANYTHING,
+    "progress": set(),  # a leaf: the console hands it out; the account layer gets a plain callback
 }
 
 # Third-party (and standard) libraries that do I/O, and the layers that may import them directly.
@@ -61,6 +62,7 @@ MAY_USE: dict[str, set[str]] = {
     "commands": _NOT_THE_CLI_FRAMEWORK,
     "console": _NOT_THE_CLI_FRAMEWORK,
     "exitcodes": _NOT_THE_CLI_FRAMEWORK,
+    "progress": {"rich"},  # imported only when progress is drawn
     "cli": IO_LIBRARIES,
 }
 
