@@ -87,10 +87,14 @@ def _date_org_value(raw: Any) -> OrgValue:
 
 def _numeric_org_value(raw: Any) -> OrgValue:
     """A YAML number (not a boolean), or a string in the number text form; kept in shortest form."""
+    if isinstance(raw, float) and not math.isfinite(raw):  # YAML .nan, .inf, 1e999
+        return None, f"is numeric: expected a finite number, got {raw!r}"
     if isinstance(raw, (int, float)) and not isinstance(raw, bool):
         return normalize_property_value(raw), None
     if isinstance(raw, str) and NUMBER_TEXT.match(raw.strip()):
         number = float(raw)
+        if not math.isfinite(number):
+            return None, f"is numeric: expected a finite number, got {raw!r}"
         return normalize_property_value(int(number) if number.is_integer() else number), None
     return None, f"is numeric: expected a number, got {raw!r}"
 

@@ -7,6 +7,7 @@ is one concern, apart from the team tree in ``validate_teams``. ``validate._Chec
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -52,7 +53,7 @@ class MemberChecks(CheckerBase):
                         self.error(doc, value_pos(data, section), f"organization '{shown(organization)}' {flaw}",
                                    "control_character")
                 elif section == "settings" and isinstance(data[section], dict):
-                    settings = self.settings(data[section])
+                    settings = self.settings(data[section], doc)
             props = data.get("properties")
             if isinstance(props, dict):
                 for name, pdef in props.items():
@@ -69,7 +70,7 @@ class MemberChecks(CheckerBase):
             self.error(self.docs[0], (1, 1), "no file declares 'version: 1'", "missing_version")
         return organization, settings, properties
 
-    def settings(self, data: dict) -> Settings:
+    def settings(self, data: dict, doc: Document | None = None) -> Settings:
         out = Settings()
         risk = data.get("risk_thresholds")
         if isinstance(risk, dict):
@@ -79,6 +80,13 @@ class MemberChecks(CheckerBase):
         if isinstance(safety, dict):
             defaults = Safety()
             ratio = (int, float)
+            for key in ("max_deactivation_ratio", "max_team_removal_ratio"):
+                v = safety.get(key)
+                if type(v) is float and math.isnan(v):  # the schema's 0..1 bounds let NaN through: no guard
+                    if doc is not None:
+                        self.error(doc, value_pos(safety, key), f"settings.safety.{key}: expected a number from 0 to 1, "
+                                   "got .nan (the guard would never fire)", "wrong_type")
+                    safety = {k: x for k, x in safety.items() if k != key}
             out.safety = Safety(
                 max_deactivation_ratio=float(v) if type(v := safety.get("max_deactivation_ratio")) in ratio
                 else defaults.max_deactivation_ratio,
