@@ -10,6 +10,8 @@ and external ids of members and of teams), as are parent cycles. Linear in the d
 
 from __future__ import annotations
 
+import math
+
 from typing import Any
 
 from ovctl.core.errors import SnapshotError
@@ -138,6 +140,8 @@ def _properties(c: _Checker, raw: Any) -> dict[str, PropertyDef]:
             for i, o in enumerate(options):
                 if isinstance(o, (dict, list)):
                     raise c.fail(f"{path}.options[{i}]", f"expected a single value, got {_kind(o)}")
+                if isinstance(o, float) and not math.isfinite(o):
+                    raise c.fail(f"{path}.options[{i}]", f"expected a finite number, got {_show(o)}")
             options = tuple(normalize_property_value(o) for o in options)
         out[name] = PropertyDef(type=ptype, options=options)
     return out
@@ -149,6 +153,8 @@ def _member(c: _Checker, raw: Any, path: str, properties: dict[str, PropertyDef]
     for name, value in c.obj(d.get("properties", {}), f"{path}.properties").items():
         if isinstance(value, (dict, list)):
             raise c.fail(f"{path}.properties.{name}", f"expected a single value, got {_kind(value)}")
+        if isinstance(value, float) and not math.isfinite(value):  # YAML .nan / .inf
+            raise c.fail(f"{path}.properties.{name}", f"expected a finite number, got {_show(value)}")
         if value is not None and value != "":
             props[name] = normalize_property_value(value)
     email = c.text(d, "email", path, required=True)

@@ -9,6 +9,7 @@ are stricter (references, duplicates) and a 10,000-member state must read in wel
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -39,11 +40,53 @@ def read_snapshot(path: Path) -> Snapshot:
     return snapshot_from_dict(data, str(path))
 
 
+class _NotANumber(float):
+    """NaN, Infinity, -Infinity or an overflowing number (1e999) in the JSON text: marked, then refused."""
+
+
+def _non_finite(text: str) -> float:
+    return _NotANumber("nan")
+
+
+def _float(text: str) -> float:
+    number = float(text)
+    return number if math.isfinite(number) else _NotANumber("nan")
+
+
+def _non_finite_field(data: Any) -> str | None:
+    """The field path of the first value marked by ``_non_finite``/``_float``, else None."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        where, value = stack.pop()
+        if type(value) is _NotANumber:
+            return where or "(document)"
+        if isinstance(value, dict):
+            stack.extend((f"{where}.{k}" if where else str(k), v) for k, v in reversed(list(value.items())))
+        elif isinstance(value, list):
+            stack.extend((f"{where}[{i}]", v) for i, v in reversed(list(enumerate(value))))
+    return None
+
+
 def _parse_json(path: Path, text: str) -> Any:
+    marked: list[bool] = []
+
+    def constant(word: str) -> float:
+        marked.append(True)
+        return _non_finite(word)
+
+    def number(word: str) -> float:
+        value = _float(word)
+        if type(value) is _NotANumber:
+            marked.append(True)
+        return value
+
     try:
-        data = jsontext.loads(text)
+        data = jsontext.loads(text, parse_constant=constant, parse_float=number)
     except jsontext.JsonTextError as e:
         raise SnapshotError(f"{path}{e.where()}: invalid JSON: {e.message}") from None
+    if marked:  # NaN and Infinity are not JSON (Python's json reads them): refuse, naming the field
+        where = _non_finite_field(data)
+        raise SnapshotError(f"{path}: {where}: not a finite number (NaN, Infinity or a number too large is not JSON)")
     if _SURROGATE_ESCAPE.search(text):  # rare: only then look for a lone one, field by field
         where = lone_surrogate_field(data)
         if where is not None:
