@@ -105,3 +105,14 @@ def test_broken_snapshot_gives_its_located_error(path: Path, tmp_path: Path,
     assert "Traceback" not in text and "internal error" not in text.lower()
     assert printable(text), text
     assert f"error: {path}{snapshot_expectation(path)}" in text, text
+
+
+def test_every_test_named_in_reliability_md_exists() -> None:
+    """docs/reliability.md names the test covering each fault, bad input and guard: they exist."""
+    tests = Path(__file__).resolve().parent
+    text = (tests.parent / "docs" / "reliability.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_[a-z0-9_]+\.py)::(test_[a-z0-9_]+)`", text))
+    assert len(named) > 100
+    missing = [f"{f}::{t}" for f, t in sorted(named)
+               if not re.search(rf"^(?:async )?def {t}\(", (tests / f).read_text(encoding="utf-8"), re.M)]
+    assert missing == []

@@ -326,3 +326,33 @@ def test_the_network_guard_itself_sees_a_connection(no_network: list[Any]) -> No
         socket.create_connection(("127.0.0.1", 9))
     assert no_network
     no_network.clear()
+
+
+# ---------------------------------------------------------------------------------------- non-finite numbers
+
+non_finite = st.sampled_from([".nan", ".inf", "-.inf", "1e999", ".NaN"])
+
+
+@FAST
+@given(word=non_finite, where=st.sampled_from(["ratio", "property"]))
+def test_a_non_finite_number_in_an_org_is_an_error(tmp_path_factory: pytest.TempPathFactory, word: str,
+                                                   where: str) -> None:
+    """NaN slips through every comparison: a NaN ratio would disable its guard."""
+    text = GOOD_ORG.decode()
+    if where == "ratio":
+        text = text.replace("organization: Acme\n", f"organization: Acme\nsettings:\n  safety: {{max_deactivation_ratio: {word}}}\n")
+    else:
+        text = text.replace("organization: Acme\n", "organization: Acme\nproperties:\n  Level: {type: numeric}\n")
+        text = text.replace("last_name: B}", f"last_name: B, properties: {{Level: {word}}}}}")
+    rc, _, _ = validate(tmp_path_factory.mktemp("nonfinite"), text.encode())
+    assert rc == 1
+
+
+@FAST
+@given(word=st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "-1e400"]))
+def test_a_non_finite_number_in_a_json_snapshot_is_an_error(tmp_path_factory: pytest.TempPathFactory,
+                                                            word: str) -> None:
+    text = ('{"format_version": 1, "properties": {"Level": {"type": "numeric"}}, "members": '
+            '[{"email": "a@x.io", "properties": {"Level": ' + word + '}}], "teams": []}')
+    rc, out, path = plan_with_state(tmp_path_factory.mktemp("snapnan"), text.encode())
+    assert rc == 1 and f"{path}: members[0].properties.Level: not a finite number" in out
