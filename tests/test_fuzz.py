@@ -76,7 +76,7 @@ def assert_clean(rc: int, text: str, path: Path) -> None:
         return
     assert rc == 1, (rc, text)
     name = str(path)
-    located = re.compile(re.escape(name) + r"(:\d+:\d+)?: \S")
+    located = re.compile(re.escape(name) + r"(/[^:/]+\.yaml)?(:\d+:\d+)?: \S")  # a file of a directory too
     lines = [line.removeprefix("error: ") for line in text.splitlines()]
     named = [line for line in lines if line.startswith(name)]
     assert named, f"exit 1 without an error naming {name}:\n{text}"
@@ -231,6 +231,19 @@ def test_deep_nesting_is_refused_or_read(tmp_path_factory: pytest.TempPathFactor
     validate(tmp, body.encode())
 
 
+@FAST
+@given(first=org_documents, second=org_documents)
+def test_an_org_directory_of_two_random_files(tmp_path_factory: pytest.TempPathFactory, first: dict,
+                                              second: dict) -> None:
+    """Sections in two files: a section twice, versions that disagree, parents across files."""
+    orgdir = tmp_path_factory.mktemp("orgdir") / "org"
+    orgdir.mkdir()
+    (orgdir / "a.yaml").write_bytes(dump_yaml(first, False))
+    (orgdir / "b.yaml").write_bytes(dump_yaml(second, True))
+    rc, text = run("validate", str(orgdir))
+    assert_clean(rc, text, orgdir)
+
+
 # ---------------------------------------------------------------------------------------- raw bytes
 
 
@@ -287,6 +300,39 @@ snapshots = st.fixed_dictionaries(
                   "members": st.one_of(st.lists(st.one_of(snap_member, junk), max_size=4), junk),
                   "teams": st.one_of(st.lists(st.one_of(snap_team, junk), max_size=4), junk),
                   "protected": refs, "applied_plans": maybe(st.lists(plain_text, max_size=2)), "x": junk})
+
+
+good_emails = st.sampled_from(["a@x.io", "b@x.io", "c@x.io", "d@x.io"])
+good_snap_member = st.fixed_dictionaries(
+    {"email": good_emails},
+    optional={"external_id": st.one_of(st.none(), st.sampled_from(["E1", "E2", "E3", "ENG"])),
+              "first_name": plain_text, "last_name": plain_text, "job_title": st.one_of(st.none(), plain_text),
+              "status": st.sampled_from(["created", "invited", "active", "deactivated"]),
+              "role": st.sampled_from(["member", "admin", "executive"])})
+good_snap_team = st.fixed_dictionaries(
+    {"officevibe_id": st.sampled_from(["g-1", "g-2", "g-3"]), "name": st.sampled_from(["Engineering", "Ops", "x"])},
+    optional={"external_id": st.one_of(st.none(), st.sampled_from(["ENG", "OPS", "E1"])),
+              "parent": st.sampled_from([None, "g-1", "g-2"]), "managers": st.lists(good_emails, max_size=2),
+              "members": st.lists(good_emails, max_size=3), "rule_based": st.booleans()})
+well_formed_snapshots = st.fixed_dictionaries(
+    {"format_version": st.just(1), "members": st.lists(good_snap_member, max_size=5),
+     "teams": st.lists(good_snap_team, max_size=3)},
+    optional={"protected": st.lists(st.sampled_from(["E1", "E2", "E9"]), max_size=2),
+              "settings": st.fixed_dictionaries({"invite_new_members": st.booleans()})})
+
+
+@FAST
+@given(snap=well_formed_snapshots, force=st.booleans())
+def test_a_well_formed_random_snapshot_plans_or_fails_cleanly(tmp_path_factory: pytest.TempPathFactory,
+                                                             snap: dict, force: bool) -> None:
+    """Mostly valid accounts (duplicates, cycles, deactivated people, admins, re-used ids) reach the engine."""
+    tmp = tmp_path_factory.mktemp("wellformed")
+    org = tmp / "org.yaml"
+    org.write_bytes(GOOD_ORG)
+    path = tmp / "state.json"
+    path.write_text(json.dumps(snap), encoding="utf-8")
+    rc, text = run("plan", str(org), "--state", str(path), "--detailed-exitcode", *(["--force"] if force else []))
+    assert_clean(rc, text, path)
 
 
 def _json_safe(value: Any) -> Any:
