@@ -27,7 +27,7 @@ from ovctl.core.model import Org
 from ovctl.core.validate import Document, build_org
 from ovctl.core.positions import MarkedDict, NO_POS, Pos, key_pos, node_pos, value_pos
 from ovctl.core.shown import bounded, shown, shown_repr
-from ovctl.files.yamlsource import read_yaml
+from ovctl.files.yamlsource import gc_paused, read_yaml
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "org.schema.json"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -99,7 +99,9 @@ def check_org(paths: Sequence[Path]) -> CheckResult:
         problems.append(Problem("no org data: the file(s) hold no members and no teams", str(files[0]), 1, 1,
                                 code="no_members"))
     try:
-        org, semantic = build_org(docs, complete=complete)
+        size = sum(len(d.data.get("members") or ()) for d in docs if isinstance(d.data.get("members"), list))
+        with gc_paused(freeze=size > 4_000):  # the model of a large org lives on, like its documents
+            org, semantic = build_org(docs, complete=complete)
     except RecursionError:  # teams nested hundreds of levels deep
         org, semantic = None, [Problem("teams nest too deeply to check", str(files[0]) if files else "", code="schema")]
     problems.extend(semantic)
