@@ -85,3 +85,9 @@ def test_fast_check_is_at_least_as_strict_as_the_schema(old: str, new: str) -> N
     else:
         # refused by the fast check: the document goes through jsonschema, as before
         assert orgfile.schema_problems(data, "org.yaml") == [] or _schema_errors(data)
+
+
+def test_the_fast_checks_mirror_the_current_schema() -> None:
+    assert orgfile.schema_digest() == orgfile.SCHEMA_DIGEST_MIRRORED, (
+        "schemas/org.schema.json changed: update the fast checks in ovctl/files/orgfile.py "
+        "(_document_is_plainly_valid and its helpers) to match, then SCHEMA_DIGEST_MIRRORED")

@@ -242,7 +242,9 @@ def _number_in(v: Any, low: float, high: float | None = None) -> bool:
 
 
 _SETTINGS_KEYS = frozenset(("risk_thresholds", "safety", "protected"))
-_SAFETY_KEYS = frozenset(("max_deactivation_ratio", "max_team_removal_ratio", "floor"))
+# settings.safety: each key's JSON type and bounds (the guards: ratios 0..1, counts >= 0)
+_SAFETY = {"max_deactivation_ratio": ("number", 0, 1), "max_team_removal_ratio": ("number", 0, 1),
+           "floor": ("integer", 0, None), "max_update_ratio": ("number", 0, 1), "update_min_members": ("integer", 0, None)}
 _PROPDEF_TYPES = ("choices", "date", "numeric", "text")
 
 
@@ -257,13 +259,14 @@ def _settings_plainly_valid(s: Any) -> bool:
             return False
     if "safety" in s:
         safety = s["safety"]
-        if not isinstance(safety, dict) or not _SAFETY_KEYS.issuperset(safety):
+        if not isinstance(safety, dict):
             return False
         for key, v in safety.items():
-            if key == "floor":
-                if type(v) is not int or v < 0:
-                    return False
-            elif not _number_in(v, 0, 1):
+            rule = _SAFETY.get(key)
+            if rule is None:
+                return False
+            kind, low, high = rule
+            if kind == "integer" and type(v) is not int or not _number_in(v, low, high):
                 return False
     if "protected" in s and (s["protected"] is None or not _ids_plainly_valid(s["protected"])):
         return False
@@ -290,6 +293,26 @@ def _properties_plainly_valid(p: Any) -> bool:
 
 
 _DOC_KEYS = frozenset(("version", "organization", "settings", "properties", "members", "teams"))
+
+
+# The fast checks above mirror schemas/org.schema.json as of this digest (descriptions left out);
+# tests/test_schema_fastpath.py fails when the schema changes, so that they are updated with it.
+SCHEMA_DIGEST_MIRRORED = "?"
+
+
+def schema_digest() -> str:
+    """SHA-256 of the org schema without its descriptions: what the fast checks must mirror."""
+    import hashlib
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "description"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    schema = strip(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    return hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
 
 
 def _document_is_plainly_valid(data: Any) -> bool:
