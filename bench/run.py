@@ -116,6 +116,13 @@ class Sandbox:
             self.proc = None
 
 
+SKIP: set[str] = set()  # commands left out (--skip): the first word of a row's name
+
+
+def wanted(label: str) -> bool:
+    return label.split()[0] not in SKIP
+
+
 def bench_size(n: int, runs: int, work: Path, with_sandbox: bool) -> dict[str, Figure]:
     out = work / f"org-{n}"
     org, state = generate(n, [int(x) for x in LEVELS.get(n, "10,8,5").split(",")], out)
@@ -126,14 +133,17 @@ def bench_size(n: int, runs: int, work: Path, with_sandbox: bool) -> dict[str, F
         res["ref: PyYAML-C load"] = measure([PY, "-c", PYYAML_LOAD, str(org)], runs)
     except ImportError:
         pass
-    res["validate"] = measure([*OVCTL, "validate", str(org)], runs)
+    if wanted("validate"):
+        res["validate"] = measure([*OVCTL, "validate", str(org)], runs)
     res["plan --format json"] = measure([*OVCTL, "plan", str(org), "--state", str(state), "--format", "json"], runs)
-    res["plan --format text"] = measure([*OVCTL, "plan", str(org), "--state", str(state), "--format", "text"], runs)
-    res["render --format json"] = measure([*OVCTL, "render", str(org), "--out", str(out / "payload")], runs)
-    if has_command("import"):
+    if wanted("plan-text"):
+        res["plan --format text"] = measure([*OVCTL, "plan", str(org), "--state", str(state), "--format", "text"], runs)
+    if wanted("render"):
+        res["render --format json"] = measure([*OVCTL, "render", str(org), "--out", str(out / "payload")], runs)
+    if wanted("import") and has_command("import"):
         res["import state"] = measure([*OVCTL, "import", "state", str(state), "--out", str(out / "imported.yaml")], runs,
                                       before=lambda: (out / "imported.yaml").unlink(missing_ok=True))
-    if has_command("fmt"):
+    if wanted("fmt") and has_command("fmt"):
         res["fmt --check"] = measure([*OVCTL, "fmt", "--check", str(org)], runs)
     if with_sandbox:
         sb = Sandbox(out, state)
@@ -209,7 +219,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-sandbox", action="store_true", help="skip pull and apply")
     ap.add_argument("--write", type=Path, help="write the table into this markdown file (between markers)")
+    ap.add_argument("--skip", default="", help="commands to leave out, comma-separated: validate, render, import, "
+                    "fmt, plan-text")
     args = ap.parse_args()
+    SKIP.update(x.strip() for x in args.skip.split(",") if x.strip())
     results: dict[int, dict[str, Figure]] = {}
     with tempfile.TemporaryDirectory(prefix="ovctl-bench-") as tmp:
         for n in [int(s) for s in args.sizes.split(",")]:

@@ -27,7 +27,7 @@ from ovctl.core.model import Org
 from ovctl.core.validate import Document, build_org
 from ovctl.core.positions import MarkedDict, NO_POS, Pos, key_pos, node_pos, value_pos
 from ovctl.core.shown import bounded, shown, shown_repr
-from ovctl.files.yamlsource import read_yaml
+from ovctl.files.yamlsource import gc_paused, read_yaml
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "org.schema.json"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -99,7 +99,9 @@ def check_org(paths: Sequence[Path]) -> CheckResult:
         problems.append(Problem("no org data: the file(s) hold no members and no teams", str(files[0]), 1, 1,
                                 code="no_members"))
     try:
-        org, semantic = build_org(docs, complete=complete)
+        size = sum(len(d.data.get("members") or ()) for d in docs if isinstance(d.data.get("members"), list))
+        with gc_paused(freeze=size > 4_000):  # the model of a large org lives on, like its documents
+            org, semantic = build_org(docs, complete=complete)
     except RecursionError:  # teams nested hundreds of levels deep
         org, semantic = None, [Problem("teams nest too deeply to check", str(files[0]) if files else "", code="schema")]
     problems.extend(semantic)
@@ -190,8 +192,162 @@ def _member_is_plainly_valid(m: Any) -> bool:
     return props is None or isinstance(props, dict)
 
 
+def _is_id(v: Any) -> bool:
+    return (type(v) is str and v != "") or type(v) is int
+
+
+def _ids_plainly_valid(v: Any) -> bool:
+    if v is None:
+        return True
+    if not isinstance(v, list):
+        return False
+    for i in v:
+        if not ((type(i) is str and i != "") or type(i) is int):
+            return False
+    return True
+
+
+_TEAM_KEYS = frozenset(("id", "name", "parent", "previous_name", "managers", "members", "teams"))
+
+
+def _teams_plainly_valid(teams: Any) -> bool:
+    """The schema's team rules (recursive), written out: True only when the schema would find nothing."""
+    todo = [teams]
+    while todo:
+        items = todo.pop()
+        if not isinstance(items, list):
+            return False
+        for t in items:
+            if type(t) is not MarkedDict or not _TEAM_KEYS.issuperset(t) or "id" not in t or "name" not in t:
+                return False
+            name = t["name"]
+            if not _is_id(t["id"]) or type(name) is not str or not name:
+                return False
+            if "parent" in t and not _is_id(t["parent"]):
+                return False
+            if "previous_name" in t:
+                prev = t["previous_name"]
+                if type(prev) is not str or not prev:
+                    return False
+            if not _ids_plainly_valid(t.get("managers")) or not _ids_plainly_valid(t.get("members")):
+                return False
+            sub = t.get("teams")
+            if sub is not None:
+                todo.append(sub)
+    return True
+
+
+def _number_in(v: Any, low: float, high: float | None = None) -> bool:
+    return (type(v) is int or type(v) is float) and v >= low and (high is None or v <= high)
+
+
+_SETTINGS_KEYS = frozenset(("risk_thresholds", "safety", "protected"))
+# settings.safety: each key's JSON type and bounds (the guards: ratios 0..1, counts >= 0)
+_SAFETY = {"max_deactivation_ratio": ("number", 0, 1), "max_team_removal_ratio": ("number", 0, 1),
+           "floor": ("integer", 0, None), "max_update_ratio": ("number", 0, 1), "update_min_members": ("integer", 0, None)}
+_PROPDEF_TYPES = ("choices", "date", "numeric", "text")
+
+
+def _settings_plainly_valid(s: Any) -> bool:
+    if not isinstance(s, dict) or not _SETTINGS_KEYS.issuperset(s):
+        return False
+    risk = s.get("risk_thresholds")
+    if "risk_thresholds" in s:
+        if not isinstance(risk, dict) or not frozenset(("users", "teams")).issuperset(risk):
+            return False
+        if not all(type(v) is int and v >= 0 for v in risk.values()):
+            return False
+    if "safety" in s:
+        safety = s["safety"]
+        if not isinstance(safety, dict):
+            return False
+        for key, v in safety.items():
+            rule = _SAFETY.get(key)
+            if rule is None:
+                return False
+            kind, low, high = rule
+            if kind == "integer" and type(v) is not int or not _number_in(v, low, high):
+                return False
+    if "protected" in s and (s["protected"] is None or not _ids_plainly_valid(s["protected"])):
+        return False
+    return True
+
+
+def _properties_plainly_valid(p: Any) -> bool:
+    if not isinstance(p, dict):
+        return False
+    for d in p.values():
+        if not isinstance(d, dict) or not frozenset(("type", "options")).issuperset(d) or "type" not in d:
+            return False
+        kind = d["type"]
+        if type(kind) is not str or kind not in _PROPDEF_TYPES:
+            return False
+        if "options" in d:
+            options = d["options"]
+            if not isinstance(options, list) or not options:
+                return False
+            for o in options:
+                if not (type(o) is str or type(o) is int or type(o) is float):
+                    return False
+    return True
+
+
+_DOC_KEYS = frozenset(("version", "organization", "settings", "properties", "members", "teams"))
+
+
+# The fast checks above mirror schemas/org.schema.json as of this digest (descriptions left out);
+# tests/test_schema_fastpath.py fails when the schema changes, so that they are updated with it.
+SCHEMA_DIGEST_MIRRORED = "f3423af9a4cb0e88e628b0fbb41e201c39a08e6d4a44b790a64bd2a78cbe1253"
+
+
+def schema_digest() -> str:
+    """SHA-256 of the org schema without its descriptions: what the fast checks must mirror."""
+    import hashlib
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k != "description"}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    schema = strip(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    return hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()
+
+
+def _document_is_plainly_valid(data: Any) -> bool:
+    """The whole org schema written out: True only when the schema would find nothing. Then neither
+    jsonschema (~0.1 s to import, ~1 s on the teams of 50,000 members) nor its messages are needed."""
+    if type(data) is not MarkedDict or not _DOC_KEYS.issuperset(data):
+        return False
+    if "version" in data and not (type(data["version"]) is int and data["version"] == 1):
+        return False
+    if "organization" in data and type(data["organization"]) is not str:
+        return False
+    if "settings" in data and not _settings_plainly_valid(data["settings"]):
+        return False
+    if "properties" in data and not _properties_plainly_valid(data["properties"]):
+        return False
+    if "members" in data:
+        members = data["members"]
+        if not isinstance(members, list):
+            return False
+        for m in members:
+            if not _member_is_plainly_valid(m):
+                return False
+    if "teams" in data:
+        try:
+            if not _teams_plainly_valid(data["teams"]):
+                return False
+        except RecursionError:
+            return False
+    return True
+
+
 def schema_problems(data: MarkedDict, display: str) -> list[Problem]:
     """Schema violations of one document, each at its exact position, with a readable message."""
+    if _document_is_plainly_valid(data):
+        return []
     whole, member_validator = _validators()
     members = data.get("members")
     checked: Any = data

@@ -36,8 +36,11 @@ def read_snapshot(path: Path) -> Snapshot:
         raise SnapshotError(f"{path}: cannot read snapshot: {e.reason}") from None
     except (OSError, UnicodeDecodeError) as e:
         raise SnapshotError(f"{path}: cannot read snapshot: {getattr(e, 'strerror', None) or e}") from None
-    data = _parse_yaml(path, text) if path.suffix.lower() in (".yaml", ".yml") else _parse_json(path, text)
-    return snapshot_from_dict(data, str(path))
+    from ovctl.files.yamlsource import FREEZE_ABOVE, gc_paused
+
+    with gc_paused(freeze=len(text) > FREEZE_ABOVE):  # a large state: a million objects that live on
+        data = _parse_yaml(path, text) if path.suffix.lower() in (".yaml", ".yml") else _parse_json(path, text)
+        return snapshot_from_dict(data, str(path))
 
 
 class _NotANumber(float):

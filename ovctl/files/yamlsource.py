@@ -16,7 +16,9 @@ JSON Schema and the pure core can use them as ordinary data; ruamel is imported 
 
 from __future__ import annotations
 
+import gc
 import re
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,16 +40,23 @@ _SKIP = object()  # a key whose value must be dropped (duplicate, or not a scala
 
 
 class _Frame:
-    """An open mapping or sequence while its events stream in."""
+    """An open mapping or sequence while its events stream in (``kp``/``vp``: a mapping's key and
+    value positions, or, for a sequence, ``kp`` is its item positions and ``vp`` is None)."""
 
-    __slots__ = ("value", "anchor", "key", "kpos", "merges")
+    __slots__ = ("value", "anchor", "key", "kpos", "merges", "kp", "vp")
 
-    def __init__(self, value: Any, anchor: str | None) -> None:
+    def __init__(self, value: Any, anchor: str | None, pos: Pos) -> None:
         self.value = value
         self.anchor = anchor
         self.key: Any = _NO_KEY
-        self.kpos: Pos = NO_POS
-        self.merges: list[tuple[Any, Pos]] = []
+        self.kpos: Pos = pos
+        self.merges: list[tuple[Any, Pos]] | None = None
+        if type(value) is MarkedList:
+            self.kp = value.item_pos
+            self.vp = None
+        else:
+            self.kp = value.key_pos
+            self.vp = value.val_pos
 
 
 class _Builder:
@@ -76,7 +85,12 @@ class _Builder:
 
     def build(self, events: Any) -> Any:
         """Plain data from the parser's events; stops at ``MAX_NESTING`` levels (the C parser slows
-        down quadratically with flow nesting: 100,000 ``[`` took 37 s before this limit)."""
+        down quadratically with flow nesting: 100,000 ``[`` took 37 s before this limit).
+
+        The hot loop (a million events at 50,000 members) is written out with local names: a plain
+        scalar that cannot resolve to anything but a string (its first character starts no implicit
+        tag) skips the resolver, and keys and values are stored inline; the rest goes through
+        ``scalar``/``add``, which say the rules."""
         from ruamel.yaml.events import (AliasEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent,
                                         ScalarEvent, SequenceEndEvent, SequenceStartEvent)
 
@@ -84,29 +98,64 @@ class _Builder:
         root: Any = None
         documents = 0
         written = 0  # events read: the nodes the file writes itself
+        anchors = self.anchors
+        scalar = self.scalar
+        add = self.add
+        no_key, skip, merge = _NO_KEY, _SKIP, _MERGE
+        first_chars = None  # known after the first plain scalar (the document's YAML version decides it)
         for event in events:
             written += 1
             cls = type(event)
             if cls is ScalarEvent:
                 mark = event.start_mark
                 pos = (mark.line + 1, mark.column + 1)
-                value = self.scalar(event, pos)
-                if event.anchor is not None:
-                    self.anchors[event.anchor] = value
-                if stack:
-                    self.add(stack[-1], value, pos, self.is_merge_key(event))
+                value = event.value
+                if event.ctag is None and (not event.implicit[0] or (
+                        first_chars is not None and value and value[0] not in first_chars)):
+                    merge_key = False  # a string: quoted, block, or plain starting like no other type
                 else:
+                    merge_key = value == "<<" and event.ctag is None and event.implicit[0]
+                    value = scalar(event, pos)
+                    first_chars = self.first_chars
+                if event.anchor is not None:
+                    anchors[event.anchor] = value
+                if not stack:
                     root = value
+                    continue
+                frame = stack[-1]
+                vp = frame.vp
+                if vp is None:  # a sequence item
+                    frame.value.append(value)
+                    frame.kp.append(pos)
+                    continue
+                key = frame.key
+                if key is no_key:  # this scalar is a key
+                    if merge_key or value in frame.kp:
+                        add(frame, value, pos, merge_key)
+                    else:
+                        frame.key = value
+                        frame.kpos = pos
+                    continue
+                frame.key = no_key
+                if key is skip:
+                    continue
+                if key is merge:
+                    if frame.merges is None:
+                        frame.merges = []
+                    frame.merges.append((value, frame.kpos))
+                    continue
+                frame.value[key] = value
+                frame.kp[key] = frame.kpos
+                vp[key] = pos
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 mark = event.start_mark
                 pos = (mark.line + 1, mark.column + 1)
                 is_map = cls is MappingStartEvent
-                if event.tag not in (None, "!", _MAP if is_map else _SEQ):
+                if event.ctag is not None and event.tag not in ("!", _MAP if is_map else _SEQ):
                     self.problem(pos, f"unsupported YAML tag {shown(event.tag)}", "yaml_tag")
                 if len(stack) >= MAX_NESTING:
                     raise _TooDeep(pos)
-                frame = _Frame(MarkedDict(pos) if is_map else MarkedList(pos), event.anchor)
-                frame.kpos = pos
+                frame = _Frame(MarkedDict(pos) if is_map else MarkedList(pos), event.anchor, pos)
                 if event.anchor is not None:
                     self.open_anchors.add(event.anchor)
                 stack.append(frame)
@@ -115,10 +164,10 @@ class _Builder:
                 if frame.merges:
                     self.merge(frame.value, frame.merges)
                 if frame.anchor is not None:
-                    self.anchors[frame.anchor] = frame.value
+                    anchors[frame.anchor] = frame.value
                     self.open_anchors.discard(frame.anchor)
                 if stack:
-                    self.add(stack[-1], frame.value, frame.value.pos, False)
+                    add(stack[-1], frame.value, frame.value.pos, False)
                 else:
                     root = frame.value
             elif cls is AliasEvent:
@@ -127,8 +176,8 @@ class _Builder:
                 if event.anchor in self.open_anchors:
                     self.problem(pos, f"recursive alias *{shown(event.anchor)}: a node that contains itself", "yaml_recursive")
                     value = None
-                elif event.anchor in self.anchors:
-                    value = self.anchors[event.anchor]
+                elif event.anchor in anchors:
+                    value = anchors[event.anchor]
                     self.expanded += self.size(value)
                     if self.expanded > ALIAS_BUDGET and self.expanded > ALIAS_RATIO * written:
                         raise _TooManyAliases(pos)
@@ -137,7 +186,7 @@ class _Builder:
                                  "yaml_syntax")
                     value = None
                 if stack:
-                    self.add(stack[-1], value, pos, False)
+                    add(stack[-1], value, pos, False)
                 else:
                     root = value
             elif cls is DocumentStartEvent:
@@ -148,6 +197,14 @@ class _Builder:
                                  "a second YAML document ('---') in one file; use one document per file", "yaml_syntax")
                     return root
         return root
+
+    def _first_chars(self) -> frozenset[str] | None:
+        """The characters a plain scalar must start with to resolve to anything but a string
+        (None: the resolver has a catch-all, so every plain scalar goes through it)."""
+        if self.first_chars is None:
+            table = self.resolver.versioned_resolver  # first character -> implicit resolvers
+            self.first_chars = frozenset(k for k in table if k) if not table.get(None) else None
+        return self.first_chars
 
     def size(self, value: Any) -> int:
         """Nodes in ``value`` as a reader expanding every alias would see them: a scalar is 1, a
@@ -205,6 +262,8 @@ class _Builder:
         if key is _SKIP:
             return
         if key is _MERGE:
+            if frame.merges is None:
+                frame.merges = []
             frame.merges.append((value, frame.kpos))
             return
         container[key] = value
@@ -232,9 +291,7 @@ class _Builder:
         if tag is None:
             if not event.implicit[0]:  # quoted or block scalar
                 return value
-            if self.first_chars is None:
-                table = self.resolver.versioned_resolver  # first character -> implicit resolvers
-                self.first_chars = frozenset(k for k in table if k) if not table.get(None) else None
+            self._first_chars()
             if self.first_chars is not None and value and value[0] not in self.first_chars:
                 return value  # cannot be anything but a string (most ids, names, emails)
             tag = self.tag_cache.get(value)
@@ -319,6 +376,28 @@ class _TooDeep(Exception):
         self.pos = pos
 
 
+# Loading a large file creates a million objects that all live on: the cyclic garbage collector
+# would walk them again and again while they are built (~20% of a 50,000-member load) and in every
+# later full collection. So it pauses while a file is built, and a large result is frozen (moved
+# out of the collector's generations: plain data is freed by reference counting, never in cycles).
+FREEZE_ABOVE = 1_000_000  # characters of a file (about 4,000 members)
+
+
+@contextmanager
+def gc_paused(freeze: bool = False):
+    """The cyclic garbage collector off for the block (restored after); ``freeze`` then moves every
+    object alive at the end out of its reach (``gc.freeze``)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if freeze:
+            gc.freeze()
+        if enabled:
+            gc.enable()
+
+
 def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, list[Problem]]:
     """Parse one YAML document from ``text``; returns (data or None, problems).
 
@@ -329,7 +408,8 @@ def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, lis
     yaml = _yaml(pure)
     builder = _Builder(display, yaml)
     try:
-        data = builder.build(yaml.parse(text))
+        with gc_paused(freeze=len(text) > FREEZE_ABOVE):
+            data = builder.build(yaml.parse(text))
     except _TooDeep as exc:
         return None, builder.problems + [Problem(f"nested more than {MAX_NESTING} levels deep: not an org file",
                                                  display, *exc.pos, code="yaml_syntax")]

@@ -131,6 +131,7 @@ class MemberChecks(CheckerBase):
         lookalikes: dict[str, tuple[str, Document, Pos]] = {}  # skeletons of the non-ASCII emails
         prop_lower = {n.lower(): n for n in properties}
         option_lower = {n: {o.lower(): o for o in p.options or ()} for n, p in properties.items()}
+        self.property_values: dict[tuple, str] = {}  # (name, type, raw) -> its accepted value: 50,000 members share a few
         for doc in self.docs:
             items = doc.data.get("members")
             if not isinstance(items, list):
@@ -217,6 +218,7 @@ class MemberChecks(CheckerBase):
         out: dict[str, str] = {}
         if not isinstance(values, dict):
             return out
+        cache = self.__dict__.setdefault("property_values", {})
         for name, raw in values.items():
             name_s = str(name)
             pdef = properties.get(name_s)
@@ -226,8 +228,15 @@ class MemberChecks(CheckerBase):
                 continue
             if raw is None:
                 continue
-            here = value_pos(values, name)
-            value = self.property_value(doc, here, name_s, pdef, raw, option_lower.get(name_s, {}))
+            try:
+                known = (name_s, raw.__class__, raw)
+                value = cache.get(known)
+            except TypeError:  # unhashable: a mapping or a list, which property_value refuses
+                known = value = None
+            if value is None:
+                value = self.property_value(doc, value_pos(values, name), name_s, pdef, raw, option_lower.get(name_s, {}))
+                if value is not None and known is not None:
+                    cache[known] = value
             if value is not None:
                 out[name_s] = value
         return out
