@@ -67,7 +67,7 @@ def test_schema_rejects_broken_plans(breakage):
 def test_contract_keys_in_design_order_then_additive_keys():
     assert list(guarded_plan().data()) == [
         "format_version", "organization", "summary", "changes", "warnings", "risk", "safe", "syncs", "fingerprint",
-        "guards", "forced", "drift", "skipped", "ovctl_version"]
+        "guards", "forced", "drift", "skipped", "not_visible", "not_visible_summary", "risk_range", "ovctl_version"]
 
 
 def test_summary_lists_every_action_of_every_kind_with_zeros():

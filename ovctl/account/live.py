@@ -33,6 +33,14 @@ Progress = Callable[[str, int, "int | None"], None]
 RULE_BASED_GROUP_TYPES = frozenset({"rule", "rulebased", "rule_based", "rule-based", "dynamic", "segment"})
 
 
+# Fields the export does not show (docs/api-facts.md): until the state file gives a value, the
+# Snapshot marks them unknown (``Snapshot.unknown_members`` / ``unknown_teams``) and the plan says
+# "set; current value not visible" rather than inventing an update from a placeholder.
+EXPORT_MEMBER_UNSEEN = frozenset({"status", "language", "properties"})
+GROUP_ONLY_UNSEEN = EXPORT_MEMBER_UNSEEN | {"first_name", "last_name", "job_title", "role"}
+EXPORT_TEAM_UNSEEN = frozenset({"parent"})
+
+
 def pull_snapshot(client: Any, state: Snapshot | None, *,
                   assumed_properties: dict[str, PropertyDef] | None = None, export_only: bool = False,
                   progress: Progress | None = None, concurrency: int = DEFAULT_EXPORT_CONCURRENCY) -> Snapshot:
@@ -182,7 +190,11 @@ def read_export(client: Any, progress: Progress | None = None,
         gtype = str(_first(g, "group_type", "groupType") or "").strip().lower()
         teams.append(SnapTeam(officevibe_id=str(gid), name=str(_first(g, "name") or detail.get("name") or ""),
                               managers=managers, members=people, rule_based=gtype in RULE_BASED_GROUP_TYPES))
-    return Snapshot(members=members, teams=teams), group_only
+    unknown_members = {email_key(m.email): (GROUP_ONLY_UNSEEN if email_key(m.email) in group_only else EXPORT_MEMBER_UNSEEN)
+                       for m in members}
+    unknown_teams = {t.officevibe_id: EXPORT_TEAM_UNSEEN for t in teams}
+    return Snapshot(members=members, teams=teams, unknown_members=unknown_members,
+                    unknown_teams=unknown_teams), group_only
 
 
 def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: bool,
@@ -230,6 +242,7 @@ def _carry_export_gaps(live: Snapshot, state: Snapshot, seen_only_in_groups: set
         if old is None:
             continue
         t.rule_based = t.rule_based or old.rule_based
+        live.unknown_teams.pop(t.officevibe_id, None)  # the state file knows its parent
         if t.parent is None and old.parent is not None:
             parent = live_by_ov.get(old.parent)
             old_parent = state_by_ov.get(old.parent)
@@ -245,6 +258,7 @@ def _carry_export_gaps(live: Snapshot, state: Snapshot, seen_only_in_groups: set
         old = state_members.get(email_key(m.email)) or (state_members_by_ext.get(m.external_id) if m.external_id else None)
         if old is None:
             continue
+        live.unknown_members.pop(email_key(m.email), None)  # the state file gives every hidden field
         m.status = old.status
         m.language = m.language or old.language
         if email_key(m.email) in seen_only_in_groups:  # the export gave nothing but the email

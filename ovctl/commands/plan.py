@@ -25,7 +25,7 @@ def exit_code(plan: Plan, *, detailed_exitcode: bool) -> ExitCode:
     if detailed_exitcode:
         if plan.blocked:
             return ExitCode.BLOCKED
-        return ExitCode.CHANGES if plan.has_changes else ExitCode.OK
+        return ExitCode.CHANGES if plan.pending else ExitCode.OK
     return ExitCode.ERROR if plan.blocked else ExitCode.OK
 
 

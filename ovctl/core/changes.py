@@ -264,3 +264,42 @@ Change = (MemberCreate | MemberUpdate | MemberDeactivate | MemberReactivate | Te
 
 CHANGE_TYPES: tuple[type, ...] = (MemberCreate, MemberUpdate, MemberDeactivate, MemberReactivate, TeamCreate,
                                   TeamAdopt, TeamRename, TeamMove, TeamRemove, MembershipAdd, MembershipRemove)
+
+
+# --------------------------------------------------------------------------- not visible
+
+
+@dataclass(frozen=True, slots=True)
+class MemberSetUnseen(MemberChange):
+    """Fields of a member the sync sets whose current value the account does not show (read
+    through the export, no state file value): neither an update nor a no-op, as far as ovctl can
+    tell. ``fields``/``properties`` carry the value sent (``after``; ``before`` is always None, and
+    a property ``after`` of None is a value cleared)."""
+
+    kind: ClassVar[str] = "member"
+    action: ClassVar[str] = "set"
+    fields: tuple[FieldChange, ...] = ()
+    properties: tuple[FieldChange, ...] = ()
+
+    def data(self) -> dict[str, Any]:
+        after: dict[str, Any] = {f.field: f.after for f in self.fields}
+        if self.properties:
+            after["properties"] = {p.field: p.after for p in self.properties}
+        return {**self._head(), "before": "not visible", "after": after}
+
+
+@dataclass(frozen=True, slots=True)
+class TeamSetUnseen(TeamChange):
+    """A team whose parent the sync sets while the account does not show its current parent: not a
+    move, as far as ovctl can tell."""
+
+    kind: ClassVar[str] = "team"
+    action: ClassVar[str] = "set"
+    name: str
+    parent: TeamRef | None = None  # the parent sent (None: top level)
+
+    def data(self) -> dict[str, Any]:
+        return {**self._head(), "before": "not visible", "after": _parent(self.parent)}
+
+
+UNSEEN_TYPES: tuple[type, ...] = (MemberSetUnseen, TeamSetUnseen)

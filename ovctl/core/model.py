@@ -184,6 +184,11 @@ class Snapshot:
     protected: list[str] = field(default_factory=list)
     applied_plans: list[str] = field(default_factory=list)  # state file only: plans already applied
     format_version: int = 1
+    # Fields whose current value the account did not show (read through the export with no state
+    # file value for them): the value held here is a placeholder, not the account's. Keyed by email
+    # key (members) and Officevibe id (teams); never written (``to_dict``), never compared.
+    unknown_members: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
+    unknown_teams: dict[str, frozenset[str]] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The public snapshot format of docs/apply.md (``schemas/state.schema.json``)."""
@@ -270,6 +275,9 @@ class SyncReport:
     issues: list[ReportItem] = field(default_factory=list)
     risk_users: int = 0
     risk_teams: int = 0
+    # The part of risk_users that depends on values the snapshot did not show (property values of
+    # members read through the export with no state file value): the account may count fewer.
+    risk_users_uncertain: int = 0
 
 
 # --------------------------------------------------------------------------- plan
@@ -313,11 +321,18 @@ class Plan:
     forced: bool = False
     drift: tuple[Change, ...] = ()
     report_issues: tuple[ReportItem, ...] = ()
+    # Fields the sync sets whose current value the account does not show (MemberSetUnseen,
+    # TeamSetUnseen): neither updates nor moves, counted apart.
+    unseen: tuple[Change, ...] = ()
+    # The part of the risk counts that depends on values the account does not show: the real
+    # counts lie between risk - uncertain and risk.
+    risk_users_uncertain: int = 0
+    risk_teams_uncertain: int = 0
     summary: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
     blocked: bool = field(init=False, repr=False, compare=False)  # guards fired and not lifted by --force
 
     def __post_init__(self) -> None:
-        for name in ("changes", "warnings", "guards", "payloads", "drift", "report_issues"):
+        for name in ("changes", "warnings", "guards", "payloads", "drift", "report_issues", "unseen"):
             value = getattr(self, name)
             if not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(value))
@@ -330,7 +345,22 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return bool(self.changes)
+        """Anything to send: changes, or fields set whose current value is not visible."""
+        return bool(self.changes or self.unseen)
+
+    @property
+    def pending(self) -> bool:
+        """The account will not match the org after this plan: something to send, or values the
+        account is predicted to skip (``--detailed-exitcode`` exits 2)."""
+        return self.has_changes or bool(self.report_issues)
+
+    @property
+    def unseen_summary(self) -> dict[str, int]:
+        """Number of members and teams with fields set whose current value is not visible."""
+        out = {"member": 0, "team": 0}
+        for c in self.unseen:
+            out[c.kind] += 1
+        return out
 
     def data(self) -> dict[str, Any]:
         """The plan JSON of docs/plan.md (``schemas/plan.schema.json``), fresh on every call (callers may
@@ -360,6 +390,10 @@ class Plan:
                 {"kind": i.kind, "message": i.message, "subject": i.subject, "detail": i.detail}
                 for i in self.report_issues
             ],
+            "not_visible": [c.data() for c in self.unseen],
+            "not_visible_summary": self.unseen_summary,
+            "risk_range": {"users": [self.risk_users - self.risk_users_uncertain, self.risk_users],
+                           "teams": [self.risk_teams - self.risk_teams_uncertain, self.risk_teams]},
             "ovctl_version": __version__,
         }
 

@@ -20,8 +20,8 @@ from ovctl.core.errors import Problem
 from ovctl.core.fingerprint import fingerprint_org, fingerprint_snapshot
 from ovctl.core.guards import evaluate_guards
 from ovctl.core.changes import (DELETED, Change, FieldChange, MemberCreate, MemberDeactivate, MemberReactivate,
-                                MembershipAdd, MembershipRemove, MemberUpdate, TeamAdopt, TeamCreate, TeamMove,
-                                TeamRef, TeamRemove, TeamRename)
+                                MembershipAdd, MembershipRemove, MemberSetUnseen, MemberUpdate, TeamAdopt, TeamCreate,
+                                TeamMove, TeamRef, TeamRemove, TeamRename, TeamSetUnseen)
 from ovctl.core.model import Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
 from ovctl.core.payload import build_payloads
 
@@ -98,9 +98,15 @@ def _name(m: SnapMember) -> str:
     return f"{m.first_name} {m.last_name}".strip() or m.email
 
 
-def _member_changes(before: Snapshot, after: Snapshot, pairs: dict[int, int]) -> dict[str, list[Change]]:
+def _member_changes(before: Snapshot, after: Snapshot, pairs: dict[int, int], unseen: list[Change],
+                    sent_props: Sequence[str] = (), synced: set[str] | frozenset[str] = frozenset()
+                    ) -> dict[str, list[Change]]:
+    """Member changes; fields whose current value ``before`` does not show (``unknown_members``)
+    go to ``unseen`` as ``MemberSetUnseen`` instead. ``sent_props``: the property names the payload
+    sends to every member of ``synced`` (external ids): with unseen values, a clear is a set too."""
     out: dict[str, list[Change]] = {"create": [], "reactivate": [], "update": [], "deactivate": []}
     before_of_after = {j: i for i, j in pairs.items()}
+    unknown_of = before.unknown_members
     for j, a in enumerate(after.members):
         i = before_of_after.get(j)
         if i is None:
@@ -108,7 +114,8 @@ def _member_changes(before: Snapshot, after: Snapshot, pairs: dict[int, int]) ->
                                               a.language, a.status, tuple(a.properties.items())))
             continue
         b = before.members[i]
-        if a == b:
+        unknown = unknown_of.get(email_key(b.email)) if unknown_of else None
+        if a == b and not unknown:
             continue
         was_off, is_off = b.status == "deactivated", a.status == "deactivated"
         if was_off != is_off:
@@ -121,6 +128,19 @@ def _member_changes(before: Snapshot, after: Snapshot, pairs: dict[int, int]) ->
         if a.properties != b.properties:
             keys = [k for k in {**b.properties, **a.properties} if b.properties.get(k) != a.properties.get(k)]
             props = tuple(FieldChange(k, b.properties.get(k), a.properties.get(k)) for k in keys)
+        if unknown:
+            set_fields = tuple(FieldChange(f.field, None, f.after) for f in fields if f.field in unknown)
+            fields = [f for f in fields if f.field not in unknown]
+            set_props: tuple[FieldChange, ...] = ()
+            if "properties" in unknown:
+                set_props = tuple(FieldChange(p.field, None, p.after) for p in props)
+                props = ()
+                if a.external_id is not None and a.external_id in synced:
+                    named = {p.field for p in set_props}
+                    set_props += tuple(FieldChange(k, None, None) for k in sent_props
+                                       if k not in named and k not in a.properties and k in before.properties)
+            if set_fields or set_props:
+                unseen.append(MemberSetUnseen(a.external_id, a.email, _name(a), set_fields, set_props))
         if fields or props:
             out["update"].append(MemberUpdate(a.external_id, a.email, _name(a), tuple(fields), props))
     for i, b in enumerate(before.members):
@@ -129,7 +149,7 @@ def _member_changes(before: Snapshot, after: Snapshot, pairs: dict[int, int]) ->
     return out
 
 
-def _team_changes(before: Snapshot, after: Snapshot, people: _People) -> dict[str, list[Change]]:
+def _team_changes(before: Snapshot, after: Snapshot, people: _People, unseen: list[Change]) -> dict[str, list[Change]]:
     out: dict[str, list[Change]] = {k: [] for k in ("create", "adopt", "rename", "move", "add", "remove", "team_remove")}
     b_by_id = {t.officevibe_id: t for t in before.teams}
     a_by_id = {t.officevibe_id: t for t in after.teams}
@@ -160,14 +180,18 @@ def _team_changes(before: Snapshot, after: Snapshot, people: _People) -> dict[st
                                                     people.idents(a.managers, "after"),
                                                     people.idents(a.members, "after"))))
             continue
-        if a == b:
+        parent_unseen = (not a.rule_based and before.unknown_teams
+                         and "parent" in before.unknown_teams.get(b.officevibe_id, ()))
+        if a == b and not parent_unseen:
             continue
         team_id = a.external_id if a.external_id is not None else b.external_id
         if a.external_id != b.external_id and a.external_id is not None:
             out["adopt"].append(TeamAdopt(team_id, b.name, b.external_id, a.external_id))
         if a.name != b.name:
             out["rename"].append(TeamRename(team_id, b.name, a.name))
-        if a.parent != b.parent:
+        if parent_unseen:  # the sync sets the parent; the account does not show the current one: not a move
+            unseen.append(TeamSetUnseen(team_id, a.name, parent_ref(a, a_by_id)))
+        elif a.parent != b.parent:
             out["move"].append(TeamMove(team_id, a.name, parent_ref(b, b_by_id), parent_ref(a, a_by_id)))
         _membership_changes(out, a, b, team_id, people)
     created.sort(key=lambda item: item[0])  # stable: parents first, then after-snapshot order
@@ -195,16 +219,28 @@ def _membership_changes(out: dict[str, list[Change]], a: SnapTeam, b: SnapTeam, 
 
 
 def diff_snapshots(before: Snapshot, after: Snapshot) -> list[Change]:
-    """Intent-level changes from ``before`` to ``after`` in plan order (see docs/plan.md)."""
+    """Intent-level changes from ``before`` to ``after`` in plan order (see docs/plan.md). Fields
+    ``before`` marks unknown are left out; ``diff_with_unseen`` gives them."""
+    return diff_with_unseen(before, after)[0]
+
+
+def diff_with_unseen(before: Snapshot, after: Snapshot, *, sent_props: Sequence[str] = (),
+                     synced: set[str] | frozenset[str] = frozenset()) -> tuple[list[Change], list[Change]]:
+    """(changes, fields set whose current value ``before`` does not show): a field marked unknown
+    in ``before`` (``Snapshot.unknown_members`` / ``unknown_teams``, an export read without a state
+    file value) is never an update or a move, only a ``MemberSetUnseen`` / ``TeamSetUnseen``."""
     pairs = _align_members(before, after)
     people = _People(before=before, after=after, pair_of_before=pairs,
                      after_by_email={email_key(m.email): j for j, m in enumerate(after.members)},
                      before_by_email={email_key(m.email): i for i, m in enumerate(before.members)})
-    members = _member_changes(before, after, pairs)
-    teams = _team_changes(before, after, people)
-    return [*teams["create"], *teams["adopt"], *teams["rename"], *teams["move"],
-            *members["create"], *members["reactivate"], *members["update"],
-            *teams["add"], *teams["remove"], *members["deactivate"], *teams["team_remove"]]
+    unseen_teams: list[Change] = []
+    unseen_members: list[Change] = []
+    members = _member_changes(before, after, pairs, unseen_members, sent_props, synced)
+    teams = _team_changes(before, after, people, unseen_teams)
+    return ([*teams["create"], *teams["adopt"], *teams["rename"], *teams["move"],
+             *members["create"], *members["reactivate"], *members["update"],
+             *teams["add"], *teams["remove"], *members["deactivate"], *teams["team_remove"]],
+            [*unseen_teams, *unseen_members])
 
 
 # --------------------------------------------------------------------------- plan
@@ -219,19 +255,24 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     for payload in payloads:
         state, report = simulate(state, payload)
         reports.append(report)
-    changes = diff_snapshots(snapshot, state)
+    final = payloads[-1]
+    changes, unseen = diff_with_unseen(snapshot, state, sent_props=tuple(org.properties),
+                                       synced={m.external_id for m in final.members}
+                                       if snapshot.unknown_members else frozenset())
     issues = _unique_issues(reports)
-    risk_users = max(r.risk_users for r in reports)
+    top = max(reports, key=lambda r: r.risk_users)
+    risk_users, risk_users_uncertain = top.risk_users, top.risk_users_uncertain
     risk_teams = max(r.risk_teams for r in reports)
     protected = list(dict.fromkeys([*org.settings.protected, *snapshot.protected]))
-    warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings)
+    warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings,
+                         risk_users_uncertain=risk_users_uncertain)
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
                 guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
                 risk_users=risk_users, risk_teams=risk_teams, syncs=len(payloads),
                 fingerprint_desired=fingerprint_org(org), fingerprint_state=fingerprint_snapshot(snapshot),
                 payloads=tuple(payloads), forced=force,
                 drift=tuple(diff_snapshots(drift_from, snapshot)) if drift_from is not None else (),
-                report_issues=tuple(issues))
+                report_issues=tuple(issues), unseen=tuple(unseen), risk_users_uncertain=risk_users_uncertain)
 
 
 def _unique_issues(reports: list[SyncReport]) -> list[ReportItem]:
@@ -248,12 +289,18 @@ def _unique_issues(reports: list[SyncReport]) -> list[ReportItem]:
 
 
 def _warnings(org: Org, snapshot: Snapshot, changes: list[Change], issues: list[ReportItem], risk_users: int,
-              risk_teams: int, extra: Sequence[Problem]) -> list[Warning_]:
+              risk_teams: int, extra: Sequence[Problem], *, risk_users_uncertain: int = 0) -> list[Warning_]:
     out = [Warning_("validation", str(p)) for p in extra]
     s = org.settings
-    if s.risk_users is not None and risk_users > s.risk_users:
-        out.append(Warning_("risk_threshold", f"the account will pause this sync for approval: {risk_users} user "
+    sure_users = risk_users - risk_users_uncertain
+    if s.risk_users is not None and sure_users > s.risk_users:
+        out.append(Warning_("risk_threshold", f"the account will pause this sync for approval: {sure_users} user "
                                               f"changes > threshold {s.risk_users}"))
+    elif s.risk_users is not None and risk_users > s.risk_users:
+        out.append(Warning_("risk_threshold_unknown",
+                            f"the account may pause this sync for approval: between {sure_users} and {risk_users} "
+                            f"user changes (threshold {s.risk_users}); {risk_users_uncertain} depend on property "
+                            "values the account does not show (no state file value yet)"))
     if s.risk_teams is not None and risk_teams > s.risk_teams:
         out.append(Warning_("risk_threshold", f"the account will pause this sync for approval: {risk_teams} team "
                                               f"changes > threshold {s.risk_teams}"))

@@ -35,10 +35,10 @@ from ovctl.core.model import Plan
 from ovctl.core.shown import escaped
 from ovctl.render import graph
 from ovctl.render.wording import (describe, drift_heading, guard_numbers, issue_lines, plural, shown_warnings,
-                                  summary_line, syncs_phrase)
+                                  risk_phrase, summary_line, syncs_phrase)
 
 GITHUB_LIMIT = 65535
-RISK_WARNING_CODES = frozenset({"risk_threshold"})
+RISK_WARNING_CODES = frozenset({"risk_threshold", "risk_threshold_unknown"})
 ORG_WIDE = "Organisation-wide"
 GUARD_SUBJECTS_SHOWN = 50  # deactivations are listed in full anyway
 
@@ -114,7 +114,7 @@ def _groups(plan: Plan) -> list[tuple[str, list[Change]]]:
 
     buckets: dict[str, list[Change]] = {}
     labels: dict[str, str] = {}
-    for c in plan.changes:
+    for c in (*plan.changes, *plan.unseen):
         key: str | None = None
         if isinstance(c, TeamChange):
             key = top(c.id) if c.id else None
@@ -171,9 +171,8 @@ def _safety_section(plan: Plan, md: _Writer, *, compact: bool) -> str:
                 line += (f"\n  - concerns: {md(', '.join(str(s) for s in g.subjects[:GUARD_SUBJECTS_SHOWN]))}"
                          + (f" and {more} more" if more > 0 else ""))
             out.append(line)
-    if plan.changes:
-        out += ["", f"**Risk counts**: {plan.risk_users} user {plural(plan.risk_users, 'change', 'changes')}, "
-                    f"{plan.risk_teams} team {plural(plan.risk_teams, 'change', 'changes')}."]
+    if plan.has_changes:
+        out += ["", f"**Risk counts**: {risk_phrase(plan)}."]
     risk = [w for w in plan.warnings if w.code in RISK_WARNING_CODES]
     if risk:
         out.append("")

@@ -39,7 +39,7 @@ from typing import Any, Iterable
 from ovctl.core.changes import Change
 from ovctl.core.model import Plan
 from ovctl.render.wording import (describe, drift_heading, guard_numbers, issue_lines, plural, shown_warnings,
-                                  summary_line, syncs_phrase, text)
+                                  risk_phrase, summary_line, syncs_phrase, text)
 
 _RESET = "\033[0m"
 _COLORS = {"+": "\033[32m", "~": "\033[33m", "->": "\033[36m", "-": "\033[31m"}
@@ -95,7 +95,7 @@ def render(plan: Plan, *, color: bool = False, mask_emails: bool = False) -> str
         lines += _change_lines(plan.drift, paint)
 
     for kind, title in GROUPS:
-        group = [c for c in plan.changes if c.kind == kind]
+        group = [c for c in (*plan.changes, *plan.unseen) if c.kind == kind]
         if group:
             lines += ["", paint(f"{title}:", _BOLD)]
             lines += _change_lines(group, paint)
@@ -114,9 +114,8 @@ def render(plan: Plan, *, color: bool = False, mask_emails: bool = False) -> str
         lines += [f"  ? {line}" for line in issue_lines(plan.report_issues)]
 
     lines.append("")
-    if plan.changes:
-        lines.append(f"Risk counts: {plan.risk_users} user {plural(plan.risk_users, 'change', 'changes')}, "
-                     f"{plan.risk_teams} team {plural(plan.risk_teams, 'change', 'changes')}.")
+    if plan.has_changes:
+        lines.append(f"Risk counts: {risk_phrase(plan)}.")
     lines.append(paint(summary_line(plan), _BOLD))
     return "\n".join(lines) + "\n"
 

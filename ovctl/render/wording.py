@@ -18,8 +18,8 @@ import json
 from typing import Any, Iterable
 
 from ovctl.core.changes import (Change, FieldChange, MemberCreate, MemberDeactivate, MemberReactivate, MembershipAdd,
-                                MembershipRemove, MemberUpdate, TeamAdopt, TeamCreate, TeamMove, TeamRef, TeamRemove,
-                                TeamRename)
+                                MembershipRemove, MemberSetUnseen, MemberUpdate, TeamAdopt, TeamCreate, TeamMove,
+                                TeamRef, TeamRemove, TeamRename, TeamSetUnseen)
 from ovctl.core.model import GuardResult, Plan, ReportItem, Warning_
 from ovctl.core.shown import escaped
 
@@ -28,7 +28,9 @@ SYMBOLS = {
     "update": "~", "rename": "~", "adopt": "~",
     "move": "->",
     "deactivate": "-", "remove": "-",
+    "set": "~?",  # a value sent whose current value the account does not show
 }
+NOT_VISIBLE = "current value not visible"
 ISSUE_EXAMPLES_SHOWN = 3
 
 
@@ -127,6 +129,14 @@ def describe(change: Change) -> tuple[str, str, list[str]]:
         case TeamRemove():
             head = (f"team remove {team_label(change.id, change.name)} "
                     f"({_count(len(change.managers), 'manager')}, {_count(len(change.members), 'member')})")
+        case MemberSetUnseen():
+            head = f"member set {member_label(change.name, change.email, change.id)} ({NOT_VISIBLE})"
+            details = [f"{f.field}: set to {fmt_value(f.after)}; {NOT_VISIBLE}" for f in change.fields]
+            details += [f"properties.{p.field}: " + (f"set to {fmt_value(p.after)}" if p.after is not None else "cleared")
+                        + f"; {NOT_VISIBLE}" for p in change.properties]
+        case TeamSetUnseen():
+            head = (f"team set {team_label(change.id, change.name)}: parent set to {_parent_phrase(change.parent)}; "
+                    f"{NOT_VISIBLE}")
         case MembershipAdd() | MembershipRemove():
             who = member_label(None, change.email if change.email != change.member else None, change.member)
             head = f"membership {change.action} {who} as {change.role} of {team_label(change.team, change.team_name)}"
@@ -144,7 +154,11 @@ def summary_line(plan: Plan) -> str:
     updates, renames, adopts, moves, reactivations, deactivations, team removals, membership
     changes — e.g. ``Plan: 3 to create, 2 to update, 1 to rename, 4 to deactivate, 1 team to
     remove.`` A plan with no change reads ``No changes. The account matches the org.``"""
-    if not plan.changes:
+    if not plan.has_changes:
+        if plan.report_issues:
+            n = len(plan.report_issues)
+            return (f"No changes will be sent that the account applies, but it will still differ from the org: "
+                    f"{n} {plural(n, 'value', 'values')} the account will skip (listed above).")
         return "No changes. The account matches the org."
     member, team, membership = plan.summary["member"], plan.summary["team"], plan.summary["membership"]
     parts = []
@@ -165,11 +179,27 @@ def summary_line(plan: Plan) -> str:
     memberships = membership["add"] + membership["remove"]
     if memberships:
         parts.append(f"{memberships} membership {plural(memberships, 'change', 'changes')}")
-    return "Plan: " + ", ".join(parts) + "."
+    line = "Plan: " + ", ".join(parts)
+    unseen = plan.unseen_summary
+    if plan.unseen:
+        what = " and ".join(_count(n, noun) for n, noun in ((unseen["member"], "member"), (unseen["team"], "team")) if n)
+        line += ("; " if parts else "") + f"{what} set, {NOT_VISIBLE} (not counted as updates)"
+    return line + "."
+
+
+def risk_phrase(plan: Plan) -> str:
+    """``3 user changes, 2 team changes``; a count that depends on values the account does not
+    show is a range: ``0 to 87 user changes (87 depend on values not visible)``."""
+    users = f"{plan.risk_users} user {plural(plan.risk_users, 'change', 'changes')}"
+    if plan.risk_users_uncertain:
+        low = plan.risk_users - plan.risk_users_uncertain
+        users = (f"{low} to {plan.risk_users} user changes ({plan.risk_users_uncertain} "
+                 f"{plural(plan.risk_users_uncertain, 'depends', 'depend')} on values not visible)")
+    return f"{users}, {plan.risk_teams} team {plural(plan.risk_teams, 'change', 'changes')}"
 
 
 def syncs_phrase(plan: Plan) -> str:
-    if not plan.changes:
+    if not plan.has_changes:
         return "nothing to send"
     if plan.syncs == 1:
         return "applied in 1 sync"

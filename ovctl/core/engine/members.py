@@ -30,6 +30,9 @@ def sync_members(run: SyncRun, rows: list[PayloadMember],
     member_by_ext: dict[str, int] = {}
     seen: set[int] = set()
     renamed_emails: dict[str, str] = {}
+    unknown = run.snapshot.unknown_members
+    props_unseen = ({i for i, m in enumerate(members) if "properties" in unknown.get(email_key(m.email), ())}
+                    if unknown else set())
     for row in rows:
         if row.external_id in member_by_ext:
             report.issues.append(ReportItem("user", DUPLICATE_USER, row.external_id, row.email))
@@ -64,7 +67,10 @@ def sync_members(run: SyncRun, rows: list[PayloadMember],
         seen.add(idx)
         m = members[idx]
         changed |= _update_profile(m, row)
-        changed |= _update_properties(run, m, row)
+        risk_before = report.risk_users
+        changed |= _update_properties(run, m, row, unseen=idx in props_unseen)
+        if idx in props_unseen:  # the current values are not known: these may not be changes at all
+            report.risk_users_uncertain += report.risk_users - risk_before
         if m.status == "deactivated" and m.role not in PROTECTED_ROLES:
             m.status = "active"
             report.updates.append(ReportItem("user", USER_REACTIVATED, m.email, row.external_id))
@@ -117,8 +123,11 @@ def _update_profile(m: SnapMember, row: PayloadMember) -> bool:
     return changed
 
 
-def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count_risk: bool = True) -> bool:
-    """Assign property values as the account does; returns whether any value changed."""
+def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count_risk: bool = True,
+                       unseen: bool = False) -> bool:
+    """Assign property values as the account does; returns whether any value changed. ``unseen``:
+    the member's current values are not known (export read): a clear may clear a hidden value, so
+    it counts in the risk (as an upper bound; the caller counts it uncertain)."""
     defs, report = run.snapshot.properties, run.report
     changed = False
     for name, value in row.properties.items():
@@ -130,6 +139,8 @@ def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count
             if name in m.properties:
                 del m.properties[name]
                 changed = True
+                report.risk_users += count_risk
+            elif unseen:
                 report.risk_users += count_risk
             continue
         spec = property_type(definition.type)  # None only for a type outside the table: no check

@@ -112,7 +112,9 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
         t = teams[tidx]
         if tidx not in created:
             _keep_unsynced_admins(run, t, admins_not_seen, mgrs, mbrs, mgr_keys, mbr_keys)
-            before = {(email_key(e), "manager") for e in t.managers} | {(email_key(e), "member") for e in t.members}
+            # by the people's emails after this sync: an email change is not a team assignment change
+            before = ({(_now(e, renamed_emails), "manager") for e in t.managers}
+                      | {(_now(e, renamed_emails), "member") for e in t.members})
             after = {(k, "manager") for k in mgr_keys} | {(k, "member") for k in mbr_keys}
             report.risk_teams += len(before ^ after)
         else:
@@ -127,6 +129,13 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
             if i not in new_people:
                 t.managers = [renamed_emails.get(email_key(e), e) for e in t.managers]
                 t.members = [renamed_emails.get(email_key(e), e) for e in t.members]
+
+
+def _now(email: str, renamed_emails: dict[str, str]) -> str:
+    """The email key of a person after this sync's email changes."""
+    key = email_key(email)
+    new = renamed_emails.get(key)
+    return email_key(new) if new is not None else key
 
 
 def _keep_unsynced_admins(run: SyncRun, team: SnapTeam, admins_not_seen: dict[str, str], mgrs: list[str],
