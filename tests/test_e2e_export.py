@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -58,6 +59,7 @@ def test_second_apply_through_the_export_sends_nothing(export_ws: Workspace) -> 
     run = export_ws.apply()
     assert run.rc == 0, run.text
     assert "No changes" in run.out
+    assert "current value not visible" not in run.out  # the state file recorded what was sent
     assert len(export_ws.syncs()) == before
 
 
@@ -208,3 +210,89 @@ def test_pull_of_a_sandbox_snapshot_without_a_state_file_does_not_warn(
     monkeypatch.delenv("OVCTL_EXPORT_ONLY")  # the sandbox hands over external ids itself
     run = export_ws.ovctl("pull", "--state-file", str(export_ws.root / "no-such-state.json"))
     assert run.rc == 0 and "no state file" not in run.err
+
+
+# --------------------------------------------------------------------------- an honest first plan
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _first_plan_workspace(tmp_path, shared_sandbox, monkeypatch) -> Workspace:
+    sb = shared_sandbox(EXAMPLES / "state.json", api_key=KEY)
+    monkeypatch.setenv("OVCTL_EXPORT_ONLY", "1")
+    w = Workspace(tmp_path, sb)
+    w.state = tmp_path / "ovctl.state.json"  # no state file yet: a first plan
+    return w
+
+
+def test_first_plan_of_an_imported_account_read_through_the_export_is_honest(
+        tmp_path, shared_sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 8, point 5: import the account, plan it: only the ids the first sync attaches; the
+    parents the export hides are 'set; current value not visible', never moves; no pause warning."""
+    w = _first_plan_workspace(tmp_path, shared_sandbox, monkeypatch)
+    org = tmp_path / "org.yaml"
+    run = w.ovctl("import", "live", "--out", str(org), "--state-file", str(w.state))
+    assert run.rc == 0, run.text
+    plan = w.ovctl("plan", str(org), "--format", "json", "--state-file", str(w.state))
+    assert plan.rc == 0, plan.text
+    doc = json.loads(plan.out)
+    actions = {(c["kind"], c["action"]) for c in doc["changes"]}
+    assert actions <= {("team", "adopt"), ("member", "update")}, actions
+    for c in doc["changes"]:
+        if c["action"] == "update":  # only the external id the first sync attaches
+            assert set(c["after"]) == {"external_id"} and c["before"] == {"external_id": None}, c
+    assert doc["summary"]["team"]["move"] == 0
+    assert not [w_ for w_ in doc["warnings"] if w_["code"].startswith("risk_threshold")], doc["warnings"]
+    assert doc["not_visible_summary"]["team"] == len(doc["not_visible"]) > 0
+    assert all(c["kind"] == "team" and c["before"] == "not visible" for c in doc["not_visible"])
+
+    text = w.ovctl("plan", str(org), "--state-file", str(w.state))
+    assert "team move" not in text.out and "will pause" not in text.out, text.out
+    assert "current value not visible" in text.out
+
+    # After the first apply the state file holds every field: see
+    # test_second_apply_through_the_export_sends_nothing (the next plan is exact, no not_visible).
+
+
+def test_first_plan_of_a_written_org_shows_hidden_fields_as_not_visible_and_risk_as_a_range(
+        tmp_path, shared_sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/org.yaml against the example account read through the export, no state file:
+    languages and property values are 'set; current value not visible', sub-teams are not moves,
+    and the risk that depends on hidden values is a range with a 'may pause' warning."""
+    w = _first_plan_workspace(tmp_path, shared_sandbox, monkeypatch)
+    plan = w.ovctl("plan", str(EXAMPLES / "org.yaml"), "--format", "json", "--force",
+                   "--state-file", str(w.state))
+    doc = json.loads(plan.out)
+    assert doc["summary"]["team"]["move"] == 0
+    updates = [c for c in doc["changes"] if c["action"] == "update"]
+    for c in updates:  # real updates only: ids attached, María José's job title
+        assert set(c["after"]) <= {"external_id", "job_title"}, c
+        assert "properties" not in c["after"] and "language" not in c["after"], c
+    members = [c for c in doc["not_visible"] if c["kind"] == "member"]
+    assert members and all("properties" in c["after"] for c in members)
+    eng_plat = next(c for c in doc["not_visible"] if c["id"] == "ENG-PLAT")
+    assert eng_plat["after"] == {"parent": "ENG", "parent_name": "Engineering"}
+    low, high = doc["risk_range"]["users"]
+    assert low < high == doc["risk"]["users"]
+    codes = {w_["code"] for w_ in doc["warnings"]}
+    assert "risk_threshold" not in codes and "risk_threshold_unknown" in codes
+
+
+def test_a_state_file_value_is_known_not_hidden() -> None:
+    """A member and a team the state file knows carry no unknown marks; without it, they do."""
+    from ovctl.account.live import pull_snapshot
+    from ovctl.core.model import SnapMember, Snapshot, SnapTeam
+
+    class _Plain(_Export):
+        def export_group(self, group_id: str) -> dict:
+            return {"id": group_id, "users": [{"email": "ana@acme.example", "isMember": True}]}
+
+    bare = pull_snapshot(_Plain(), None)
+    assert bare.unknown_members["ana@acme.example"] >= {"language", "properties", "status"}
+    assert all("parent" in v for v in bare.unknown_teams.values())
+    state = Snapshot(members=[SnapMember("ana@acme.example", "E1", "Ana", "Núñez", language=None)],
+                     teams=[SnapTeam(t.officevibe_id, t.name, "T" + t.officevibe_id) for t in bare.teams])
+    known = pull_snapshot(_Plain(), state)
+    assert "ana@acme.example" not in known.unknown_members  # None from the state file is a value
+    assert not known.unknown_teams
+    assert "unknown" not in json.dumps(known.to_dict())
