@@ -112,7 +112,9 @@ def test_a_kill_at_any_point_is_finished_by_the_next_run_and_loses_no_member(rep
     names = {t["name"] for t in repo.account()["teams"]}
     assert "Platform Engineering" in names and "Infrastructure" not in names  # the rename stands
     check = repo.run("plan", str(repo.org), "--detailed-exitcode", "--state-file", str(repo.state), **env)
-    assert check.returncode == 0, check.stdout + check.stderr
+    # nothing left to send; the org's values the account skips keep a plan pending (2, docs/plan.md)
+    assert check.returncode in (0, 2) and "No changes" in check.stdout, check.stdout + check.stderr
+    assert "current value not visible" not in check.stdout, check.stdout
 
 
 # ------------------------------------------------------------------ lost answers
