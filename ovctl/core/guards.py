@@ -72,6 +72,8 @@ def _update_guard(changes: Sequence[Change], snapshot: Snapshot, safety: Safety)
     for c in changes:
         if not isinstance(c, MemberUpdate):
             continue
+        if not c.properties and all(f.field == "external_id" and f.before is None for f in c.fields):
+            continue  # the first sync attaching an id (docs/adopting.md) updates nothing people see
         old = next((f for f in c.fields if f.field == "email"), None)
         before_email = old.before if old is not None and old.before else c.email
         if (c.id is not None and c.id in ids) or email_key(before_email) in emails:
