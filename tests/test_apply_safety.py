@@ -137,6 +137,8 @@ def test_a_sync_held_past_the_timeout_stops_the_apply_and_the_next_run_plans_it_
     assert "outcome unknown" in first.stderr and "nothing more was sent" in first.stderr
     time.sleep(2.5)
     assert repo.syncs() == [] and Path(str(repo.state) + ".intent").exists()  # the second sync never went
+    looked = repo.run("plan", str(repo.org), "--state-file", str(repo.state))
+    assert "an earlier apply did not finish" in looked.stderr and "run ovctl apply to finish it" in looked.stderr
     again = repo.apply()
     assert again.returncode == 0, again.stdout + again.stderr
     assert "planned again" in again.stderr and len(repo.syncs()) == 2

@@ -48,9 +48,15 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
             progress("reading the snapshot")
             snapshot = read_snapshot(Path(state))
         else:
+            from ovctl.flows.journal import intent_path
             from ovctl.flows.live import fetch_live
 
-            snapshot, drift_from = fetch_live(endpoint, flavor, default_state_file(paths, state_file), console,
+            state_path = default_state_file(paths, state_file)
+            if intent_path(state_path).exists():  # plan only reads: apply is what finishes it
+                console.warn(f"ovctl: warning: an earlier apply did not finish ({intent_path(state_path)} records a "
+                             "sync whose outcome it did not learn); run ovctl apply to finish it — until then the "
+                             "state file may not show that sync")
+            snapshot, drift_from = fetch_live(endpoint, flavor, state_path, console,
                                               assumed_properties=loaded.org.properties)
         progress("planning")
         plan = build_plan(loaded.org, snapshot, force=force, drift_from=drift_from, extra_warnings=loaded.warnings)
