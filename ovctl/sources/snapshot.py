@@ -20,16 +20,15 @@ sync):
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
-import math
 import re
 
+from ovctl.core.engine import PROTECTED_ROLES
 from ovctl.core.errors import Problem, SourceError
-from ovctl.core.model import DATE_TEXT, NUMBER_TEXT, Member, Org, PropertyDef, Settings, Snapshot, Team, email_key
+from ovctl.core.model import Member, Org, PropertyDef, Settings, Snapshot, Team, email_key
+from ovctl.core.properties import property_type
 from ovctl.sources import Imported
 
-PROTECTED_ROLES = frozenset({"admin", "executive"})
 _LANGUAGE = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2})?$")
 
 
@@ -45,19 +44,11 @@ def derive_id(prefix: str, key: str, taken: set[str]) -> str:
 
 
 def valid_value(definition: PropertyDef, value: str) -> bool:
-    if definition.type == "numeric":
-        return bool(NUMBER_TEXT.match(value)) and math.isfinite(float(value))
-    if definition.type == "date":
-        if not DATE_TEXT.match(value):
-            return False
-        try:
-            _dt.date.fromisoformat(value)
-        except ValueError:
-            return False
-        return True
-    if definition.type == "choices":
-        return value in (definition.options or ())
-    return True
+    """Whether the account would keep ``value`` (the engine's own check: ``core/properties``)."""
+    kind = property_type(definition.type)
+    if kind is None or not kind.payload_ok(value):
+        return False
+    return not kind.has_options or value in (definition.options or ())
 
 
 def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "") -> Imported:
