@@ -13,16 +13,14 @@ For each: exit 1, the expected located error, no traceback, every character prin
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
 from pathlib import Path
 
 import pytest
 
-from ovctl.cli import main
 from ovctl.files.orgfile import check_org
 from test_hostile_input import EXPECTED as HOSTILE_EXPECTED
+from support.cli import run_cli
 
 DATA = Path(__file__).resolve().parent / "data"
 ORGS = sorted((DATA / "invalid").glob("*.yaml"))
@@ -34,10 +32,8 @@ GOOD_ORG = ("version: 1\norganization: Acme\nmembers:\n"
 
 
 def run(*args: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(args))
-    return rc, out.getvalue() + err.getvalue()
+    rc, out, err = run_cli(args)
+    return rc, out + err
 
 
 def printable(text: str) -> bool:

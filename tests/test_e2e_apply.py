@@ -8,7 +8,6 @@ email, plus one new member and one property the account does not have.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from ovctl.account import wire
-from ovctl.cli import main
+from support.cli import run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "e2e"
 SEED = FIXTURES / "seed.json"
@@ -50,20 +49,7 @@ class Workspace:
 
     def ovctl(self, *args: str, key: str = KEY) -> Run:
         env = {"OVCTL_API_KEY": key, "OVCTL_ENDPOINT": self.sandbox.url, "OVCTL_FLAVOR": "workleap"}
-        saved = {k: os.environ.get(k) for k in (*env, "OVCTL_API_KEY_FILE")}
-        os.environ.update(env)
-        os.environ.pop("OVCTL_API_KEY_FILE", None)
-        out, err = io.StringIO(), io.StringIO()
-        try:
-            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                rc = main(list(args))
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-        return Run(rc, out.getvalue(), err.getvalue())
+        return Run(*run_cli(args, env, drop=("OVCTL_API_KEY_FILE",)))
 
     def apply(self, *extra: str) -> Run:
         return self.ovctl("apply", str(self.org), "--auto-approve", *extra)

@@ -12,8 +12,6 @@ counts keep the whole file to a few seconds.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import math
 import os
@@ -26,8 +24,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.cli import run_cli
 
-from ovctl.cli import main
 
 # OVCTL_FUZZ_EXAMPLES=2000 OVCTL_FUZZ_RANDOM=1 for a longer, random hunt (not in CI)
 EXAMPLES = int(os.environ.get("OVCTL_FUZZ_EXAMPLES", "25"))
@@ -63,10 +61,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 
 def run(*args: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        rc = main(list(args))
-    return rc, out.getvalue() + err.getvalue()
+    rc, out, err = run_cli(args)
+    return rc, out + err
 
 
 def assert_clean(rc: int, text: str, path: Path) -> None:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from ovctl.cli import main
+from support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -21,21 +18,7 @@ KEY = "sk-import-test"
 
 def ovctl(*args: str, sandbox=None) -> tuple[int, str, str]:
     env = {"OVCTL_API_KEY": KEY, "OVCTL_ENDPOINT": sandbox.url} if sandbox is not None else {}
-    saved = {k: os.environ.get(k) for k in ("OVCTL_API_KEY", "OVCTL_ENDPOINT", "OVCTL_API_KEY_FILE", "OVCTL_FLAVOR")}
-    for k in saved:
-        os.environ.pop(k, None)
-    os.environ.update(env)
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main(list(args))
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return rc, out.getvalue(), err.getvalue()
+    return run_cli(args, env, drop=("OVCTL_API_KEY", "OVCTL_ENDPOINT", "OVCTL_API_KEY_FILE", "OVCTL_FLAVOR"))
 
 
 def plan_changes(org: Path, state: Path | None = None, sandbox=None, *extra: str) -> tuple[int, list[dict]]:
