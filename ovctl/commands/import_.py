@@ -7,7 +7,6 @@ rendered, checked in a temporary directory, then written all together (``orgwrit
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 

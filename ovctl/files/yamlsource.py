@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ovctl.core.errors import Problem
-from ovctl.core.positions import NO_POS, MarkedDict, MarkedList, Pos
+from ovctl.core.positions import MarkedDict, MarkedList, Pos
 from ovctl.core.shown import bounded, escaped, shown, shown_repr
 from ovctl.files.limits import FileRefused, read_bytes
 

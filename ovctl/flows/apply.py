@@ -355,7 +355,6 @@ def _apply_locked(loaded: Any, saved: Any, fl: wire.Flavor, flavor: str, endpoin
     from ovctl.files.statefile import read_snapshot
     from ovctl.flows.live import open_account
 
-    org = loaded.org
     progress = io.progress()  # on a terminal only; stopped before anything is written on stdout
     state = read_snapshot(state_path) if state_path.exists() else None
     with progress, open_account(endpoint, flavor, io) as account:

@@ -33,8 +33,7 @@ formats word changes alike.
 
 from __future__ import annotations
 
-import os
-from typing import Any, Iterable
+from typing import Iterable
 
 from ovctl.core.changes import Change
 from ovctl.core.model import Plan
@@ -49,13 +48,6 @@ _YELLOW = "\033[33m"
 
 GROUPS = (("team", "Teams"), ("member", "Members"), ("membership", "Memberships"))
 GUARD_SUBJECTS_SHOWN = 20
-
-
-def use_color(stream: Any) -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set to a non-empty value
-    (https://no-color.org). Every command that prints a plan asks here."""
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
 
 
 # --------------------------------------------------------------------------- rendering
