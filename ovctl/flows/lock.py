@@ -14,7 +14,6 @@ A lock held from another host is never taken over automatically: its process can
 from __future__ import annotations
 
 import datetime as _dt
-import errno
 import fcntl
 import getpass
 import json
@@ -124,8 +123,6 @@ def _try_create(path: Path, info: LockInfo) -> bool:
         except FileExistsError:
             return False
     except OSError as e:
-        if e.errno in (errno.EEXIST,):
-            return False
         raise UsageError(f"cannot create the lock {path}: {e.strerror or e}") from None
     finally:
         try:
@@ -180,7 +177,7 @@ def acquire(state_path: Path, *, timeout: float = 0.0, command: str = "",
         if time.monotonic() >= deadline:
             raise LockHeld(f"the state file {state_path} is in use: {holder.describe()}; wait for that run "
                            f"(--lock-timeout SECONDS), or, if it is gone, release it with: ovctl unlock {holder.id}"
-                           + (f" --state-file {state_path}" if state_path.name else ""))
+                           + f" --state-file {state_path}")
         if on_wait is not None and not told:
             on_wait(holder)
             told = True
