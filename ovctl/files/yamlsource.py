@@ -17,13 +17,14 @@ JSON Schema and the pure core can use them as ordinary data; ruamel is imported 
 from __future__ import annotations
 
 import gc
+import os
 import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ovctl.core.errors import Problem
-from ovctl.core.positions import MarkedDict, MarkedList, Pos
+from ovctl.core.positions import MarkedDict, MarkedList, Pos, key_pos, unpack
 from ovctl.core.shown import bounded, escaped, shown, shown_repr
 from ovctl.files.limits import FileRefused, read_bytes
 
@@ -40,23 +41,24 @@ _SKIP = object()  # a key whose value must be dropped (duplicate, or not a scala
 
 
 class _Frame:
-    """An open mapping or sequence while its events stream in (``kp``/``vp``: a mapping's key and
-    value positions, or, for a sequence, ``kp`` is its item positions and ``vp`` is None)."""
+    """An open mapping or sequence while its events stream in (``p``: the container's packed
+    positions, ``seq``: it is a list; ``kpos``: the packed position of the key waiting for its value)."""
 
-    __slots__ = ("value", "anchor", "key", "kpos", "merges", "kp", "vp")
+    __slots__ = ("value", "anchor", "key", "kpos", "merges", "p", "seq")
 
-    def __init__(self, value: Any, anchor: str | None, pos: Pos) -> None:
+    def __init__(self, value: Any, anchor: str | None, pos: int) -> None:
         self.value = value
         self.anchor = anchor
         self.key: Any = _NO_KEY
-        self.kpos: Pos = pos
-        self.merges: list[tuple[Any, Pos]] | None = None
-        if type(value) is MarkedList:
-            self.kp = value.item_pos
-            self.vp = None
-        else:
-            self.kp = value.key_pos
-            self.vp = value.val_pos
+        self.kpos = pos
+        self.merges: list[tuple[Any, int]] | None = None
+        self.p = value._p
+        self.seq = type(value) is MarkedList
+
+
+def _at(mark: Any) -> int:
+    """The packed 1-based position of a parser mark."""
+    return ((mark.line + 1) << 32) | (mark.column + 1)
 
 
 class _Builder:
@@ -80,8 +82,10 @@ class _Builder:
         self.sizes: dict[int, int] = {}  # id(container) -> nodes in it, aliases expanded (containers stay alive)
         self.expanded = 0  # nodes produced by alias expansion so far
 
-    def problem(self, pos: Pos, message: str, code: str) -> None:
-        self.problems.append(Problem(bounded(message), self.display, pos[0], pos[1], code=code))
+    def problem(self, pos: int, message: str, code: str) -> None:
+        """A problem at a packed position."""
+        line, column = unpack(pos)
+        self.problems.append(Problem(bounded(message), self.display, line, column, code=code))
 
     def build(self, events: Any) -> Any:
         """Plain data from the parser's events; stops at ``MAX_NESTING`` levels (the C parser slows
@@ -108,7 +112,7 @@ class _Builder:
             cls = type(event)
             if cls is ScalarEvent:
                 mark = event.start_mark
-                pos = (mark.line + 1, mark.column + 1)
+                pos = ((mark.line + 1) << 32) | (mark.column + 1)
                 value = event.value
                 if event.ctag is None and (not event.implicit[0] or (
                         first_chars is not None and value and value[0] not in first_chars)):
@@ -123,14 +127,13 @@ class _Builder:
                     root = value
                     continue
                 frame = stack[-1]
-                vp = frame.vp
-                if vp is None:  # a sequence item
+                if frame.seq:  # a sequence item
                     frame.value.append(value)
-                    frame.kp.append(pos)
+                    frame.p.append(pos)
                     continue
                 key = frame.key
                 if key is no_key:  # this scalar is a key
-                    if merge_key or value in frame.kp:
+                    if merge_key or value in frame.value:
                         add(frame, value, pos, merge_key)
                     else:
                         frame.key = value
@@ -145,17 +148,19 @@ class _Builder:
                     frame.merges.append((value, frame.kpos))
                     continue
                 frame.value[key] = value
-                frame.kp[key] = frame.kpos
-                vp[key] = pos
+                frame.p.append(frame.kpos)
+                frame.p.append(pos)
             elif cls is MappingStartEvent or cls is SequenceStartEvent:
                 mark = event.start_mark
-                pos = (mark.line + 1, mark.column + 1)
+                pos = ((mark.line + 1) << 32) | (mark.column + 1)
                 is_map = cls is MappingStartEvent
                 if event.ctag is not None and event.tag not in ("!", _MAP if is_map else _SEQ):
                     self.problem(pos, f"unsupported YAML tag {shown(event.tag)}", "yaml_tag")
                 if len(stack) >= MAX_NESTING:
-                    raise _TooDeep(pos)
-                frame = _Frame(MarkedDict(pos) if is_map else MarkedList(pos), event.anchor, pos)
+                    raise _TooDeep(unpack(pos))
+                container = MarkedDict() if is_map else MarkedList()
+                container._at = pos
+                frame = _Frame(container, event.anchor, pos)
                 if event.anchor is not None:
                     self.open_anchors.add(event.anchor)
                 stack.append(frame)
@@ -167,12 +172,11 @@ class _Builder:
                     anchors[frame.anchor] = frame.value
                     self.open_anchors.discard(frame.anchor)
                 if stack:
-                    add(stack[-1], frame.value, frame.value.pos, False)
+                    add(stack[-1], frame.value, frame.value._at, False)
                 else:
                     root = frame.value
             elif cls is AliasEvent:
-                mark = event.start_mark
-                pos = (mark.line + 1, mark.column + 1)
+                pos = _at(event.start_mark)
                 if event.anchor in self.open_anchors:
                     self.problem(pos, f"recursive alias *{shown(event.anchor)}: a node that contains itself", "yaml_recursive")
                     value = None
@@ -180,7 +184,7 @@ class _Builder:
                     value = anchors[event.anchor]
                     self.expanded += self.size(value)
                     if self.expanded > ALIAS_BUDGET and self.expanded > ALIAS_RATIO * written:
-                        raise _TooManyAliases(pos)
+                        raise _TooManyAliases(unpack(pos))
                 else:
                     self.problem(pos, f"undefined alias *{shown(event.anchor)} (no anchor &{shown(event.anchor)} before it)",
                                  "yaml_syntax")
@@ -192,8 +196,7 @@ class _Builder:
             elif cls is DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    mark = event.start_mark
-                    self.problem((mark.line + 1, mark.column + 1),
+                    self.problem(_at(event.start_mark),
                                  "a second YAML document ('---') in one file; use one document per file", "yaml_syntax")
                     return root
         return root
@@ -236,11 +239,12 @@ class _Builder:
     def is_merge_key(self, event: Any) -> bool:
         return event.value == "<<" and event.tag is None and event.implicit[0]
 
-    def add(self, frame: _Frame, value: Any, pos: Pos, merge_key: bool) -> None:
+    def add(self, frame: _Frame, value: Any, pos: int, merge_key: bool) -> None:
+        """Add a value (or a key) at packed position ``pos`` to the open container, with the rules."""
         container = frame.value
-        if type(container) is MarkedList:
+        if frame.seq:
             container.append(value)
-            container.item_pos.append(pos)
+            frame.p.append(pos)
             return
         key = frame.key
         if key is _NO_KEY:  # this value is a key
@@ -250,8 +254,8 @@ class _Builder:
             elif isinstance(value, (dict, list)):
                 self.problem(pos, "a mapping key must be a plain scalar, not a mapping or a list", "yaml_key")
                 frame.key = _SKIP
-            elif value in container.key_pos:
-                first = container.key_pos[value]
+            elif value in container:
+                first = key_pos(container, value)
                 self.problem(pos, f"duplicate key '{shown(value)}' (first defined at line {first[0]}, column {first[1]})",
                              "duplicate_key")
                 frame.key = _SKIP
@@ -267,10 +271,10 @@ class _Builder:
             frame.merges.append((value, frame.kpos))
             return
         container[key] = value
-        container.key_pos[key] = frame.kpos
-        container.val_pos[key] = pos
+        frame.p.append(frame.kpos)
+        frame.p.append(pos)
 
-    def merge(self, out: MarkedDict, merges: list[tuple[Any, Pos]]) -> None:
+    def merge(self, out: MarkedDict, merges: list[tuple[Any, int]]) -> None:
         """YAML merge key ``<<: *anchor``: copy the keys that the mapping does not define itself."""
         for sources, kpos in merges:
             if isinstance(sources, MarkedDict):
@@ -282,10 +286,10 @@ class _Builder:
                 for k, v in src.items():
                     if k not in out:
                         out[k] = v
-                        out.key_pos[k] = src.key_pos.get(k, kpos)
-                        out.val_pos[k] = src.val_pos.get(k, kpos)
+                        out._p.append(src._packed(k, 0))
+                        out._p.append(src._packed(k, 1))
 
-    def scalar(self, event: Any, pos: Pos) -> Any:
+    def scalar(self, event: Any, pos: int) -> Any:
         tag = event.tag
         value = event.value
         if tag is None:
@@ -398,14 +402,67 @@ def gc_paused(freeze: bool = False):
             gc.enable()
 
 
-def parse_yaml(text: str, display: str, *, pure: bool = False) -> tuple[Any, list[Problem]]:
+READER_ENV = "OVCTL_YAML_READER"  # "events": always the event reader (debugging); otherwise the line reader first
+
+
+class _Plain:
+    """What ``fastyaml`` needs of a plain scalar event: the same ``scalar()`` rules as the event reader."""
+
+    __slots__ = ("value",)
+    tag = None
+    ctag = None
+    anchor = None
+    implicit = (True, False)
+    start_mark = None
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+def _plain_resolver(builder: _Builder):
+    """``text -> value`` for a plain scalar, by the event reader's own resolver and constructor;
+    ``Declined`` for a value that reader would report (an invalid date, a too-long number)."""
+    from ovctl.files.fastyaml import Declined
+
+    scalar = builder.scalar
+    problems = builder.problems
+
+    def resolve(text: str) -> Any:
+        value = scalar(_Plain(text), 0)
+        if problems:
+            raise Declined(f"plain scalar {text!r}")
+        return value
+
+    return resolve
+
+
+def _read_lines(text: str, display: str, yaml: Any) -> Any:
+    """The line reader's result, or ``Declined``."""
+    from ovctl.files import fastyaml
+
+    builder = _Builder(display, yaml)
+    with gc_paused(freeze=len(text) > FREEZE_ABOVE):
+        return fastyaml.read(text, _plain_resolver(builder), builder._first_chars())
+
+
+def parse_yaml(text: str, display: str, *, pure: bool = False, reader: str | None = None) -> tuple[Any, list[Problem]]:
     """Parse one YAML document from ``text``; returns (data or None, problems).
 
-    ``pure=True`` forces the pure-Python parser (tests check both parsers agree)."""
+    The line reader (``fastyaml``) reads the common org-file subset; anything else, and every file
+    with a problem to report, is read from the parser's events. ``reader="events"`` (or
+    ``OVCTL_YAML_READER=events``) skips the line reader; ``pure=True`` forces the pure-Python parser
+    (tests check both parsers agree) and skips it too."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
 
     yaml = _yaml(pure)
+    if not pure and (reader or os.environ.get(READER_ENV, "")).strip().lower() != "events":
+        from ovctl.files.fastyaml import Declined
+
+        try:
+            return _read_lines(text, display, yaml), []
+        except Declined:
+            pass
     builder = _Builder(display, yaml)
     try:
         with gc_paused(freeze=len(text) > FREEZE_ABOVE):
@@ -461,6 +518,7 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem
         reason = exc.strerror or type(exc).__name__
         return None, [Problem(f"cannot read: {reason}", display, code="unreadable")]
     text, problems = _decode(raw, display)
+    del raw  # 13 MB at 50,000 members: not kept while the data is built
     if text is None:
         return None, problems
     return parse_yaml(text, display)

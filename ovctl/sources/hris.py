@@ -249,9 +249,7 @@ def _read_passthrough(data: dict, spec: _Spec, problems: list[Problem]) -> None:
     sub = MarkedDict(node_pos(data))
     for key in ("organization", "settings"):
         if key in data:
-            sub[key] = data[key]
-            sub.key_pos[key] = key_pos(data, key)
-            sub.val_pos[key] = value_pos(data, key)
+            sub.put(key, data[key], key_pos(data, key), value_pos(data, key))
     if not sub:
         return
     found = schema_problems(sub, spec.display)
