@@ -95,6 +95,22 @@ class MarkedList(list):
         return [unpack(p) for p in self._p]
 
 
+def new_dict(at: int) -> MarkedDict:
+    """An empty ``MarkedDict`` at a packed position (readers make 100,000 of these: no ``__init__``)."""
+    out = dict.__new__(MarkedDict)
+    out._at = at
+    out._p = array("q")
+    return out
+
+
+def new_list(at: int) -> MarkedList:
+    """An empty ``MarkedList`` at a packed position."""
+    out = list.__new__(MarkedList)
+    out._at = at
+    out._p = array("q")
+    return out
+
+
 def value_pos(container: Any, key: Any) -> Pos:
     """Where the value at ``container[key]`` starts (the container's own start if unknown)."""
     if isinstance(container, MarkedDict):

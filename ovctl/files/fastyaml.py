@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ovctl.core.positions import MarkedDict, MarkedList
+from ovctl.core.positions import MarkedDict, MarkedList, new_dict, new_list
 
 
 class Declined(Exception):
@@ -39,15 +39,20 @@ _DQ = r'"[^"\\\n]*"'
 _LINE = re.compile(r"( *)(?:(-)(?: +|$))?(?:(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?|" + _SQ + "|" + _DQ
                    + r"):(?: +|$))?(.*)")
 # In a flow collection: a plain scalar (no ':' or '#' at all, to stay clear of every doubtful case).
-_FLOW_PLAIN = re.compile(_START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?")
+# (libyaml ends a plain scalar at '?' in a flow collection)
+_FLOW_PLAIN = re.compile(_START + r"(?:[^:#,?\[\]{}]*[^\s:#,?\[\]{}])?")
 _FLOW_SQ = re.compile(_SQ)
 _FLOW_DQ = re.compile(_DQ)
 _SPACES = re.compile(" *")
 # A flow collection written the common way, split on ", " and ": " (``_Reader.flat``).
-_FLAT = _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?"
+_FLAT = _FLOW_PLAIN.pattern
 _CANON_MAP = re.compile(r"\{(?:" + _FLAT + ": " + _FLAT + ", )*" + _FLAT + ": " + _FLAT + r"\}")
 _CANON_SEQ = re.compile(r"\[(?:" + _FLAT + ", )*" + _FLAT + r"\]")
 _SPECIAL = _INDICATORS | {""}
+# The two commonest lines, "key: value" and "- value" with a plain value holding no ':' or '#'.
+_SIMPLE = _START + r"(?:[^:#]*[^\s:#])?"
+_ENTRY = re.compile(r"( *)(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?): +(" + _SIMPLE + ")")
+_ITEM = re.compile(r"( *)- +(" + _SIMPLE + ")")
 MAX_BLOCK_DEPTH = 100  # far below the event reader's nesting limit, so its error is never skipped
 MAX_FLOW_DEPTH = 20
 MAX_KEY = 1000  # libyaml refuses implicit keys longer than 1024 characters
@@ -100,15 +105,6 @@ class _Reader:
         self.keys[text] = value
         return value
 
-    def scalar(self, text: str) -> Any:
-        """A flow scalar as ``_VAL`` matched it."""
-        c = text[0]
-        if c == "'":
-            return text[1:-1].replace("''", "'")
-        if c == '"':
-            return text[1:-1]
-        return self.plain(text)
-
     def block_value(self, rest: str, col: int, line: int) -> Any:
         """The value written after ``key: `` or ``- `` (non-empty, not a comment, not a plain
         scalar) on ``line`` (shifted); ``col`` is 0-based."""
@@ -148,8 +144,7 @@ class _Reader:
             raise Declined("deep flow")
         line = self.line
         is_map = s[i] == "{"
-        out: Any = MarkedDict() if is_map else MarkedList()
-        out._at = line | (base + i + 1)
+        out: Any = (new_dict if is_map else new_list)(line | (base + i + 1))
         p = out._p
         close = "}" if is_map else "]"
         if self.flat(s, i, base, out, is_map):
@@ -268,14 +263,41 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
     block_value = reader.block_value
     special = _SPECIAL
     line_re = _LINE.match
+    entry_re = _ENTRY.fullmatch
+    item_re = _ITEM.fullmatch
     # the open block containers, innermost last: [indent, container, positions, is_list, indentless]
     stack: list[list[Any]] = []
     pending: tuple[Any, Any, int, int, int] | None = None  # a "key:" whose value is on the next lines
     root: Any = None
-    top: list[Any] = []
+    top: list[Any] = [-1, None, None, False, False]  # no container yet
     ln = 0
     for line in text.split("\n"):
         ln += 1
+        if pending is None:  # the two commonest lines, read the way the general code below would
+            m = entry_re(line)
+            if m is not None:
+                indent, key, rest = m.groups()
+                if len(indent) == top[0] and not top[3]:
+                    target = top[1]
+                    k = keys.get(key)
+                    if k is None:
+                        k = key_of(key)
+                    if k in target:
+                        raise Declined(f"line {ln}: duplicate key")
+                    target[k] = rest if rest[0] not in first else cache[rest] if rest in cache else plain(rest)
+                    at = ln << 32
+                    p = target._p
+                    p.append(at | (len(indent) + 1))
+                    p.append(at | (m.start(3) + 1))
+                    continue
+            else:
+                m = item_re(line)
+                if m is not None:
+                    indent, rest = m.groups()
+                    if len(indent) == top[0] and top[3]:
+                        top[1].append(rest if rest[0] not in first else cache[rest] if rest in cache else plain(rest))
+                        top[2].append((ln << 32) | (m.start(2) + 1))
+                        continue
         m = line_re(line)
         indent, dash, key, rest = m.groups()
         if dash is None and key is None:
@@ -288,8 +310,7 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
             pmap, pkey, kpos, null_pos, pind = pending
             pending = None
             if i > pind or (i == pind and dash is not None):
-                child: Any = MarkedList() if dash is not None else MarkedDict()
-                child._at = at | (i + 1)
+                child: Any = (new_list if dash is not None else new_dict)(at | (i + 1))
                 pmap[pkey] = child
                 pmap._p.append(kpos)
                 pmap._p.append(child._at)
@@ -304,8 +325,7 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
         elif not stack:
             if root is not None or i != 0:
                 raise Declined("root")
-            root = MarkedList() if dash is not None else MarkedDict()
-            root._at = at | 1
+            root = (new_list if dash is not None else new_dict)(at | 1)
             top = [0, root, root._p, dash is not None, False]
             stack.append(top)
         while top[0] > i or (top[4] and dash is None):  # close deeper containers
@@ -338,8 +358,7 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
                 top[2].append(at | (col + 1))
                 continue
             col = m.start(3)
-            target = MarkedDict()
-            target._at = at | (col + 1)
+            target = new_dict(at | (col + 1))
             top[1].append(target)
             top[2].append(target._at)
             if len(stack) >= MAX_BLOCK_DEPTH:

@@ -16,6 +16,7 @@ JSON Schema and the pure core can use them as ordinary data; ruamel is imported 
 
 from __future__ import annotations
 
+import datetime
 import gc
 import os
 import re
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ovctl.core.errors import Problem
-from ovctl.core.positions import MarkedDict, MarkedList, Pos, key_pos, unpack
+from ovctl.core.positions import MarkedDict, MarkedList, Pos, key_pos, new_dict, new_list, unpack
 from ovctl.core.shown import bounded, escaped, shown, shown_repr
 from ovctl.files.limits import FileRefused, read_bytes
 
@@ -158,8 +159,7 @@ class _Builder:
                     self.problem(pos, f"unsupported YAML tag {shown(event.tag)}", "yaml_tag")
                 if len(stack) >= MAX_NESTING:
                     raise _TooDeep(unpack(pos))
-                container = MarkedDict() if is_map else MarkedList()
-                container._at = pos
+                container = new_dict(pos) if is_map else new_list(pos)
                 frame = _Frame(container, event.anchor, pos)
                 if event.anchor is not None:
                     self.open_anchors.add(event.anchor)
@@ -419,6 +419,10 @@ class _Plain:
         self.value = value
 
 
+_SIMPLE_INT = re.compile("[1-9][0-9]{0,17}|0")
+_SIMPLE_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _plain_resolver(builder: _Builder):
     """``text -> value`` for a plain scalar, by the event reader's own resolver and constructor;
     ``Declined`` for a value that reader would report (an invalid date, a too-long number)."""
@@ -426,8 +430,16 @@ def _plain_resolver(builder: _Builder):
 
     scalar = builder.scalar
     problems = builder.problems
+    date = datetime.date
 
     def resolve(text: str) -> Any:
+        if _SIMPLE_INT.fullmatch(text):  # what the int constructor makes of it, without the resolver
+            return int(text)
+        if _SIMPLE_DATE.fullmatch(text):  # what the timestamp constructor makes of a plain date
+            try:
+                return date(int(text[:4]), int(text[5:7]), int(text[8:]))
+            except ValueError:
+                raise Declined(f"invalid date {text!r}") from None
         value = scalar(_Plain(text), 0)
         if problems:
             raise Declined(f"plain scalar {text!r}")
