@@ -114,15 +114,17 @@ def test_a_generated_org_flow_members(generated: Path) -> None:
 
 # ------------------------------------------------------------------------- generated documents
 
-_ALPHABET = "abcXYZ019 -_.:#'\"{}[],&*!|>%@`?~<=\\/éø😀"
+_ALPHABET = "abcXYZ019 -_.:#'\"{}[],&*!|>%@`?~<=\\/éø😀\u00a0\u3000\u200b\u2003"
 _WORDS = ["id", "name", "E1", "true", "no", "null", "~", "1", "0x1F", "1_000", "-3", "+4", ".5", "1e3", "2019-04-01",
           "2019-02-30", "2001-12-14 21:59:43.10", "<<", "=", "a b", "a  b", "a:b", "a: b", "a #b", "a#b", "C#",
           "x,y", "[x]", "{x}", "'q'", "\"d\"", "it's", "Zoé", "😀", "-", "- x", "?", ": x", "", " ", "a ", "0o17",
-          "NaN", ".inf", "1.0", "12:30", "yes", "Null", "FALSE", "@x", "%x", "`x`", "|", ">", "!x", "&a", "*a"]
+          "NaN", ".inf", "1.0", "12:30", "yes", "Null", "FALSE", "@x", "%x", "`x`", "|", ">", "!x", "&a", "*a",
+          "a\u00a0", "\u00a0a", "\u3000", "x" * 1030, "2019-4-1", "2019-04-01T10:00:00Z", "007", "0", "-0", "0b1"]
 
 # words the line reader reads (in the right places), for documents inside the subset
 _CLEAN = ["id", "name", "E1", "Zoé Côté", "a  b", "😀x", "1", "42", "-", "2019-04-01", "1.5", "true", "False", "null",
-          "~", "x-y", "C#", "a:b", "it's", "x]", "{x", "a,b", "Hire Date", "0x1f", "1e3", "yes", "E1001"]
+          "~", "x-y", "C#", "a:b", "it's", "x]", "{x", "a,b", "Hire Date", "0x1f", "1e3", "yes", "E1001",
+          "a\u00a0b", "007", "0", "2019-4-1", "10", "x" * 1010]
 scalar_text = st.one_of(st.sampled_from(_WORDS), st.text(alphabet=_ALPHABET, min_size=1, max_size=8))
 
 
