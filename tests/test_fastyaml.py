@@ -124,7 +124,7 @@ _WORDS = ["id", "name", "E1", "true", "no", "null", "~", "1", "0x1F", "1_000", "
 # words the line reader reads (in the right places), for documents inside the subset
 _CLEAN = ["id", "name", "E1", "Zoé Côté", "a  b", "😀x", "1", "42", "-", "2019-04-01", "1.5", "true", "False", "null",
           "~", "x-y", "C#", "a:b", "it's", "x]", "{x", "a,b", "Hire Date", "0x1f", "1e3", "yes", "E1001",
-          "a\u00a0b", "007", "0", "2019-4-1", "10", "x" * 1010]
+          "a\u00a0b", "007", "0", "2019-4-1", "10"]
 scalar_text = st.one_of(st.sampled_from(_WORDS), st.text(alphabet=_ALPHABET, min_size=1, max_size=8))
 
 
