@@ -54,6 +54,9 @@ _SPECIAL = _INDICATORS | {""}
 _SIMPLE = _START + r"(?:[^:#]*[^\s:#])?"
 _ENTRY = re.compile(r"( *)(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?): +(" + _SIMPLE + ")")
 _ITEM = re.compile(r"( *)- +(" + _SIMPLE + ")")
+# "key: {...}" / "key: [...]" written the common way, then nothing or a comment.
+_FLOW_ENTRY = re.compile(r"( *)(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?): +(" + _CANON_MAP.pattern + "|"
+                         + _CANON_SEQ.pattern + r")(?: +(?:#.*)?)?")
 MAX_BLOCK_DEPTH = 100  # far below the event reader's nesting limit, so its error is never skipped
 MAX_FLOW_DEPTH = 20
 MAX_KEY = 1000  # libyaml refuses implicit keys longer than 1024 characters
@@ -198,8 +201,12 @@ class _Reader:
         if m is None:
             return False
         self.end = m.end()
-        col = base + i + 2  # 1-based column of the first entry
-        line = self.line
+        self.fill(out, s[i + 1:m.end() - 1], self.line, base + i + 2, is_map)
+        return True
+
+    def fill(self, out: Any, inner: str, line: int, col: int, is_map: bool) -> None:
+        """``flat``'s work once the text between the brackets, ``inner``, is known to be written
+        the common way; ``col``: the 1-based column of its first entry."""
         p = out._p
         first = self.first
         cache = self.cache
@@ -207,7 +214,7 @@ class _Reader:
         if is_map:
             keys = self.keys
             key_of = self.key
-            for part in s[i + 1:m.end() - 1].split(", "):
+            for part in inner.split(", "):
                 k, v = part.split(": ")
                 key = keys.get(k)
                 if key is None:
@@ -218,12 +225,11 @@ class _Reader:
                 p.append(line | col)
                 p.append(line | (col + len(k) + 2))
                 col += len(part) + 2
-            return True
-        for v in s[i + 1:m.end() - 1].split(", "):
+            return
+        for v in inner.split(", "):
             out.append(v if v[0] not in first else cache[v] if v in cache else plain(v))
             p.append(line | col)
             col += len(v) + 2
-        return True
 
     def flow_item(self, s: str, i: int, base: int, depth: int) -> tuple[Any, int, int]:
         """A value inside a flow collection: (value, its packed position, index after it)."""
@@ -266,6 +272,8 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
     line_re = _LINE.match
     entry_re = _ENTRY.fullmatch
     item_re = _ITEM.fullmatch
+    flow_entry_re = _FLOW_ENTRY.fullmatch
+    fill = reader.fill
     # the open block containers, innermost last: [indent, container, positions, is_list, indentless]
     stack: list[list[Any]] = []
     pending: tuple[Any, Any, int, int, int] | None = None  # a "key:" whose value is on the next lines
@@ -299,6 +307,27 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
                         top[1].append(rest if rest[0] not in first else cache[rest] if rest in cache else plain(rest))
                         top[2].append((ln << 32) | (m.start(2) + 1))
                         continue
+                else:
+                    m = flow_entry_re(line)
+                    if m is not None:
+                        indent, key, rest = m.groups()
+                        if len(indent) == top[0] and not top[3]:
+                            target = top[1]
+                            k = keys.get(key)
+                            if k is None:
+                                k = key_of(key)
+                            if k in target:
+                                raise Declined(f"line {ln}: duplicate key")
+                            at = ln << 32
+                            vcol = m.start(3)
+                            is_map = rest[0] == "{"
+                            value = (new_dict if is_map else new_list)(at | (vcol + 1))
+                            fill(value, rest[1:-1], at, vcol + 2, is_map)
+                            target[k] = value
+                            p = target._p
+                            p.append(at | (len(indent) + 1))
+                            p.append(at | (vcol + 1))
+                            continue
         m = line_re(line)
         indent, dash, key, rest = m.groups()
         if dash is None and key is None:
