@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from ovctl.core.positions import MarkedDict, MarkedList, new_dict, new_list
+from ovctl.core.positions import new_dict, new_list
 
 
 class Declined(Exception):
