@@ -64,3 +64,32 @@ def test_name_key_keeps_exactly_the_alphanumerics(text: str) -> None:
 
     decomposed = unicodedata.normalize("NFKD", text)
     assert name_key(text) == "".join(c for c in decomposed if c.isalnum()).lower()
+
+
+def _member_variants() -> list[object]:
+    base = {"email": "a@x.io", "external_id": "m1", "first_name": "Ana", "last_name": "Núñez", "job_title": None,
+            "language": "fr", "status": "invited", "role": "admin", "properties": {"Site": "Paris", "Empty": ""}}
+    variants: list[object] = [base, {"email": "b@x.io"}, [], "text", {**base, "extra": 1}]
+    odd_values: list[object] = [None, "", " ", 3, 2.5, True, [], {}, "x@y", "deactivated", "executive", "nope"]
+    for key in [*base, "status", "role"]:
+        for value in odd_values:
+            variants.append({**base, key: value})
+    for value in odd_values:
+        variants.append({**base, "properties": {"Site": value}})
+        variants.append({**base, "properties": {1: "x"}})
+    return variants
+
+
+def test_the_fast_member_reader_accepts_and_builds_exactly_what_the_checked_one_does() -> None:
+    from ovctl.core.errors import SnapshotError
+    from ovctl.core.snapshot import _Checker, _member, _plain_member
+
+    for raw in _member_variants():
+        fast = _plain_member(raw)
+        try:
+            checked = _member(_Checker(""), raw, "members[0]", {})
+        except SnapshotError:
+            assert fast is None, raw  # the fast reader never accepts what the checks refuse
+            continue
+        assert fast is None or fast == checked, raw
+    assert _plain_member(_member_variants()[0]) is not None  # and it does read the usual entry
