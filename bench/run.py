@@ -9,23 +9,31 @@ ratios hold when the machine's speed drifts.
 Commands: ``validate``, ``plan --format json``, ``plan --format text``, ``render``,
 ``import state``, ``fmt --check`` (each skipped when this ovctl lacks it), and against a sandbox
 (a real ``ovctl sandbox serve`` process seeded with the generated account before each run):
-``pull``, ``pull`` with ``OVCTL_EXPORT_ONLY=1`` and ``apply --auto-approve``.
+``pull``, ``pull`` with ``OVCTL_EXPORT_ONLY=1`` and ``apply --auto-approve``. A run that takes
+longer than ``--timeout`` seconds is stopped and its cell reads "> N s" (the others go on).
+
+After the table: every target of issue 11 as a ratio of this run (met or not), and a profile
+summary of ``plan`` (cProfile, the ovctl functions with the most cumulative time).
 
     .venv/bin/pip install pyyaml            # the PyYAML-C reference (bench only)
-    .venv/bin/python bench/run.py --sizes 1000,10000,50000,100000 --runs 3 --write docs/performance.md
+    .venv/bin/python bench/run.py --write docs/performance.md     # the full table, one command
+    .venv/bin/python bench/run.py --sizes 1000,20000 --runs 3      # the 1k and 20k ratios only
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +45,8 @@ from gen_org import generate  # noqa: E402
 
 PY = sys.executable
 OVCTL = [PY, "-m", "ovctl.cli"]
+DEFAULT_SIZES = "1000,5000,10000,20000,50000,100000"  # 5,000 and 20,000: the scaling and apply targets
+TIMEOUT = 300.0  # seconds per run (--timeout)
 LEVELS = {1_000: "4,3,3", 5_000: "6,4,3", 10_000: "8,5,4", 20_000: "8,6,4", 50_000: "10,8,5", 100_000: "12,8,6"}
 EVENT_SCAN = ("import sys; from ruamel.yaml import YAML; text = open(sys.argv[1], encoding='utf-8').read()\n"
               "for _ in YAML(typ='safe', pure=False).parse(text): pass")
@@ -51,16 +61,40 @@ class Figure:
     cpu: float
     rss_mb: float
     codes: list[int] = field(default_factory=list)
+    timed_out: float | None = None  # a run was stopped after this many seconds: no figures
+
+    def cell(self) -> str:
+        if self.timed_out is not None:
+            return f"> {self.timed_out:.0f} s"
+        return f"{self.wall:.2f} / {self.cpu:.2f} / {self.rss_mb:.0f}"
 
 
-def run_once(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> tuple[float, float, float, int]:
-    """(wall s, cpu s, peak RSS MB, exit code) of one process, its output thrown away."""
+def run_once(args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None,
+             timeout: float | None = None) -> tuple[float, float, float, int] | None:
+    """(wall s, cpu s, peak RSS MB, exit code) of one process, its output thrown away; None when
+    it ran past ``timeout`` seconds (it is then killed, with anything it started)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            env={**os.environ, **(env or {})}, cwd=cwd)
-    _, status, usage = os.wait4(proc.pid, 0)
+                            env={**os.environ, **(env or {})}, cwd=cwd, start_new_session=True)
+    killed = threading.Event()
+
+    def kill() -> None:
+        killed.set()
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    timer = threading.Timer(timeout, kill) if timeout else None
+    if timer is not None:
+        timer.start()
+    _, status, usage = os.wait4(proc.pid, 0)  # blocks: no polling delay in the wall time
     wall = time.perf_counter() - t0
+    if timer is not None:
+        timer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
+    if killed.is_set():
+        return None
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, proc.returncode
 
 
@@ -68,7 +102,10 @@ def measure(args: list[str], runs: int, *, env: dict[str, str] | None = None, be
     walls, cpus, rss, codes = [], [], [], []
     for _ in range(runs):
         extra = before() if before is not None else {}
-        w, c, r, code = run_once(args, {**(env or {}), **(extra or {})}, cwd)
+        got = run_once(args, {**(env or {}), **(extra or {})}, cwd, TIMEOUT)
+        if got is None:  # one run too slow: the cell says so, the remaining runs are not tried
+            return Figure(0.0, 0.0, 0.0, [], timed_out=TIMEOUT)
+        w, c, r, code = got
         walls.append(w)
         cpus.append(c)
         rss.append(r)
@@ -104,6 +141,8 @@ class Sandbox:
                 break
         else:
             raise RuntimeError("the sandbox did not start")
+        stream = self.proc.stdout  # keep reading what it prints, so that a full pipe never stalls it
+        threading.Thread(target=lambda: stream.read(), daemon=True).start()
         return {"OVCTL_ENDPOINT": self.url, "OVCTL_API_KEY": "bench-key"}
 
     def stop(self) -> None:
@@ -123,41 +162,57 @@ def wanted(label: str) -> bool:
     return label.split()[0] not in SKIP
 
 
+GAVE_UP: set[str] = set()  # rows whose run timed out: not tried again at larger sizes (they only get slower)
+
+
+def cell(label: str, args: list[str], runs: int, **kw) -> Figure:
+    if label in GAVE_UP:
+        return Figure(0.0, 0.0, 0.0, [], timed_out=TIMEOUT)
+    figure = measure(args, runs, **kw)
+    if figure.timed_out is not None:
+        GAVE_UP.add(label)
+    return figure
+
+
 def bench_size(n: int, runs: int, work: Path, with_sandbox: bool) -> dict[str, Figure]:
     out = work / f"org-{n}"
     org, state = generate(n, [int(x) for x in LEVELS.get(n, "10,8,5").split(",")], out)
     res: dict[str, Figure] = {}
-    res["ref: C event scan"] = measure([PY, "-c", EVENT_SCAN, str(org)], runs)
+
+    def add(label: str, args: list[str], **kw) -> None:
+        res[label] = cell(label, args, runs, **kw)
+
+    add("ref: C event scan", [PY, "-c", EVENT_SCAN, str(org)])
     try:
         import yaml  # noqa: F401
-        res["ref: PyYAML-C load"] = measure([PY, "-c", PYYAML_LOAD, str(org)], runs)
+        add("ref: PyYAML-C load", [PY, "-c", PYYAML_LOAD, str(org)])
     except ImportError:
         pass
     if wanted("validate"):
-        res["validate"] = measure([*OVCTL, "validate", str(org)], runs)
-    res["plan --format json"] = measure([*OVCTL, "plan", str(org), "--state", str(state), "--format", "json"], runs)
+        add("validate", [*OVCTL, "validate", str(org)])
+    add("plan --format json", [*OVCTL, "plan", str(org), "--state", str(state), "--format", "json"])
     if wanted("plan-text"):
-        res["plan --format text"] = measure([*OVCTL, "plan", str(org), "--state", str(state), "--format", "text"], runs)
+        add("plan --format text", [*OVCTL, "plan", str(org), "--state", str(state), "--format", "text"])
     if wanted("render"):
-        res["render --format json"] = measure([*OVCTL, "render", str(org), "--out", str(out / "payload")], runs)
+        add("render --format json", [*OVCTL, "render", str(org), "--out", str(out / "payload")])
     if wanted("import") and has_command("import"):
-        res["import state"] = measure([*OVCTL, "import", "state", str(state), "--out", str(out / "imported.yaml")], runs,
-                                      before=lambda: (out / "imported.yaml").unlink(missing_ok=True))
+        add("import state", [*OVCTL, "import", "state", str(state), "--out", str(out / "imported.yaml")],
+            before=lambda: (out / "imported.yaml").unlink(missing_ok=True))
     if wanted("fmt") and has_command("fmt"):
-        res["fmt --check"] = measure([*OVCTL, "fmt", "--check", str(org)], runs)
+        add("fmt --check", [*OVCTL, "fmt", "--check", str(org)])
     if with_sandbox:
         sb = Sandbox(out, state)
         try:
-            res["pull"] = measure([*OVCTL, "pull", "--out", str(out / "pulled.json")], runs, before=sb.start)
-            res["pull (export only)"] = measure([*OVCTL, "pull", "--out", str(out / "pulled-export.json")], runs,
-                                                env={"OVCTL_EXPORT_ONLY": "1"}, before=sb.start)
+            add("pull", [*OVCTL, "pull", "--out", str(out / "pulled.json")], before=sb.start)
+            add("pull (export only)", [*OVCTL, "pull", "--out", str(out / "pulled-export.json")],
+                env={"OVCTL_EXPORT_ONLY": "1"}, before=sb.start)
 
             def fresh() -> dict[str, str]:
                 (out / "ovctl.state.json").unlink(missing_ok=True)
                 return sb.start()
 
-            res["apply --auto-approve"] = measure([*OVCTL, "apply", str(org), "--auto-approve", "--force",
-                                                   "--state-file", str(out / "ovctl.state.json")], runs, before=fresh)
+            add("apply --auto-approve", [*OVCTL, "apply", str(org), "--auto-approve", "--force", "--state-file",
+                                         str(out / "ovctl.state.json")], before=fresh)
         finally:
             sb.stop()
     shutil.rmtree(out / "payload", ignore_errors=True)
@@ -185,53 +240,145 @@ def machine() -> str:
 def table(results: dict[int, dict[str, Figure]], runs: int) -> str:
     sizes = sorted(results)
     names = list(dict.fromkeys(k for r in results.values() for k in r))
-    lines = [f"Median of {runs} cold runs per cell: wall s / CPU s / peak RSS MB.", "",
+    lines = [f"Median of {runs} cold runs per cell: wall s / CPU s / peak RSS MB (\"> N s\": stopped after N s).", "",
              "| command | " + " | ".join(f"{n:,} members" for n in sizes) + " |",
              "|---|" + "---|" * len(sizes)]
     for name in names:
         cells = []
         for n in sizes:
             f = results[n].get(name)
-            cells.append("—" if f is None else f"{f.wall:.2f} / {f.cpu:.2f} / {f.rss_mb:.0f}"
-                         + ("" if f.codes in ([0], [2]) or name.startswith("ref") else f" (exit {f.codes})"))
+            cells.append("—" if f is None else f.cell()
+                         + ("" if f.codes in ([0], [2], []) or name.startswith("ref") else f" (exit {f.codes})"))
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines += ["", "Ratios (wall time):", ""]
-    for n in sizes:
-        r = results[n]
-        scan, pyyaml, plan = r.get("ref: C event scan"), r.get("ref: PyYAML-C load"), r.get("plan --format json")
-        parts = []
-        if plan and scan:
-            parts.append(f"plan / C event scan = {plan.wall / scan.wall:.2f}")
-        if plan and pyyaml:
-            parts.append(f"plan / PyYAML-C load = {plan.wall / pyyaml.wall:.2f}")
-        if plan and r.get("apply --auto-approve"):
-            parts.append(f"apply / plan = {r['apply --auto-approve'].wall / plan.wall:.2f}")
-        if r.get("pull") and r.get("pull (export only)"):
-            parts.append(f"export-only pull / pull = {r['pull (export only)'].wall / r['pull'].wall:.2f}")
-        if parts:
-            lines.append(f"- {n:,}: " + "; ".join(parts))
     return "\n".join(lines) + "\n"
 
 
+def _wall(results: dict[int, dict[str, Figure]], n: int, name: str) -> float | None:
+    f = results.get(n, {}).get(name)
+    return None if f is None or f.timed_out is not None else f.wall
+
+
+def targets(results: dict[int, dict[str, Figure]]) -> str:
+    """Every target of issue 11 this run can compute: its ratio (wall time), the limit, met or not."""
+    rows: list[tuple[str, float, float]] = []  # (what, value, limit)
+
+    def ratio(what: str, n: int, top: str, bottom: str, limit: float) -> None:
+        a, b = _wall(results, n, top), _wall(results, n, bottom)
+        if a is not None and b:
+            rows.append((what, a / b, limit))
+
+    ratio("plan at 1,000 / PyYAML-C load", 1_000, "plan --format json", "ref: PyYAML-C load", 1.0)
+    ratio("plan at 50,000 / C event scan", 50_000, "plan --format json", "ref: C event scan", 3.0)
+    ratio("apply --auto-approve at 20,000 / plan at 20,000", 20_000, "apply --auto-approve", "plan --format json", 1.6)
+    ratio("export-only pull at 10,000 / snapshot pull", 10_000, "pull (export only)", "pull", 3.0)
+    names = list(dict.fromkeys(k for r in results.values() for k in r if not k.startswith("ref")))
+    for small in sorted(results):
+        if small * 10 not in results:
+            continue
+        for name in names:
+            a, b = _wall(results, small * 10, name), _wall(results, small, name)
+            if a is not None and b:
+                rows.append((f"{name}: time({small * 10:,}) / time({small:,})", a / b, 10.0))
+    plan50 = results.get(50_000, {}).get("plan --format json")
+    if plan50 is not None and plan50.timed_out is None:
+        rows.append(("peak RSS of plan at 50,000, MB", plan50.rss_mb, 250.0))
+    if not rows:
+        return ""
+    lines = ["| target | this run | limit | met |", "|---|---:|---:|---|"]
+    lines += [f"| {what} | {value:.2f} | {limit:g} | {'yes' if value <= limit else '**no**'} |"
+              for what, value, limit in rows]
+    return "\n".join(lines) + "\n"
+
+
+PROFILE = """import cProfile, pstats, sys
+from ovctl.cli import main
+prof = cProfile.Profile()
+prof.enable()
+try:
+    main(sys.argv[2:])
+finally:
+    prof.disable()
+    prof.dump_stats(sys.argv[1])
+"""
+
+
+def profile_summary(n: int, work: Path, top: int = 14) -> str:
+    """Where ``plan --format json`` spends its time at ``n`` members: the ovctl functions with the most
+    cumulative time under cProfile (which slows calls down: shares, not seconds, are the point)."""
+    import pstats
+
+    out = work / f"org-{n}"
+    stats_file = work / f"plan-{n}.prof"
+    subprocess.run([PY, "-c", PROFILE, str(stats_file), "plan", str(out / "org.yaml"), "--state",
+                    str(out / "state.json"), "--format", "json"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=TIMEOUT, check=False)
+    if not stats_file.exists():
+        return ""
+    stats = pstats.Stats(str(stats_file)).stats  # type: ignore[attr-defined]
+    total = max((ct for (_, _, fn), (_, _, _, ct, _) in stats.items() if fn == "main"), default=0.0)
+    if not total:
+        return ""
+    rows = []
+    for (path, line, fn), (_, calls, tt, ct, _) in stats.items():
+        if "/ovctl/" not in path or fn in ("main", "<module>") or fn.startswith("<"):
+            continue
+        module = path.split("/ovctl/", 1)[1].removesuffix(".py").replace("/", ".")
+        rows.append((ct, tt, calls, f"{module}.{fn}"))
+    rows.sort(reverse=True)
+    lines = [f"`plan --format json` at {n:,} members under cProfile: the ovctl functions with the most cumulative "
+             "time (nested: a caller includes its callees), as a share of the whole run.", "",
+             "| function | cumulative | own | calls |", "|---|---:|---:|---:|"]
+    lines += [f"| `{name}` | {ct / total:.0%} | {tt / total:.0%} | {calls:,} |" for ct, tt, calls, name in rows[:top]]
+    return "\n".join(lines) + "\n"
+
+
+def compile_package() -> None:
+    """Byte-compile ovctl, as installing it does: with ``PYTHONDONTWRITEBYTECODE`` set (or a
+    read-only checkout) every run would otherwise compile the package again (~30 ms of start-up)."""
+    import ovctl
+
+    compileall.compile_dir(str(Path(ovctl.__file__).parent), quiet=1)
+
+
 def main() -> None:
+    global TIMEOUT
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="1000,10000,50000,100000")
+    ap.add_argument("--sizes", default=DEFAULT_SIZES)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--no-sandbox", action="store_true", help="skip pull and apply")
+    ap.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds per run before it is stopped and its "
+                    "cell reads '> N s'")
+    ap.add_argument("--profile-size", type=int, default=None, help="members of the profiled plan [default: the "
+                    "largest size up to 50,000; 0: no profile]")
     ap.add_argument("--write", type=Path, help="write the table into this markdown file (between markers)")
     ap.add_argument("--skip", default="", help="commands to leave out, comma-separated: validate, render, import, "
                     "fmt, plan-text")
     args = ap.parse_args()
+    TIMEOUT = args.timeout
     SKIP.update(x.strip() for x in args.skip.split(",") if x.strip())
+    compile_package()
+    sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[int, dict[str, Figure]] = {}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="ovctl-bench-") as tmp:
-        for n in [int(s) for s in args.sizes.split(",")]:
+        for n in sizes:
             print(f"== {n:,} members", file=sys.stderr, flush=True)
             results[n] = bench_size(n, args.runs, Path(tmp), not args.no_sandbox)
             for name, f in results[n].items():
-                print(f"  {name:<24} wall {f.wall:7.2f}s  cpu {f.cpu:7.2f}s  rss {f.rss_mb:6.0f} MB  exit {f.codes}",
-                      file=sys.stderr, flush=True)
-    text = f"Machine: {machine()}.\n\n" + table(results, args.runs)
+                shown = f.cell() if f.timed_out is not None else \
+                    f"wall {f.wall:7.2f}s  cpu {f.cpu:7.2f}s  rss {f.rss_mb:6.0f} MB  exit {f.codes}"
+                print(f"  {name:<24} {shown}", file=sys.stderr, flush=True)
+        profile_n = args.profile_size if args.profile_size is not None else \
+            max((n for n in sizes if n <= 50_000), default=0)
+        profile = profile_summary(profile_n, Path(tmp)) if profile_n in results else ""
+    took = time.perf_counter() - started
+    command = " ".join(["bench/run.py", *sys.argv[1:]])
+    text = (f"Machine: {machine()}.\n\nCommand: `{command}` ({took / 60:.0f} min).\n\n" + table(results, args.runs))
+    goals = targets(results)
+    if goals:
+        text += "\nTargets of issue 11 (ratios of wall times in this run):\n\n" + goals
+    if profile:
+        text += "\n" + profile
     print(text)
     if args.write:
         start, end = "<!-- bench:start -->", "<!-- bench:end -->"

@@ -46,3 +46,44 @@ def test_same_account_ignores_order_and_bookkeeping_but_not_fields() -> None:
     assert not same_account(snap, renamed)
     fewer = replace(snap, members=snap.members[1:])
     assert not same_account(snap, fewer)
+
+
+def test_teams_the_sync_created_pair_by_external_id_whatever_id_the_account_chose() -> None:
+    """The account picks the Officevibe id of a created team; the plan's simulation cannot know it.
+    Read back with other ids (and children pointing at them), the account is still the predicted one."""
+    from dataclasses import replace
+
+    org = load_org([ROOT / "examples/org.yaml"]).org
+    live = read_snapshot(ROOT / "examples/state.json")
+    plan = build_plan(org, live, force=True)
+    expected = live
+    for payload in plan.payloads:
+        expected, _ = simulate(expected, payload)
+    created = {t.officevibe_id for t in expected.teams} - {t.officevibe_id for t in live.teams}
+    assert created, "the example plan creates a team"
+    chosen = {oid: f"acct-{i}" for i, oid in enumerate(sorted(created))}
+    read_back = replace(expected, teams=[replace(t, officevibe_id=chosen.get(t.officevibe_id, t.officevibe_id),
+                                                 parent=chosen.get(t.parent, t.parent)) for t in expected.teams])
+    assert same_account(read_back, expected)
+    # the same ids, but one created team's external id differs: not the predicted account
+    first = next(i for i, t in enumerate(read_back.teams) if t.officevibe_id in chosen.values())
+    other_ext = replace(read_back, teams=[*read_back.teams[:first],
+                                          replace(read_back.teams[first], external_id="SOMETHING-ELSE"),
+                                          *read_back.teams[first + 1:]])
+    assert not same_account(other_ext, expected)
+
+
+def test_children_of_created_teams_must_point_at_the_paired_team() -> None:
+    from ovctl.core.model import Snapshot, SnapTeam
+
+    expected = Snapshot(teams=[SnapTeam("new:A", "A", "A"), SnapTeam("new:B", "B", "B", parent="new:A"),
+                               SnapTeam("ov1", "Old", "X", parent="new:B")])
+    read_back = Snapshot(teams=[SnapTeam("ov1", "Old", "X", parent="g-2"), SnapTeam("g-1", "A", "A"),
+                                SnapTeam("g-2", "B", "B", parent="g-1")])
+    assert same_account(read_back, expected)
+    crossed = Snapshot(teams=[SnapTeam("ov1", "Old", "X", parent="g-1"), SnapTeam("g-1", "A", "A"),
+                              SnapTeam("g-2", "B", "B", parent="g-1")])
+    assert not same_account(crossed, expected)
+    unpaired = Snapshot(teams=[SnapTeam("ov1", "Old", "X", parent="g-2"), SnapTeam("g-1", "A", "A"),
+                               SnapTeam("g-2", "B", "C", parent="g-1")])
+    assert not same_account(unpaired, expected)

@@ -33,7 +33,6 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
         mask_emails: bool, flavor: str, endpoint: str | None, state_file: Path | None, console: Console) -> int:
     from ovctl.files.orgfile import load_org
     from ovctl.core.plan import build_plan
-    from ovctl.files.planfile import default_state_file, save_plan
 
     wire.flavor(flavor)  # an unknown flavour is a usage error before any work
     render = plan_renderer(fmt)  # an unknown format too
@@ -48,6 +47,7 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
             progress("reading the snapshot")
             snapshot = read_snapshot(Path(state))
         else:
+            from ovctl.files.planfile import default_state_file
             from ovctl.flows.journal import intent_path
             from ovctl.flows.live import fetch_live
 
@@ -64,6 +64,8 @@ def run(paths: list[Path], *, state: Path | None, fmt: str, out: Path | None, de
     console.write(render(plan, color=console.color(), mask_emails=mask_emails))
 
     if out is not None:
+        from ovctl.files.planfile import save_plan
+
         save_plan(Path(out), plan, flavor=flavor, org_paths=paths, endpoint=endpoint,
                   invite_new_users=snapshot.invite_new_members)
         console.warn(f"Saved the plan to {out}; apply exactly this plan with: ovctl apply {out}")

@@ -14,7 +14,7 @@ thousands of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ovctl.core.records import record
 from typing import Any, ClassVar
 
 DELETED = "deleted"  # status shown when a member vanished from the account (drift only)
@@ -26,7 +26,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class FieldChange:
     """One changed field of a member update: a profile field, or a property (named by the property)."""
 
@@ -35,7 +35,7 @@ class FieldChange:
     after: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamRef:
     """A parent team as the plan names it: its external id (None when it has none) and its name."""
 
@@ -50,7 +50,7 @@ def _parent(ref: TeamRef | None) -> dict[str, Any]:
 # --------------------------------------------------------------------------- members
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MemberChange:
     """What every member change carries: external id (None for a member without one), email, name."""
 
@@ -67,7 +67,7 @@ class MemberChange:
                 "id": self.id, "email": self.email, "name": self.name}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MemberCreate(MemberChange):
     """A member the sync creates, with every field it gets."""
 
@@ -87,7 +87,7 @@ class MemberCreate(MemberChange):
             "properties": dict(self.properties)}}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MemberUpdate(MemberChange):
     """A member whose profile fields (``email``, ``job_title``, …, ``status`` within the same
     active/deactivated side) or property values change; only what differs is listed."""
@@ -106,7 +106,7 @@ class MemberUpdate(MemberChange):
         return {**self._head(), "before": before, "after": after}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class _MemberStatus(MemberChange):
     before: str
     after: str  # DELETED when the member vanished from the account (drift only)
@@ -115,13 +115,13 @@ class _MemberStatus(MemberChange):
         return {**self._head(), "before": {"status": self.before}, "after": {"status": self.after}}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MemberDeactivate(_MemberStatus):
     kind: ClassVar[str] = "member"
     action: ClassVar[str] = "deactivate"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MemberReactivate(_MemberStatus):
     kind: ClassVar[str] = "member"
     action: ClassVar[str] = "reactivate"
@@ -130,7 +130,7 @@ class MemberReactivate(_MemberStatus):
 # --------------------------------------------------------------------------- teams
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamChange:
     """What every team change carries: the team's external id (None for a team without one); each
     class adds ``name`` (a field, or the new name of a rename)."""
@@ -146,7 +146,7 @@ class TeamChange:
                 "id": self.id, "name": self.name}  # type: ignore[attr-defined]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamCreate(TeamChange):
     """A new team, with its parent and its people (external ids, or emails for members without one)."""
 
@@ -162,7 +162,7 @@ class TeamCreate(TeamChange):
                           "members": list(self.members)}}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamAdopt(TeamChange):
     """A team without an external id that gets one (``name`` is its name before this sync)."""
 
@@ -176,7 +176,7 @@ class TeamAdopt(TeamChange):
         return {**self._head(), "before": {"external_id": self.before}, "after": {"external_id": self.after}}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamRename(TeamChange):
     """A team whose name changes; ``name`` is the new one."""
 
@@ -193,7 +193,7 @@ class TeamRename(TeamChange):
         return {**self._head(), "before": {"name": self.before}, "after": {"name": self.after}}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamMove(TeamChange):
     """A team that gets another parent (None: top level)."""
 
@@ -207,7 +207,7 @@ class TeamMove(TeamChange):
         return {**self._head(), "before": _parent(self.before), "after": _parent(self.after)}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamRemove(TeamChange):
     """A team the sync removes, with the people it had (its history in the account is lost)."""
 
@@ -224,7 +224,7 @@ class TeamRemove(TeamChange):
 # --------------------------------------------------------------------------- memberships
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MembershipChange:
     """One person added to or removed from one team in one role (``manager`` or ``member``).
     ``team`` is the team's external id (its name when it has none); ``member`` the person's
@@ -246,13 +246,13 @@ class MembershipChange:
                 "role": self.role}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MembershipAdd(MembershipChange):
     kind: ClassVar[str] = "membership"
     action: ClassVar[str] = "add"
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MembershipRemove(MembershipChange):
     kind: ClassVar[str] = "membership"
     action: ClassVar[str] = "remove"
@@ -269,7 +269,7 @@ CHANGE_TYPES: tuple[type, ...] = (MemberCreate, MemberUpdate, MemberDeactivate, 
 # --------------------------------------------------------------------------- not visible
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class MemberSetUnseen(MemberChange):
     """Fields of a member the sync sets whose current value the account does not show (read
     through the export, no state file value): neither an update nor a no-op, as far as ovctl can
@@ -288,7 +288,7 @@ class MemberSetUnseen(MemberChange):
         return {**self._head(), "before": "not visible", "after": after}
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class TeamSetUnseen(TeamChange):
     """A team whose parent the sync sets while the account does not show its current parent: not a
     move, as far as ovctl can tell."""

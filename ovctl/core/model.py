@@ -1,7 +1,7 @@
 """The pure data of ovctl: desired org, observed snapshot, sync payload, sync report, plan.
 
-No I/O here. Everything is a plain dataclass so that the core stays cheap to build for tens of
-thousands of members (``slots=True``) and trivially JSON-able (``to_dict``, ``Plan.data``). The
+No I/O here. Everything is a plain dataclass (``records.record``: slotted, cheap to define) so
+that the core stays cheap to build for tens of thousands of members and trivially JSON-able (``to_dict``, ``Plan.data``). The
 plan's changes are typed values of their own (``ovctl.core.changes``).
 
 Conventions shared by every module:
@@ -14,10 +14,11 @@ Conventions shared by every module:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Iterable
 
 from ovctl.core.changes import ACTIONS, Change
+from ovctl.core.records import record
 
 # Property types and value text forms live in one table (``core/properties``); re-exported here.
 from ovctl.core.properties import DATE_TEXT, NUMBER_TEXT, PROPERTY_TYPES, normalize_property_value  # noqa: F401
@@ -62,7 +63,7 @@ def email_key(email: str) -> str:
 # --------------------------------------------------------------------------- properties
 
 
-@dataclass(slots=True)
+@record
 class PropertyDef:
     """A member property that exists in the account (ovctl can assign values, never create it)."""
 
@@ -79,7 +80,7 @@ class PropertyDef:
 # --------------------------------------------------------------------------- desired state
 
 
-@dataclass(slots=True)
+@record
 class Member:
     """A member as the org file wants it. ``id`` is the external (HRIS) id."""
 
@@ -92,7 +93,7 @@ class Member:
     properties: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@record
 class Team:
     """A team as the org file wants it, flattened: ``parent`` is the parent's external id."""
 
@@ -104,7 +105,7 @@ class Team:
     previous_name: str | None = None
 
 
-@dataclass(slots=True)
+@record
 class Safety:
     """Plan guards: ratios of the current population, never below ``floor`` changes; updates of
     existing members above ``max_update_ratio`` of them, in accounts of ``update_min_members`` or more."""
@@ -116,7 +117,7 @@ class Safety:
     update_min_members: int = 10
 
 
-@dataclass(slots=True)
+@record
 class Settings:
     risk_users: int | None = None  # mirror of the account's risk thresholds
     risk_teams: int | None = None
@@ -124,7 +125,7 @@ class Settings:
     protected: list[str] = field(default_factory=list)  # member ids
 
 
-@dataclass(slots=True)
+@record
 class Org:
     """The desired state: the merged, validated org file(s).
 
@@ -141,7 +142,7 @@ class Org:
 # --------------------------------------------------------------------------- observed state
 
 
-@dataclass(slots=True)
+@record
 class SnapMember:
     """A member as the account has it (docs/apply.md, snapshot). ``properties`` values are normalised strings."""
 
@@ -156,7 +157,7 @@ class SnapMember:
     properties: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@record
 class SnapTeam:
     """A team as the account has it. ``parent`` is an Officevibe id; people are emails."""
 
@@ -169,7 +170,7 @@ class SnapTeam:
     rule_based: bool = False
 
 
-@dataclass(slots=True)
+@record
 class Snapshot:
     """The account's state, as pulled (or as kept in the state file).
 
@@ -218,7 +219,7 @@ class Snapshot:
 # --------------------------------------------------------------------------- sync payload
 
 
-@dataclass(slots=True)
+@record
 class PayloadMember:
     external_id: str
     email: str
@@ -229,13 +230,13 @@ class PayloadMember:
     properties: dict[str, str] = field(default_factory=dict)  # "" clears a value
 
 
-@dataclass(slots=True)
+@record
 class PayloadTeam:
     external_id: str
     name: str
 
 
-@dataclass(slots=True)
+@record
 class Mapping:
     """One mapping row: a member (as member and/or manager) or a sub-team, attached to a team."""
 
@@ -246,7 +247,7 @@ class Mapping:
     is_manager: bool = False
 
 
-@dataclass(slots=True)
+@record
 class Payload:
     """A flavour-neutral provisioning sync: what the account receives, before wire encoding."""
 
@@ -258,7 +259,7 @@ class Payload:
 # --------------------------------------------------------------------------- sync report
 
 
-@dataclass(slots=True)
+@record
 class ReportItem:
     """One line of a sync report. ``message`` uses the account's own wording for issues
     (e.g. "Attribute Not Found"); ``subject`` names the member/team/property concerned."""
@@ -269,7 +270,7 @@ class ReportItem:
     detail: str = ""
 
 
-@dataclass(slots=True)
+@record
 class SyncReport:
     updates: list[ReportItem] = field(default_factory=list)
     issues: list[ReportItem] = field(default_factory=list)
@@ -285,13 +286,13 @@ class SyncReport:
 PLAN_FORMAT_VERSION = 1  # of the plan JSON (docs/plan.md), not of the plan file that embeds it
 
 
-@dataclass(slots=True)
+@record
 class Warning_:
     code: str
     message: str
 
 
-@dataclass(slots=True)
+@record
 class GuardResult:
     """A safety guard that fired: which, by how much, and how to proceed."""
 
@@ -302,7 +303,7 @@ class GuardResult:
     subjects: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Plan:
     """A plan is a value: renderers only read it. Sequences are stored as tuples (lists are accepted
     and converted), so ``summary`` and ``blocked``, computed once here, can never go stale; derive

@@ -117,7 +117,8 @@ def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
     settings = c.obj(doc.get("settings", {}), "settings", ("invite_new_members",))
     invite = c.boolean(settings, "invite_new_members", "settings", False)
     properties = _properties(c, doc.get("properties", {}))
-    members = [_member(c, m, f"members[{i}]", properties) for i, m in enumerate(c.lst(doc.get("members", []), "members"))]
+    members = [_plain_member(m) or _member(c, m, f"members[{i}]", properties)
+               for i, m in enumerate(c.lst(doc.get("members", []), "members"))]
     teams = [_team(c, t, f"teams[{i}]") for i, t in enumerate(c.lst(doc.get("teams", []), "teams"))]
     _check_members(c, members)
     _check_teams(c, teams, {email_key(m.email) for m in members})
@@ -145,6 +146,40 @@ def _properties(c: _Checker, raw: Any) -> dict[str, PropertyDef]:
             options = tuple(normalize_property_value(o) for o in options)
         out[name] = PropertyDef(type=ptype, options=options)
     return out
+
+
+_MEMBER_KEYS = frozenset(_MEMBER)
+_TEXT_FIELDS = ("external_id", "first_name", "last_name", "job_title", "language")
+
+
+def _plain_member(raw: Any) -> SnapMember | None:
+    """The member of a well-formed entry (nearly every one: a state file ovctl wrote), built
+    without a check per field; None for anything else, which ``_member`` then checks and reports.
+    Accepts exactly what ``_member`` accepts and builds the same member: string fields, a known
+    status and role, property values that are strings (the state file's form)."""
+    if type(raw) is not dict or not raw.keys() <= _MEMBER_KEYS:
+        return None
+    email = raw.get("email")
+    if type(email) is not str or "@" not in email or not email.strip():
+        return None
+    get = raw.get
+    ext, first, last, title, lang = texts = (get("external_id"), get("first_name"), get("last_name"),
+                                             get("job_title"), get("language"))
+    if any(v is not None and type(v) is not str for v in texts):
+        return None
+    status, role = get("status", "active"), get("role", "member")
+    if status not in STATUSES or role not in ROLES:
+        return None
+    props = get("properties", {})
+    if type(props) is not dict:
+        return None
+    if props:
+        if not all(type(k) is str and type(v) is str for k, v in props.items()):
+            return None
+        props = {k: v for k, v in props.items() if v}  # "" is no value
+    else:
+        props = {}
+    return SnapMember(email, ext or None, first or "", last or "", title or None, lang or None, status, role, props)
 
 
 def _member(c: _Checker, raw: Any, path: str, properties: dict[str, PropertyDef]) -> SnapMember:

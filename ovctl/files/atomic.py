@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ovctl.core.errors import OutputError
@@ -18,6 +17,8 @@ def atomic_write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name to write")
     directory = path.parent if str(path.parent) else Path(".")
+    import tempfile  # here, not at import: a command that only reads never loads it
+
     try:
         directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)

@@ -96,7 +96,12 @@ def _expected(live: Snapshot, plan: Plan, syncs_applied: int) -> Snapshot:
 def same_account(a: Snapshot, b: Snapshot) -> bool:
     """Whether two snapshots describe the same account (``protected`` and ``applied_plans`` aside):
     the same settings and properties, the same members by email and teams by Officevibe id, each
-    equal field for field. Linear; the order of members and of teams does not matter."""
+    equal field for field. Linear; the order of members and of teams does not matter.
+
+    A team the sync created has the Officevibe id the account chose, which no simulation can
+    predict: a team of ``a`` whose id ``b`` lacks is paired with the team of ``b``, absent from
+    ``a``, that has the same external id, and compared (its parent and its children's parents
+    too) under ``b``'s id. Without this, every apply that creates a team planned the org twice."""
     from ovctl.core.model import email_key
 
     if (a.invite_new_members != b.invite_new_members or a.properties != b.properties
@@ -106,8 +111,37 @@ def same_account(a: Snapshot, b: Snapshot) -> bool:
     teams = {t.officevibe_id: t for t in b.teams}
     if len(members) != len(b.members) or len(teams) != len(b.teams):
         return False
-    return (all(members.get(email_key(m.email)) == m for m in a.members)
-            and all(teams.get(t.officevibe_id) == t for t in a.teams))
+    if not all(members.get(email_key(m.email)) == m for m in a.members):
+        return False
+    new_ids = _paired_new_teams(a, b, teams)
+    if new_ids is None:
+        return False
+    if not new_ids:
+        return all(teams.get(t.officevibe_id) == t for t in a.teams)
+    for t in a.teams:
+        oid, parent = new_ids.get(t.officevibe_id, t.officevibe_id), new_ids.get(t.parent, t.parent)  # type: ignore[arg-type]
+        if oid != t.officevibe_id or parent != t.parent:
+            t = replace(t, officevibe_id=oid, parent=parent)
+        if teams.get(oid) != t:
+            return False
+    return True
+
+
+def _paired_new_teams(a: Snapshot, b: Snapshot, teams_b: dict[str, Any]) -> dict[str, str] | None:
+    """``a``'s ids of teams ``b`` knows under another id -> ``b``'s id, paired by external id ({} when
+    every id is shared); None when some team of ``a`` has no such partner."""
+    unknown = [t for t in a.teams if t.officevibe_id not in teams_b]
+    if not unknown:
+        return {}
+    ids_a = {t.officevibe_id for t in a.teams}
+    only_b = {t.external_id: t.officevibe_id for t in b.teams if t.officevibe_id not in ids_a and t.external_id}
+    pairs: dict[str, str] = {}
+    for t in unknown:
+        partner = only_b.pop(t.external_id, None) if t.external_id else None
+        if partner is None:
+            return None
+        pairs[t.officevibe_id] = partner
+    return pairs
 
 
 def _convergence_check(org: Any, after: Snapshot, expected: Snapshot) -> Plan | None:

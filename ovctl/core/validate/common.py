@@ -8,6 +8,7 @@ all build on these, and keeping them here lets those modules import them without
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -79,10 +80,13 @@ def norm_id(value: Any) -> str | None:
     return None
 
 
+_NOT_ALNUM = re.compile(r"[\W_]+")  # exactly the characters for which str.isalnum() is false
+
+
 def name_key(text: str) -> str:
-    """Compare names loosely: no accents, case, spaces, dots, underscores, hyphens or apostrophes."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if c.isalnum()).lower()
+    """Compare names loosely: no accents, case, spaces, dots, underscores, hyphens or apostrophes.
+    (One regex pass, not a generator per character: it runs twice per member of the org.)"""
+    return _NOT_ALNUM.sub("", unicodedata.normalize("NFKD", text)).lower()
 
 
 
