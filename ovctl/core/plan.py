@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ovctl.core.engine import PROTECTED_ROLES, simulate
+from ovctl.core.engine import PROTECTED_ROLES, AmbiguousTeam, simulate_noted
 from ovctl.core.errors import Problem
 from ovctl.core.fingerprint import fingerprint_org, fingerprint_snapshot
 from ovctl.core.guards import evaluate_guards
@@ -24,6 +24,7 @@ from ovctl.core.changes import (DELETED, Change, FieldChange, MemberCreate, Memb
                                 TeamMove, TeamRef, TeamRemove, TeamRename, TeamSetUnseen)
 from ovctl.core.model import Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
 from ovctl.core.payload import build_payloads
+from ovctl.core.plannotes import ambiguous_team_warnings, different_team_warnings, kept_admin_warnings
 
 _PROFILE_FIELDS = ("email", "external_id", "first_name", "last_name", "job_title", "language", "role")
 
@@ -229,6 +230,13 @@ def diff_with_unseen(before: Snapshot, after: Snapshot, *, sent_props: Sequence[
     """(changes, fields set whose current value ``before`` does not show): a field marked unknown
     in ``before`` (``Snapshot.unknown_members`` / ``unknown_teams``, an export read without a state
     file value) is never an update or a move, only a ``MemberSetUnseen`` / ``TeamSetUnseen``."""
+    changes, unseen, _ = _diff(before, after, sent_props=sent_props, synced=synced)
+    return changes, unseen
+
+
+def _diff(before: Snapshot, after: Snapshot, *, sent_props: Sequence[str] = (),
+          synced: set[str] | frozenset[str] = frozenset()) -> tuple[list[Change], list[Change], _People]:
+    """``diff_with_unseen`` and the person identity it used (for the plan's team warnings)."""
     pairs = _align_members(before, after)
     people = _People(before=before, after=after, pair_of_before=pairs,
                      after_by_email={email_key(m.email): j for j, m in enumerate(after.members)},
@@ -240,7 +248,7 @@ def diff_with_unseen(before: Snapshot, after: Snapshot, *, sent_props: Sequence[
     return ([*teams["create"], *teams["adopt"], *teams["rename"], *teams["move"],
              *members["create"], *members["reactivate"], *members["update"],
              *teams["add"], *teams["remove"], *members["deactivate"], *teams["team_remove"]],
-            [*unseen_teams, *unseen_members])
+            [*unseen_teams, *unseen_members], people)
 
 
 # --------------------------------------------------------------------------- plan
@@ -252,13 +260,15 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     payloads = build_payloads(org, snapshot)
     state = snapshot
     reports: list[SyncReport] = []
+    ambiguous: list[AmbiguousTeam] = []
     for payload in payloads:
-        state, report = simulate(state, payload)
+        state, report, notes = simulate_noted(state, payload)
         reports.append(report)
+        ambiguous += notes.ambiguous_teams
     final = payloads[-1]
-    changes, unseen = diff_with_unseen(snapshot, state, sent_props=tuple(org.properties),
-                                       synced={m.external_id for m in final.members}
-                                       if snapshot.unknown_members else frozenset())
+    changes, unseen, people = _diff(snapshot, state, sent_props=tuple(org.properties),
+                                    synced={m.external_id for m in final.members}
+                                    if snapshot.unknown_members else frozenset())
     issues = _unique_issues(reports)
     top = max(reports, key=lambda r: r.risk_users)
     risk_users, risk_users_uncertain = top.risk_users, top.risk_users_uncertain
@@ -266,6 +276,9 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     protected = list(dict.fromkeys([*org.settings.protected, *snapshot.protected]))
     warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings,
                          risk_users_uncertain=risk_users_uncertain)
+    warnings += ambiguous_team_warnings(ambiguous, org)
+    warnings += different_team_warnings(snapshot, state, people.key)
+    warnings += kept_admin_warnings(notes.kept_admin_roles)  # the last sync's: the account as it stays
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
                 guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
                 risk_users=risk_users, risk_teams=risk_teams, syncs=len(payloads),
