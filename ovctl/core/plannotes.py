@@ -53,7 +53,7 @@ def ambiguous_team_warnings(notes: Sequence[AmbiguousTeam], org: Org) -> list[Wa
             why = (f"the org has {len(n.team_ids)} teams named {shown_repr(n.name)} {where} for one account team "
                    f"without an external id: {listed}")
         else:
-            why = f"the parents of the account teams {listed} cannot be told apart (they are ambiguous themselves)"
+            why = f"it sits {where}, and the account teams {listed} sit under teams that cannot be told apart"
         out.append(Warning_(TEAM_ADOPTION_AMBIGUOUS,
                             f"team {ids} {shown_repr(n.name)}: ovctl cannot tell which account team it is — {why}; "
                             "it adopts none: the org's team is created and the account's removed with their history. "
