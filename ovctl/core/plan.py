@@ -269,6 +269,8 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     changes, unseen, people = _diff(snapshot, state, sent_props=tuple(org.properties),
                                     synced={m.external_id for m in final.members}
                                     if snapshot.unknown_members else frozenset())
+    looks_different = different_team_warnings(snapshot, state, people.key)
+    del people  # two email indexes of the whole account: not kept through the rest of the plan
     issues = _unique_issues(reports)
     top = max(reports, key=lambda r: r.risk_users)
     risk_users, risk_users_uncertain = top.risk_users, top.risk_users_uncertain
@@ -277,7 +279,7 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings,
                          risk_users_uncertain=risk_users_uncertain)
     warnings += ambiguous_team_warnings(ambiguous, org)
-    warnings += different_team_warnings(snapshot, state, people.key)
+    warnings += looks_different
     warnings += kept_admin_warnings(notes.kept_admin_roles)  # the last sync's: the account as it stays
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
                 guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
