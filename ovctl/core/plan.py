@@ -3,7 +3,10 @@
 ``build_plan`` builds the payload(s), runs them through the account's own rules
 (``engine.simulate``), and diffs the snapshot before against the simulated result, keyed by
 Officevibe identity, so the plan shows intent-level changes (an adopted, renamed, moved team rather
-than "a team removed and one created"). Guards, warnings, risk counts and fingerprints follow.
+than "a team removed and one created"). Guards, warnings, risk counts and fingerprints follow;
+what the engine decided without a report line (``engine.simulate_noted``: ambiguous adoptions,
+admins' team roles left alone) and teams that look different under a kept id become warnings
+(``ovctl.core.plannotes``).
 
 ``diff_snapshots`` is linear: entities are aligned with dicts, compared with cheap dataclass
 equality first, and only the ones that differ get field-level before/after. Changes are the typed
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ovctl.core.engine import PROTECTED_ROLES, AmbiguousTeam, simulate_noted
+from ovctl.core.engine import PROTECTED_ROLES, AmbiguousTeam, KeptAdminRole, simulate_noted
 from ovctl.core.errors import Problem
 from ovctl.core.fingerprint import fingerprint_org, fingerprint_snapshot
 from ovctl.core.guards import evaluate_guards
@@ -261,10 +264,12 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     state = snapshot
     reports: list[SyncReport] = []
     ambiguous: list[AmbiguousTeam] = []
+    kept_admins: list[KeptAdminRole] = []
     for payload in payloads:
         state, report, notes = simulate_noted(state, payload)
         reports.append(report)
         ambiguous += notes.ambiguous_teams
+        kept_admins = notes.kept_admin_roles  # the last sync's: the account as it stays
     final = payloads[-1]
     changes, unseen, people = _diff(snapshot, state, sent_props=tuple(org.properties),
                                     synced={m.external_id for m in final.members}
@@ -280,7 +285,7 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
                          risk_users_uncertain=risk_users_uncertain)
     warnings += ambiguous_team_warnings(ambiguous, org)
     warnings += looks_different
-    warnings += kept_admin_warnings(notes.kept_admin_roles)  # the last sync's: the account as it stays
+    warnings += kept_admin_warnings(kept_admins)
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
                 guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
                 risk_users=risk_users, risk_teams=risk_teams, syncs=len(payloads),
