@@ -134,4 +134,10 @@ def test_admin_left_out_keeps_the_team_role_the_plan_names(tmp_path, shared_sand
     assert rc == 0 and "boss@x.io" in out and "admin_kept_in_team" in out and "matches the org" not in out
     rc, out, err = acct.apply()
     assert rc == 0, out + err
+    assert "the account still differs from the org: 1 team role" in out + err and "matches the org" not in out + err
     assert acct.teams()["g-eng"]["managers"] == ["p1@x.io", "boss@x.io"]  # the role the plan said stays
+    org_file = acct.org / "org.yaml"
+    org_file.write_text(org_file.read_text(encoding="utf-8").replace("members: [E2]", "members: [E2, E3]"), encoding="utf-8")
+    rc, out, err = acct.apply()  # a sync is sent now: its closing line does not claim a full match either
+    assert rc == 0 and "Apply complete: 1 sync(s) sent; the account matches the org except for 1 team role" in out, out + err
+    assert acct.teams()["g-eng"]["managers"] == ["p1@x.io", "boss@x.io"]
