@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from ovctl.core import engine
 from ovctl.core.engine import AmbiguousTeam, KeptAdminRole, simulate, simulate_noted
 from ovctl.core.model import Mapping, Payload, PayloadMember, PayloadTeam, Snapshot, SnapMember, SnapTeam
@@ -105,3 +108,36 @@ def test_admin_in_the_payload_is_not_noted():
     members = (PayloadMember("E1", "a@x.com", "Ann", "A"), PayloadMember("E9", "boss@x.com", "Bo", "Ss"))
     out, _, notes = simulate_noted(s, body([("T", "Team", None)], members))
     assert notes.kept_admin_roles == [] and out.teams[0].managers == []
+
+
+
+# --------------------------------------------------------------------------- property: a mirrored tree
+
+
+@st.composite
+def idless_trees(draw):
+    """An account of id-less teams with names from a tiny alphabet (so names repeat): (name, parent index)."""
+    n = draw(st.integers(1, 12))
+    return [(draw(st.sampled_from("ABC")), draw(st.none() | st.integers(0, i - 1)) if i else None) for i in range(n)]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(idless_trees())
+def test_an_org_mirroring_the_account_tree_adopts_only_the_mirror_and_every_team_it_can_tell_apart(tree):
+    """Org team Ti mirrors account team gi. Whatever the repeats, a team is only ever adopted by its
+    mirror; a team whose ancestors are adopted and whose name no sibling shares is adopted; a team
+    noted as ambiguous is adopted by none."""
+    teams = [SnapTeam(f"g{i}", name, parent=None if p is None else f"g{p}") for i, (name, p) in enumerate(tree)]
+    rows = [Mapping(team="T0", member="E1", is_member=True)] + [
+        Mapping(team=f"T{p}", subteam=f"T{i}") for i, (_, p) in enumerate(tree) if p is not None]
+    mirrored = Payload(members=[PayloadMember("E1", "a@x.com", "Ann", "A")],
+                       teams=[PayloadTeam(f"T{i}", name) for i, (name, _) in enumerate(tree)], mappings=rows)
+    out, _, notes = simulate_noted(Snapshot(members=[A], teams=teams), mirrored)
+    adopted = {int(t.officevibe_id[1:]): t.external_id for t in out.teams if t.officevibe_id.startswith("g")}
+    assert all(ext == f"T{i}" for i, ext in adopted.items())
+    for i, (name, p) in enumerate(tree):
+        siblings = [j for j, (other, q) in enumerate(tree) if q == p and other == name]
+        if len(siblings) == 1 and (p is None or p in adopted):
+            assert i in adopted
+    ambiguous = {int(ov[1:]) for n in notes.ambiguous_teams for ov, _ in n.candidates}
+    assert ambiguous.isdisjoint(adopted)
