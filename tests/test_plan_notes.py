@@ -70,6 +70,8 @@ def test_ambiguous_idless_teams_are_named_adopted_by_none_and_the_plan_is_blocke
     assert [(c.kind, c.action) for c in plan.changes if c.kind == "team"] == [("team", "create"), ("team", "remove"),
                                                                                ("team", "remove")]
     assert {g.guard for g in plan.guards} == {"rekeyed_team"}  # the history loss is refused, not just noted
+    # previous_name would not help (it matches by name too): the guard says to rename them apart
+    assert all("cannot be told apart" in g.message and "set previous_name" not in g.message for g in plan.guards)
 
 
 def test_sub_team_under_ambiguous_parents_names_the_paths():

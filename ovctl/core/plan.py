@@ -287,7 +287,8 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     warnings += looks_different
     warnings += kept_admin_warnings(kept_admins)
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
-                guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
+                guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected,
+                                             frozenset(n.name for n in ambiguous))),
                 risk_users=risk_users, risk_teams=risk_teams, syncs=len(payloads),
                 fingerprint_desired=fingerprint_org(org), fingerprint_state=fingerprint_snapshot(snapshot),
                 payloads=tuple(payloads), forced=force,
