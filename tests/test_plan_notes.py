@@ -176,3 +176,16 @@ def test_plan_json_warning_details_that_are_not_an_object_are_refused():
     data["warnings"] = [{"code": "admin_kept_in_team", "message": "m", "details": ["not", "an", "object"]}]
     with pytest.raises(PlanDataError, match=r"plan.warnings\[0\].details must be an object"):
         plan_from_data(data)
+
+
+def test_an_imported_account_with_repeated_team_names_plans_only_id_attachments():
+    """`ovctl import state` mirrors the account: each "East" is adopted by its own import, no move."""
+    from ovctl.sources.snapshot import org_from_snapshot
+
+    s = Snapshot(members=snap_people(2), teams=[
+        SnapTeam("g-s", "Sales", members=["p1@x.com"]), SnapTeam("g-o", "Ops", members=["p2@x.com"]),
+        SnapTeam("g-e1", "East", parent="g-s", members=["p1@x.com"]),
+        SnapTeam("g-e2", "East", parent="g-o", members=["p2@x.com"])])
+    plan = build_plan(org_from_snapshot(s, source="state").org, s)
+    assert {(c.kind, c.action) for c in plan.changes} == {("team", "adopt")} and len(plan.changes) == 4
+    assert "team_adoption_ambiguous" not in codes(plan) and plan.safe
