@@ -93,7 +93,7 @@ def _by_parent(teams: list[SnapTeam], payload: Payload, valid: dict[str, Payload
         p = idx_by_ov.get(teams[i].parent) if teams[i].parent is not None else None
         return teams[i].name, (ident(p) if p is not None else None)
 
-    names = {pt.name for pt in rest}
+    names = dict.fromkeys(pt.name for pt in rest)  # ordered: the same input always gives the same notes
     cands: dict[_Key, dict[int, None]] = {}
     children: dict[int, list[int]] = {}  # parent index -> candidate indexes under it
     for name in names:
