@@ -99,12 +99,13 @@ def _update_guard(changes: Sequence[Change], snapshot: Snapshot, safety: Safety)
 
 
 def evaluate_guards(changes: Sequence[Change], snapshot: Snapshot, safety: Safety,
-                    protected: list[str]) -> list[GuardResult]:
-    """Every guard that fires on these changes (an empty list: the plan is safe)."""
+                    protected: list[str], ambiguous_names: frozenset[str] = frozenset()) -> list[GuardResult]:
+    """Every guard that fires on these changes (an empty list: the plan is safe). ``ambiguous_names``:
+    names of id-less teams the engine could not tell apart (their re-key advice differs)."""
     deactivated = [c for c in changes if isinstance(c, MemberDeactivate)]
     removed = [c for c in changes if isinstance(c, TeamRemove)]
     created = [c for c in changes if isinstance(c, TeamCreate)]
-    out = _rekeyed_teams(removed, created)
+    out = _rekeyed_teams(removed, created, ambiguous_names)
     active = sum(1 for m in snapshot.members if m.status != "deactivated" and m.role == "member")
     out += _ratio_guard(DEACTIVATION_RATIO, [str(c.id or c.email) for c in deactivated], active,
                         safety.max_deactivation_ratio, safety.floor,
@@ -128,8 +129,11 @@ def evaluate_guards(changes: Sequence[Change], snapshot: Snapshot, safety: Safet
     return out
 
 
-def _rekeyed_teams(removed: list[TeamRemove], created: list[TeamCreate]) -> list[GuardResult]:
-    """A removed team re-created under another id: same name, or more than half of its people."""
+def _rekeyed_teams(removed: list[TeamRemove], created: list[TeamCreate],
+                   ambiguous_names: frozenset[str] = frozenset()) -> list[GuardResult]:
+    """A removed team re-created under another id: same name, or more than half of its people.
+    For id-less teams of a name the engine could not tell apart, ``previous_name`` would not help
+    (it matches by name too): the advice is to rename them apart in the app."""
     if not removed or not created:
         return []
     by_name: dict[str, int] = {}
@@ -154,8 +158,13 @@ def _rekeyed_teams(removed: list[TeamRemove], created: list[TeamCreate]) -> list
         new = created[match]
         why = (f"with {shared} of its {len(people)} people" if shared else "with the same name")
         old_id = r.id
-        fix = (f"keep its id: set id: {old_id} on team {new.name!r}" if old_id is not None
-               else f"keep the team: set previous_name: {r.name} on team {new.id}")
+        if old_id is not None:
+            fix = f"keep its id: set id: {old_id} on team {new.name!r}"
+        elif r.name in ambiguous_names:
+            fix = (f"teams named {r.name!r} cannot be told apart (see the team_adoption_ambiguous warning), so "
+                   "previous_name would not help: give the account's teams different names in the app, then plan again")
+        else:
+            fix = f"keep the team: set previous_name: {r.name} on team {new.id}"
         out.append(GuardResult(
             REKEYED_TEAM,
             f"team {r.name!r} ({old_id or 'no external id'}) would be removed while {new.name!r} "

@@ -14,6 +14,7 @@ Conventions shared by every module:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import field
 from typing import Any, Iterable
 
@@ -290,6 +291,8 @@ PLAN_FORMAT_VERSION = 1  # of the plan JSON (docs/plan.md), not of the plan file
 class Warning_:
     code: str
     message: str
+    # What the warning names, for machines (plan JSON ``details``, docs/plan.md); None for most codes.
+    details: dict[str, Any] | None = None
 
 
 @record
@@ -375,7 +378,9 @@ class Plan:
             "organization": self.organization,
             "summary": {kind: dict(counts) for kind, counts in self.summary.items()},
             "changes": [c.data() for c in self.changes],
-            "warnings": [{"code": w.code, "message": w.message} for w in self.warnings],
+            "warnings": [{"code": w.code, "message": w.message,
+                          **({"details": copy.deepcopy(w.details)} if w.details is not None else {})}
+                         for w in self.warnings],
             "risk": {"users": self.risk_users, "teams": self.risk_teams},
             "safe": self.safe,
             "syncs": self.syncs,

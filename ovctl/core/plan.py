@@ -3,7 +3,10 @@
 ``build_plan`` builds the payload(s), runs them through the account's own rules
 (``engine.simulate``), and diffs the snapshot before against the simulated result, keyed by
 Officevibe identity, so the plan shows intent-level changes (an adopted, renamed, moved team rather
-than "a team removed and one created"). Guards, warnings, risk counts and fingerprints follow.
+than "a team removed and one created"). Guards, warnings, risk counts and fingerprints follow;
+what the engine decided without a report line (``engine.simulate_noted``: ambiguous adoptions,
+admins' team roles left alone) and teams that look different under a kept id become warnings
+(``ovctl.core.plannotes``).
 
 ``diff_snapshots`` is linear: entities are aligned with dicts, compared with cheap dataclass
 equality first, and only the ones that differ get field-level before/after. Changes are the typed
@@ -15,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ovctl.core.engine import PROTECTED_ROLES, simulate
+from ovctl.core.engine import PROTECTED_ROLES, AmbiguousTeam, KeptAdminRole, simulate_noted
 from ovctl.core.errors import Problem
 from ovctl.core.fingerprint import fingerprint_org, fingerprint_snapshot
 from ovctl.core.guards import evaluate_guards
@@ -24,6 +27,7 @@ from ovctl.core.changes import (DELETED, Change, FieldChange, MemberCreate, Memb
                                 TeamMove, TeamRef, TeamRemove, TeamRename, TeamSetUnseen)
 from ovctl.core.model import Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
 from ovctl.core.payload import build_payloads
+from ovctl.core.plannotes import ambiguous_team_warnings, different_team_warnings, kept_admin_warnings
 
 _PROFILE_FIELDS = ("email", "external_id", "first_name", "last_name", "job_title", "language", "role")
 
@@ -229,6 +233,13 @@ def diff_with_unseen(before: Snapshot, after: Snapshot, *, sent_props: Sequence[
     """(changes, fields set whose current value ``before`` does not show): a field marked unknown
     in ``before`` (``Snapshot.unknown_members`` / ``unknown_teams``, an export read without a state
     file value) is never an update or a move, only a ``MemberSetUnseen`` / ``TeamSetUnseen``."""
+    changes, unseen, _ = _diff(before, after, sent_props=sent_props, synced=synced)
+    return changes, unseen
+
+
+def _diff(before: Snapshot, after: Snapshot, *, sent_props: Sequence[str] = (),
+          synced: set[str] | frozenset[str] = frozenset()) -> tuple[list[Change], list[Change], _People]:
+    """``diff_with_unseen`` and the person identity it used (for the plan's team warnings)."""
     pairs = _align_members(before, after)
     people = _People(before=before, after=after, pair_of_before=pairs,
                      after_by_email={email_key(m.email): j for j, m in enumerate(after.members)},
@@ -240,7 +251,7 @@ def diff_with_unseen(before: Snapshot, after: Snapshot, *, sent_props: Sequence[
     return ([*teams["create"], *teams["adopt"], *teams["rename"], *teams["move"],
              *members["create"], *members["reactivate"], *members["update"],
              *teams["add"], *teams["remove"], *members["deactivate"], *teams["team_remove"]],
-            [*unseen_teams, *unseen_members])
+            [*unseen_teams, *unseen_members], people)
 
 
 # --------------------------------------------------------------------------- plan
@@ -252,13 +263,19 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     payloads = build_payloads(org, snapshot)
     state = snapshot
     reports: list[SyncReport] = []
+    ambiguous: list[AmbiguousTeam] = []
+    kept_admins: list[KeptAdminRole] = []
     for payload in payloads:
-        state, report = simulate(state, payload)
+        state, report, notes = simulate_noted(state, payload)
         reports.append(report)
+        ambiguous += notes.ambiguous_teams
+        kept_admins = notes.kept_admin_roles  # the last sync's: the account as it stays
     final = payloads[-1]
-    changes, unseen = diff_with_unseen(snapshot, state, sent_props=tuple(org.properties),
-                                       synced={m.external_id for m in final.members}
-                                       if snapshot.unknown_members else frozenset())
+    changes, unseen, people = _diff(snapshot, state, sent_props=tuple(org.properties),
+                                    synced={m.external_id for m in final.members}
+                                    if snapshot.unknown_members else frozenset())
+    looks_different = different_team_warnings(snapshot, state, people.key)
+    del people  # two email indexes of the whole account: not kept through the rest of the plan
     issues = _unique_issues(reports)
     top = max(reports, key=lambda r: r.risk_users)
     risk_users, risk_users_uncertain = top.risk_users, top.risk_users_uncertain
@@ -266,8 +283,12 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     protected = list(dict.fromkeys([*org.settings.protected, *snapshot.protected]))
     warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings,
                          risk_users_uncertain=risk_users_uncertain)
+    warnings += ambiguous_team_warnings(ambiguous, org)
+    warnings += looks_different
+    warnings += kept_admin_warnings(kept_admins)
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
-                guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected)),
+                guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected,
+                                             frozenset(n.name for n in ambiguous))),
                 risk_users=risk_users, risk_teams=risk_teams, syncs=len(payloads),
                 fingerprint_desired=fingerprint_org(org), fingerprint_state=fingerprint_snapshot(snapshot),
                 payloads=tuple(payloads), forced=force,

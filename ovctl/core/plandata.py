@@ -127,8 +127,12 @@ def plan_from_data(data: Any, payloads: Sequence[Payload] = ()) -> Plan:
     syncs = d.get("syncs")
     if not isinstance(syncs, int) or isinstance(syncs, bool):
         raise PlanDataError("plan.syncs must be an integer")
-    warnings = [Warning_(code=_str(w, "code", f"plan.warnings[{i}]"), message=_str(w, "message", f"plan.warnings[{i}]"))
-                for i, w in enumerate(_obj(x, f"plan.warnings[{i}]") for i, x in enumerate(_list(d.get("warnings") or [], "plan.warnings")))]
+    warnings = []
+    for i, w in enumerate(_list(d.get("warnings") or [], "plan.warnings")):
+        w = _obj(w, f"plan.warnings[{i}]")
+        details = w.get("details")
+        warnings.append(Warning_(code=_str(w, "code", f"plan.warnings[{i}]"), message=_str(w, "message", f"plan.warnings[{i}]"),
+                                 details=_obj(details, f"plan.warnings[{i}].details") if details is not None else None))
     guards = []
     for i, g in enumerate(_list(d.get("guards") or [], "plan.guards")):
         g = _obj(g, f"plan.guards[{i}]")

@@ -26,6 +26,7 @@ from ovctl.core.errors import ApiError, GuardError, PayloadRejected, PlanFileErr
 from ovctl.flows import journal
 from ovctl.flows.lock import acquire
 from ovctl.core.model import Plan, Snapshot
+from ovctl.render.wording import admin_roles_kept, admin_roles_phrase
 
 APPROVAL_HINT = ("approve it in Workleap (Settings → Provisioning → View sync history), then run "
                  "`ovctl pull` / `ovctl plan` to see the result")
@@ -52,6 +53,14 @@ def check_bodies(bodies: Sequence[dict[str, Any]], fl: wire.Flavor) -> None:
                 raise PayloadRejected(
                     f"sync {n} of {len(bodies)}: the '{section}' section would be empty; the account rejects "
                     "such a sync whole (a safety measure against wiping the account) — nothing was sent")
+
+
+def _no_changes_line(plan: Plan) -> str:
+    """Nothing to send: "matches the org" only when it does (admins' team roles the org leaves out stay)."""
+    kept = admin_roles_kept(plan)
+    if kept:
+        return f"No changes: nothing was sent; the account still differs from the org: {admin_roles_phrase(kept)}."
+    return "No changes: the account already matches the org. Nothing was sent."
 
 
 def _render_text(plan: Plan, io: Console) -> str:
@@ -440,7 +449,7 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
     progress.stop()
     io.write(_render_text(plan, io))
     if not plan.has_changes:
-        io.say("No changes: the account already matches the org. Nothing was sent.")
+        io.say(_no_changes_line(plan))
         write_snapshot(state_path, _state_to_write(live, live, org.settings.protected, None))
         return ExitCode.OK
     if plan.blocked:
@@ -513,9 +522,12 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
         io.warn("The sync may still be processing, or the account skipped items (see above); "
                 "run ovctl plan to check again.")
         return ExitCode.ERROR
-    if outcome.skipped:  # predicted by the plan, so not a convergence failure — but not a full match either
-        io.say(f"Apply complete: {sent_ok} sync(s) sent; the account matches the org except for the "
-               f"{len(outcome.skipped)} item(s) it skipped (listed above). State written to {state_path}.")
+    kept = admin_roles_kept(plan)
+    if outcome.skipped or kept:  # predicted by the plan, so not a convergence failure — but not a full match either
+        apart = [f"the {len(outcome.skipped)} item(s) it skipped (listed above)"] if outcome.skipped else []
+        apart += [admin_roles_phrase(kept)] if kept else []
+        io.say(f"Apply complete: {sent_ok} sync(s) sent; the account matches the org except for "
+               f"{' and '.join(apart)}. State written to {state_path}.")
     else:
         io.say(f"Apply complete: {sent_ok} sync(s) sent, the account matches the org. State written to "
                f"{state_path}.")

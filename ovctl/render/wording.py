@@ -21,6 +21,7 @@ from ovctl.core.changes import (Change, FieldChange, MemberCreate, MemberDeactiv
                                 MembershipRemove, MemberSetUnseen, MemberUpdate, TeamAdopt, TeamCreate, TeamMove,
                                 TeamRef, TeamRemove, TeamRename, TeamSetUnseen)
 from ovctl.core.model import GuardResult, Plan, ReportItem, Warning_
+from ovctl.core.plannotes import ADMIN_KEPT_IN_TEAM
 from ovctl.core.shown import escaped
 
 SYMBOLS = {
@@ -153,12 +154,17 @@ def summary_line(plan: Plan) -> str:
     """One line counting, in this order and omitting zero parts: creates (members and teams),
     updates, renames, adopts, moves, reactivations, deactivations, team removals, membership
     changes — e.g. ``Plan: 3 to create, 2 to update, 1 to rename, 4 to deactivate, 1 team to
-    remove.`` A plan with no change reads ``No changes. The account matches the org.``"""
+    remove.`` A plan with no change reads ``No changes. The account matches the org.`` — unless
+    the account will still differ: values it skips, or team roles of admins the org leaves out
+    (``admin_kept_in_team``), which the line then counts instead."""
     if not plan.has_changes:
         if plan.report_issues:
             n = len(plan.report_issues)
             return (f"No changes will be sent that the account applies, but it will still differ from the org: "
                     f"{n} {plural(n, 'value', 'values')} the account will skip (listed above).")
+        kept = admin_roles_kept(plan)
+        if kept:  # not "matches": admins the org leaves out keep roles the sync never touches
+            return f"No changes to send, but the account will still differ from the org: {admin_roles_phrase(kept)}."
         return "No changes. The account matches the org."
     member, team, membership = plan.summary["member"], plan.summary["team"], plan.summary["membership"]
     parts = []
@@ -185,6 +191,16 @@ def summary_line(plan: Plan) -> str:
         what = " and ".join(_count(n, noun) for n, noun in ((unseen["member"], "member"), (unseen["team"], "team")) if n)
         line += ("; " if parts else "") + f"{what} set, {NOT_VISIBLE} (not counted as updates)"
     return line + "."
+
+
+def admin_roles_kept(plan: Plan) -> int:
+    """Team roles of admins the org leaves out that stay after the sync (``admin_kept_in_team``)."""
+    return sum(len((w.details or {}).get("teams") or ()) or 1 for w in plan.warnings if w.code == ADMIN_KEPT_IN_TEAM)
+
+
+def admin_roles_phrase(kept: int) -> str:
+    return (f"{kept} team {plural(kept, 'role', 'roles')} of admins or executives the org leaves out, which the "
+            "sync does not touch (see the warnings)")
 
 
 def risk_phrase(plan: Plan) -> str:

@@ -38,7 +38,9 @@ Members
 Teams
 - A payload team whose name is blank is skipped with an issue (a team must have a name).
 - A payload team matches by external id, else by exact name among id-less, non-rule-based teams
-  (adopt: the id is attached). A changed name on a team matched by id is a rename. Unmatched
+  (adopt: the id is attached). When a name is not unique (several id-less teams, or several payload
+  teams needing one), the parent must correspond too (``engine.adopt``); what stays ambiguous is
+  adopted by none (noted in ``SyncNotes``). A changed name on a team matched by id is a rename. Unmatched
   payload teams are created (id from ``new_team_id``). Rule-based teams are never matched: they are
   kept untouched with their memberships; a payload team that reuses a rule-based team's external
   id is skipped with an issue. Other snapshot teams absent from the payload are removed.
@@ -60,7 +62,7 @@ from collections.abc import Callable
 
 from ovctl.core.engine.members import PROTECTED_ROLES, sync_members
 from ovctl.core.engine.messages import ATTRIBUTE_NOT_FOUND, DUPLICATE_GROUP, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, GROUP_NOT_FOUND, INVALID_EMAIL, INVALID_GROUP_NAME, INVALID_VALUE, OPTION_NOT_FOUND, RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_CREATED, USER_DEACTIVATED, USER_NOT_FOUND, USER_REACTIVATED, USER_UPDATED
-from ovctl.core.engine.run import SyncRun
+from ovctl.core.engine.run import AmbiguousTeam, KeptAdminRole, SyncNotes, SyncRun
 from ovctl.core.engine.teams import sync_teams
 from ovctl.core.errors import PayloadRejected
 from ovctl.core.model import Payload, PayloadTeam, Snapshot, SyncReport
@@ -68,7 +70,7 @@ from ovctl.core.model import Payload, PayloadTeam, Snapshot, SyncReport
 # The rules live in engine_members / engine_teams and the wording in engine_messages; these names
 # stay importable from ``ovctl.core.engine``, the module callers and tests use.
 __all__ = [
-    "simulate", "risk_exceeds", "default_team_id_factory", "PROTECTED_ROLES",
+    "simulate", "simulate_noted", "SyncNotes", "AmbiguousTeam", "KeptAdminRole", "risk_exceeds", "default_team_id_factory", "PROTECTED_ROLES",
     "ATTRIBUTE_NOT_FOUND", "OPTION_NOT_FOUND", "GROUP_NOT_FOUND", "SUBGROUP_NOT_FOUND", "USER_NOT_FOUND",
     "EMAIL_TAKEN", "EMAIL_CHANGE_SKIPPED", "DUPLICATE_USER", "DUPLICATE_GROUP", "RULE_BASED_GROUP",
     "SUBGROUP_TWO_PARENTS", "SUBGROUP_CYCLE", "INVALID_EMAIL", "INVALID_VALUE", "INVALID_GROUP_NAME",
@@ -105,6 +107,16 @@ def simulate(snapshot: Snapshot, payload: Payload, *, invite_new_members: bool |
     ``invite_new_members=None`` uses the account's setting (a legacy payload may override it).
     Raises ``PayloadRejected`` when the members, teams or mappings section is empty.
     """
+    result, report, _ = simulate_noted(snapshot, payload, invite_new_members=invite_new_members,
+                                       new_team_id=new_team_id)
+    return result, report
+
+
+def simulate_noted(snapshot: Snapshot, payload: Payload, *, invite_new_members: bool | None = None,
+                   new_team_id: Callable[[PayloadTeam], str] | None = None
+                   ) -> tuple[Snapshot, SyncReport, SyncNotes]:
+    """``simulate``, plus what the sync decided that its report does not say (ambiguous adoptions,
+    admin team roles left alone): the plan warns about these; the account never reports them."""
     for section, rows in (("members", payload.members), ("teams", payload.teams), ("mappings", payload.mappings)):
         if not rows:
             raise PayloadRejected(f"the {section} section is empty; the account rejects the whole sync "
@@ -117,4 +129,4 @@ def simulate(snapshot: Snapshot, payload: Payload, *, invite_new_members: bool |
                       properties=dict(snapshot.properties), invite_new_members=snapshot.invite_new_members,
                       protected=list(snapshot.protected), applied_plans=list(snapshot.applied_plans),
                       format_version=snapshot.format_version)
-    return result, run.report
+    return result, run.report, run.notes

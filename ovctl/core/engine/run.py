@@ -6,7 +6,7 @@ teams, and the rule modules mutate those copies and the report in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ovctl.core.model import Snapshot, SnapMember, SnapTeam, SyncReport
 
@@ -22,6 +22,42 @@ def _copy_team(t: SnapTeam) -> SnapTeam:
                     managers=list(t.managers), members=list(t.members), rule_based=t.rule_based)
 
 
+@dataclass(frozen=True, slots=True)
+class AmbiguousTeam:
+    """Payload teams and id-less account teams of one name that the rules cannot pair: none of
+    them is adopted (docs/sync-semantics.md, "Two id-less teams with one name").
+
+    ``reason``: ``"account"`` (several id-less account teams of that name under the parent),
+    ``"org"`` (several payload teams of that name under the parent) or ``"parents"`` (the
+    candidates' parents are themselves ambiguous). ``candidates``: (Officevibe id, name path).
+    """
+
+    name: str
+    team_ids: tuple[str, ...]
+    parent: str | None
+    candidates: tuple[tuple[str, tuple[str, ...]], ...]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeptAdminRole:
+    """An admin/executive absent from the payload keeping a team role the sync does not touch."""
+
+    email: str
+    role: str  # the member's account role: admin or executive
+    team: str  # the team's external id
+    team_name: str
+    as_role: str  # "manager" or "member"
+
+
+@dataclass(slots=True)
+class SyncNotes:
+    """What a sync decides that its report does not say: for the plan's warnings, never sent."""
+
+    ambiguous_teams: list[AmbiguousTeam] = field(default_factory=list)
+    kept_admin_roles: list[KeptAdminRole] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class SyncRun:
     """Working state of one simulation (the inputs are never touched)."""
@@ -30,6 +66,7 @@ class SyncRun:
     members: list[SnapMember]
     teams: list[SnapTeam]
     report: SyncReport
+    notes: SyncNotes = field(default_factory=SyncNotes)
 
     @classmethod
     def start(cls, snapshot: Snapshot) -> SyncRun:

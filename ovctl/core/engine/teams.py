@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ovctl.core.shown import shown_repr
+from ovctl.core.engine.adopt import adoptions
 from ovctl.core.engine.members import PROTECTED_ROLES
 from ovctl.core.engine.messages import DUPLICATE_GROUP, GROUP_NOT_FOUND, INVALID_GROUP_NAME, RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_NOT_FOUND
-from ovctl.core.engine.run import SyncRun
+from ovctl.core.engine.run import KeptAdminRole, SyncRun
 from ovctl.core.model import Payload, PayloadTeam, ReportItem, SnapTeam, email_key
 
 
@@ -30,6 +31,7 @@ def sync_teams(run: SyncRun, payload: Payload, member_by_ext: dict[str, int], se
             by_ext[t.external_id] = i
         else:
             by_name.setdefault(t.name, []).append(i)
+    adopt = adoptions(teams, payload, by_ext, rule_based_ext, by_name, run.notes.ambiguous_teams)
     synced: dict[str, int] = {}  # payload external id -> team index
     created: set[int] = set()
     for pt in payload.teams:
@@ -49,11 +51,8 @@ def sync_teams(run: SyncRun, payload: Payload, member_by_ext: dict[str, int], se
                 report.updates.append(ReportItem("team", TEAM_RENAMED, pt.external_id, f"{t.name} -> {pt.name}"))
                 t.name = pt.name
         else:
-            candidates = by_name.get(pt.name)
-            while candidates and teams[candidates[0]].external_id is not None:
-                candidates.pop(0)  # already adopted by an earlier payload team of the same name
-            if candidates:
-                idx = candidates.pop(0)
+            idx = adopt.get(pt.external_id)
+            if idx is not None:
                 teams[idx].external_id = pt.external_id
                 report.updates.append(ReportItem("team", TEAM_ADOPTED, pt.external_id, pt.name))
             else:
@@ -106,7 +105,7 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
                 parent_of[sidx] = tidx
     _break_cycles(run, parent_of)
     old_parent = {i: teams[i].parent for i in synced.values()}
-    admins_not_seen = {email_key(m.email): m.email for i, m in enumerate(members)
+    admins_not_seen = {email_key(m.email): (m.email, m.role) for i, m in enumerate(members)
                        if m.role in PROTECTED_ROLES and i not in seen}
     for tidx, (mgrs, mbrs, mgr_keys, mbr_keys) in new_people.items():
         t = teams[tidx]
@@ -138,15 +137,19 @@ def _now(email: str, renamed_emails: dict[str, str]) -> str:
     return email_key(new) if new is not None else key
 
 
-def _keep_unsynced_admins(run: SyncRun, team: SnapTeam, admins_not_seen: dict[str, str], mgrs: list[str],
-                          mbrs: list[str], mgr_keys: set[str], mbr_keys: set[str]) -> None:
-    """Admins/executives absent from the payload keep their memberships (the sync never touches them)."""
-    for emails, out, keys in ((team.managers, mgrs, mgr_keys), (team.members, mbrs, mbr_keys)):
+def _keep_unsynced_admins(run: SyncRun, team: SnapTeam, admins_not_seen: dict[str, tuple[str, str]],
+                          mgrs: list[str], mbrs: list[str], mgr_keys: set[str], mbr_keys: set[str]) -> None:
+    """Admins/executives absent from the payload keep their memberships (the sync never touches
+    them); each role kept is noted, so the plan can name it."""
+    for as_role, emails, out, keys in (("manager", team.managers, mgrs, mgr_keys),
+                                       ("member", team.members, mbrs, mbr_keys)):
         for e in emails:
             key = email_key(e)
             if key in admins_not_seen and key not in keys:
                 keys.add(key)
-                out.append(admins_not_seen[key])
+                email, role = admins_not_seen[key]
+                out.append(email)
+                run.notes.kept_admin_roles.append(KeptAdminRole(email, role, team.external_id or "", team.name, as_role))
 
 
 def _break_cycles(run: SyncRun, parent_of: dict[int, int]) -> None:
