@@ -41,7 +41,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gen_org import generate  # noqa: E402
 
 PY = sys.executable
 OVCTL = [PY, "-m", "ovctl.cli"]
@@ -176,7 +175,12 @@ def cell(label: str, args: list[str], runs: int, **kw) -> Figure:
 
 def bench_size(n: int, runs: int, work: Path, with_sandbox: bool) -> dict[str, Figure]:
     out = work / f"org-{n}"
-    org, state = generate(n, [int(x) for x in LEVELS.get(n, "10,8,5").split(",")], out)
+    # Generated in a child process: a child's peak RSS (``ru_maxrss``) starts from the RSS of the
+    # process it was forked from, so the bench process must stay small for the RSS column to mean
+    # anything (generating 50,000 members in-process made every cell read >= 246 MB).
+    subprocess.run([PY, str(HERE / "gen_org.py"), "--members", str(n), "--teams-per-level",
+                    LEVELS.get(n, "10,8,5"), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    org, state = out / "org.yaml", out / "state.json"
     res: dict[str, Figure] = {}
 
     def add(label: str, args: list[str], **kw) -> None:
