@@ -323,12 +323,21 @@ def import_live(
     endpoint: Endpoint = None,
     state_file: StateFile = None,
     organization: Organization = "",
+    ids: Annotated[Optional[Path], typer.Option(
+        "--ids", help="Where the account's external ids come from when its export hides them: the official "
+                      "script's CSV directory, or a snapshot/state file (members by email, teams by name).")] = None,
+    new_ids: Annotated[bool, typer.Option(
+        "--new-ids", help="Derive ids for members and teams whose id the export hides; only for an account no sync "
+                          "has ever given ids (the plan marks them unverified).")] = False,
 ) -> None:
-    """The live account (read as `ovctl pull` reads it; the state file carries the external ids)."""
+    """The live account (read as `ovctl pull` reads it; the state file carries the external ids).
+
+    Read through the export API (a real account), external ids are hidden: give them with
+    --state-file or --ids; ovctl refuses to make ids up unless --new-ids."""
     from ovctl.commands.import_ import run
 
     _exit(run("live", out=out, flavor=flavor.value, endpoint=endpoint, state_file=state_file,
-              organization=organization, console=_console(ctx)))
+              organization=organization, ids=ids, new_ids=new_ids, console=_console(ctx)))
 
 
 @import_app.command("state", epilog=ENV_FILES)

@@ -36,9 +36,14 @@ RULE_BASED_GROUP_TYPES = frozenset({"rule", "rulebased", "rule_based", "rule-bas
 # Fields the export does not show (docs/api-facts.md): until the state file gives a value, the
 # Snapshot marks them unknown (``Snapshot.unknown_members`` / ``unknown_teams``) and the plan says
 # "set; current value not visible" rather than inventing an update from a placeholder.
-EXPORT_MEMBER_UNSEEN = frozenset({"status", "language", "properties"})
+# The external id is among them: a member or team the export shows without one may well hold one
+# in the account (a sync gave it), and an id ovctl made up for it would not match (the account
+# skips such a member, "email already taken", and deactivates the real one; such a team is created
+# anew and the real one removed). ``ovctl import live`` refuses to derive ids for them
+# (docs/adopting.md), and the plan says an id sent to them cannot be verified.
+EXPORT_MEMBER_UNSEEN = frozenset({"status", "language", "properties", "external_id"})
 GROUP_ONLY_UNSEEN = EXPORT_MEMBER_UNSEEN | {"first_name", "last_name", "job_title", "role"}
-EXPORT_TEAM_UNSEEN = frozenset({"parent"})
+EXPORT_TEAM_UNSEEN = frozenset({"parent", "external_id"})
 
 
 def pull_snapshot(client: Any, state: Snapshot | None, *,

@@ -33,15 +33,21 @@ def _target(out: Path) -> tuple[Path, bool]:
 
 def read_source(kind: str, *, source: Path | None = None, mapping: Path | None = None, endpoint: str | None = None,
                 flavor: str = "workleap", state_file: Path | None = None, organization: str = "",
-                console: Console | None = None) -> Imported:
+                ids: Path | None = None, new_ids: bool = False, console: Console | None = None) -> Imported:
     if kind == "live":
         from ovctl.files.planfile import default_state_file
         from ovctl.flows.live import fetch_live
+        from ovctl.sources.ids import attach_ids, read_ids
         from ovctl.sources.snapshot import org_from_snapshot
 
+        id_source = read_ids(Path(ids)) if ids is not None else None  # a broken source: nothing read, nothing written
         state_path = default_state_file([], state_file)
         live, _ = fetch_live(endpoint, flavor, state_path, console or Console(), warn_without_state=True)
-        return org_from_snapshot(live, source=endpoint or "the account", organization=organization or "Imported account")
+        if id_source is not None:
+            n_m, n_t = attach_ids(live, id_source)
+            (console or Console()).warn(f"--ids {ids}: {n_m} member id(s) and {n_t} team id(s) taken from it")
+        return org_from_snapshot(live, source=endpoint or "the account", organization=organization or "Imported account",
+                                 derive_hidden=new_ids)
     if kind == "state":
         from ovctl.files.statefile import read_snapshot
         from ovctl.sources.snapshot import org_from_snapshot
@@ -93,14 +99,15 @@ def _check_rendered(files: dict[Path, str], out: Path, directory: bool) -> list[
 
 def run(kind: str, *, out: Path, source: Path | None = None, mapping: Path | None = None, endpoint: str | None = None,
         flavor: str = "workleap", state_file: Path | None = None, organization: str = "",
-        console: Console | None = None) -> int:
+        ids: Path | None = None, new_ids: bool = False, console: Console | None = None) -> int:
     from ovctl.files import orgwriter
 
     console = console or Console()
     out = Path(out)
     target, directory = _target(out)
     imported = read_source(kind, source=source, mapping=mapping, endpoint=endpoint, flavor=flavor,
-                           state_file=state_file, organization=organization, console=console)
+                           state_file=state_file, organization=organization, ids=ids, new_ids=new_ids,
+                           console=console)
     for w in imported.warnings:
         console.warn(str(w))
     existing = (target.is_dir() and any(orgwriter.org_files(target))) if directory else target.is_file()

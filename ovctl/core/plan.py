@@ -280,12 +280,17 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     top = max(reports, key=lambda r: r.risk_users)
     risk_users, risk_users_uncertain = top.risk_users, top.risk_users_uncertain
     risk_teams = max(r.risk_teams for r in reports)
+    ids_m, ids_t = unverified_ids(snapshot, state)
+    risk_users += ids_m  # each may be a member skipped and its real self deactivated
+    risk_users_uncertain += ids_m
     protected = list(dict.fromkeys([*org.settings.protected, *snapshot.protected]))
     warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings,
                          risk_users_uncertain=risk_users_uncertain)
     warnings += ambiguous_team_warnings(ambiguous, org)
     warnings += looks_different
     warnings += kept_admin_warnings(kept_admins)
+    if ids_m or ids_t:
+        warnings.append(ids_warning(ids_m, ids_t))
     return Plan(organization=org.organization, changes=tuple(changes), warnings=tuple(warnings),
                 guards=tuple(evaluate_guards(changes, snapshot, org.settings.safety, protected,
                                              frozenset(n.name for n in ambiguous))),
@@ -294,6 +299,33 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
                 payloads=tuple(payloads), forced=force,
                 drift=tuple(diff_snapshots(drift_from, snapshot)) if drift_from is not None else (),
                 report_issues=tuple(issues), unseen=tuple(unseen), risk_users_uncertain=risk_users_uncertain)
+
+
+def unverified_ids(before: Snapshot, after: Snapshot) -> tuple[int, int]:
+    """(members, teams) that get an external id while ``before`` hides whether they hold one
+    already (an export read with no state file value: ``unknown_*`` marks ``external_id``). If the
+    account does hold another id, the sync skips such a member ("email already taken") and
+    deactivates the real one, and creates such a team anew: the plan cannot call these safe."""
+    if not before.unknown_members and not before.unknown_teams:
+        return 0, 0
+    hidden_m = {email_key(m.email) for m in before.members
+                if m.external_id is None and "external_id" in before.unknown_members.get(email_key(m.email), ())}
+    n_m = sum(1 for m in after.members if m.external_id is not None and email_key(m.email) in hidden_m)
+    hidden_t = {t.officevibe_id for t in before.teams
+                if t.external_id is None and "external_id" in before.unknown_teams.get(t.officevibe_id, ())}
+    n_t = sum(1 for t in after.teams if t.external_id is not None and t.officevibe_id in hidden_t)
+    return n_m, n_t
+
+
+def ids_warning(members: int, teams: int) -> Warning_:
+    """The warning of a plan that sends ids the account may contradict (``unverified_ids``)."""
+    what = " and ".join(f"{n} {noun}{'s' if n != 1 else ''}" for n, noun in ((members, "member"), (teams, "team")) if n)
+    return Warning_("ids_unverified",
+                    f"external ids of {what} cannot be verified: the account's export hides them and no state "
+                    "file value exists. If the account holds other ids, the sync skips those members (email "
+                    "already taken) and deactivates the real ones, and creates those teams anew (history lost); "
+                    f"up to {members} deactivation(s) are counted in the user risk range. Give ovctl the ids "
+                    "(--state-file, or `ovctl import live --ids`; docs/adopting.md) before applying")
 
 
 def _unique_issues(reports: list[SyncReport]) -> list[ReportItem]:

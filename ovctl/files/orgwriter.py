@@ -159,6 +159,10 @@ def _comment(text: str) -> str:
 
 
 def derived_comment(kind: str, why: str) -> str:
+    """The comment beside an id ovctl made up; an UNVERIFIED one (``import live --new-ids``) says
+    what to check rather than "keep it"."""
+    if why.startswith("UNVERIFIED"):
+        return f"# {kind} id derived by ovctl, {_comment(why)}"
     return f"# {kind} id derived by ovctl ({_comment(why)}): keep it"
 
 

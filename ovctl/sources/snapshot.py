@@ -16,6 +16,11 @@ sync):
   in the list, a malformed date or number) are dropped with a warning. Job titles and languages the
   org format cannot carry are left out: leaving them out sends nothing, so nothing changes.
 - settings: ``protected`` from the state file (members of the org only); safety at its defaults.
+- hidden ids: a member or team the reading marks as hiding its external id (a real account read
+  through the export, no state file value, no ``--ids``) may hold one in the account; an id made up
+  for it would not match, so the import refuses (``SourceError`` naming how to give the ids) unless
+  ``derive_hidden`` (``--new-ids``: the user vouches no sync ever gave ids); then the ids are derived
+  with an "UNVERIFIED" comment and a warning.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from ovctl.core.errors import Problem, SourceError
 from ovctl.core.model import Member, Org, PropertyDef, Settings, Snapshot, Team, email_key
 from ovctl.core.properties import property_type
 from ovctl.sources import Imported
+from ovctl.sources.ids import hidden_member, hidden_team
 
 _LANGUAGE = re.compile(r"^[a-z]{2}([-_][A-Za-z]{2})?$")
 
@@ -51,9 +57,40 @@ def valid_value(definition: PropertyDef, value: str) -> bool:
     return not kind.has_options or value in (definition.options or ())
 
 
-def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "") -> Imported:
+HIDDEN_WHY = ("UNVERIFIED: the export hides external ids; if the account holds one, "
+              "put it here before the first apply")
+
+
+def _refuse_hidden(source: str, members: list[str], teams: list[str]) -> SourceError:
+    """The error of an import that would have to make up ids the account may already hold."""
+    shown = ", ".join([*members[:3], *(repr(t) for t in teams[:3])])
+    return SourceError(
+        f"{source}: the account is read through its export API, which does not show external ids: "
+        f"{len(members)} member(s) and {len(teams)} team(s) show none ({shown}{', ...' if len(members) > 3 or len(teams) > 3 else ''}), "
+        "but the account may hold ids for them (given by an earlier sync or script). An id made up by ovctl "
+        "would not match: the sync would skip those members (email already taken by another id) and "
+        "deactivate the real ones, and create those teams anew (history lost). Nothing was written. Give the "
+        "ids: --state-file FILE (ovctl's state file), or --ids PATH (the CSV directory your provisioning "
+        "script sent, or a snapshot file); only if no sync or script has ever given this account ids, "
+        "--new-ids (derived ids, marked UNVERIFIED). See docs/adopting.md.")
+
+
+def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "",
+                      derive_hidden: bool = False) -> Imported:
     """The org that the account in ``snap`` already is (see the module docstring)."""
+    hidden_m = [m.email for m in snap.members if m.external_id is None and m.status != "deactivated"
+                and m.role not in PROTECTED_ROLES and hidden_member(snap, m.email)]
+    hidden_t = [t.name for t in snap.teams if t.external_id is None and not t.rule_based
+                and hidden_team(snap, t.officevibe_id)]
+    if (hidden_m or hidden_t) and not derive_hidden:
+        raise _refuse_hidden(source, hidden_m, hidden_t)
     warnings: list[Problem] = []
+    if hidden_m or hidden_t:
+        warnings.append(Problem(f"--new-ids: {len(hidden_m)} member id(s) and {len(hidden_t)} team id(s) derived for "
+                                "people and teams whose id the export hides, marked UNVERIFIED: if the account "
+                                "holds ids for them, the first sync skips those members and deactivates the real "
+                                "ones, and re-creates those teams; the plan counts them as a risk", source,
+                                severity="warning", code="import_unverified_ids"))
     derived: dict[tuple[str, str], str] = {}
     errors: list[str] = []
     taken_members = {m.external_id for m in snap.members if m.external_id is not None}
@@ -73,7 +110,8 @@ def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "") ->
         mid = sm.external_id
         if mid is None:
             mid = derive_id("M-", email_key(sm.email), taken_members)
-            derived[("member", mid)] = "the account has no external id for this member"
+            derived[("member", mid)] = (HIDDEN_WHY if hidden_member(snap, sm.email)
+                                        else "the account has no external id for this member")
         language = sm.language
         if language is not None and not _LANGUAGE.match(language):
             warnings.append(Problem(f"{where}: language {language!r} is not a code the org format accepts; left out "
@@ -105,7 +143,8 @@ def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "") ->
         tid = t.external_id
         if tid is None:
             tid = derive_id("T-", t.officevibe_id, taken_teams)
-            derived[("team", tid)] = f"Officevibe team {t.officevibe_id} has no external id"
+            derived[("team", tid)] = (HIDDEN_WHY if hidden_team(snap, t.officevibe_id)
+                                      else f"Officevibe team {t.officevibe_id} has no external id")
             idless_names[t.name] = idless_names.get(t.name, 0) + 1
         team_id[t.officevibe_id] = tid
     for name, n in idless_names.items():
