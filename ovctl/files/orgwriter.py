@@ -60,7 +60,11 @@ def _analysers() -> tuple[Any, Any]:
     from ruamel.yaml.emitter import Emitter
     from ruamel.yaml.resolver import VersionedResolver
 
-    return Emitter(io.StringIO(), allow_unicode=True), VersionedResolver()
+    emitter = Emitter(io.StringIO(), allow_unicode=True)
+    # without a dumper the emitter is its own serializer; a string starting with '?' or ':' asks
+    # it for the YAML version (None: the 1.2 default, as in the round trip's dump)
+    emitter.use_version = None  # type: ignore[attr-defined]
+    return emitter, VersionedResolver()
 
 
 _PRINTABLE = re.compile("[\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -803,7 +807,12 @@ def canonicalize(data: Any) -> None:
                     m.ca.items.clear()
                     m.fa.set_flow_style()
                     if texts:
+                        # ruamel cannot extend an item's comment entry that holds the lines before
+                        # it (a blank line): add ours to a fresh entry, then put those lines back
+                        before = members.ca.items.pop(i, None)
                         members.yaml_add_eol_comment("# " + "; ".join(texts), i)
+                        if before is not None and before[1]:
+                            members.ca.items[i][1] = before[1]
                 if isinstance(m.get("properties"), CommentedMap):
                     m["properties"].ca.items.clear()
                     _flow(m["properties"])
@@ -836,7 +845,8 @@ def format_text(text: str, display: str) -> str:
     from ovctl.files.yamlsource import parse_yaml
 
     _, problems = parse_yaml(text, display)
-    errors = [p for p in problems if p.severity == "error" and p.code.startswith("yaml")]
+    # ruamel's round trip refuses a duplicate key with its own exception: name it here instead
+    errors = [p for p in problems if p.severity == "error" and (p.code.startswith("yaml") or p.code == "duplicate_key")]
     if errors:
         raise SourceError(f"{errors[0]}; not formatted, nothing written")
     y = round_trip_yaml()
@@ -847,13 +857,7 @@ def format_text(text: str, display: str) -> str:
     return dump_text(y, data)
 
 
-_MEMBER_LINE = re.compile(r"  - \{.*")
-_TOP_KEY = re.compile(r"[^\s#-]")
-_RUN = "__ovctl_fmt_run_{}__"
-_RUN_LINE = re.compile(r"  - \{id: __ovctl_fmt_run_(\d+)__\}\n")
-
-
-def _plain_render(value: Any, flow: bool = True) -> str | None:
+def plain_render(value: Any, flow: bool = True) -> str | None:
     """``value`` (from the fast reader) as ruamel dumps it, or None when that is not certain."""
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return None  # ruamel keeps the original spelling of these (0.10, True, ~): unknown here
@@ -866,77 +870,9 @@ def _plain_render(value: Any, flow: bool = True) -> str | None:
     return None
 
 
-def _member_canonical(m: Any) -> str | None:
-    if not isinstance(m, dict) or list(m) != sorted(m, key=lambda k: MEMBER_ORDER.index(k) if k in MEMBER_ORDER else 99) \
-            or any(k not in MEMBER_ORDER for k in m):
-        return None
-    parts = []
-    for k, v in m.items():
-        if k == "properties":
-            if not isinstance(v, dict) or not v:
-                return None
-            inner = []
-            for pk, pv in v.items():
-                key, val = _plain_render(pk), _plain_render(pv)
-                if key is None or val is None:
-                    return None
-                inner.append(f"{key}: {val}")
-            parts.append("properties: {" + ", ".join(inner) + "}")
-        else:
-            val = _plain_render(v)
-            if val is None:
-                return None
-            parts.append(f"{k}: {val}")
-    return "{" + ", ".join(parts) + "}"
-
-
 def format_text_fast(text: str, display: str) -> str:
-    """``format_text``, with canonical one-line members checked by the fast reader and kept as they
-    are, so that only the rest of the file goes through ruamel's (slow) round trip. Falls back to
-    ``format_text`` when any member line is not certainly canonical."""
-    from ovctl.files.yamlsource import parse_yaml
+    """``format_text``, byte for byte, without ruamel's round trip for the bulk of a big file
+    (member entries, teams' member lists): ``files/fastfmt.py``."""
+    from ovctl.files.fastfmt import format_fast
 
-    lines = text.splitlines(keepends=True)
-    if not lines or not lines[-1].endswith("\n"):
-        return format_text(text, display)
-    in_members = False
-    idx: list[int] = []
-    for i, line in enumerate(lines):
-        if _TOP_KEY.match(line):
-            in_members = line.rstrip() == "members:"
-        elif in_members and _MEMBER_LINE.match(line):
-            idx.append(i)
-    if len(idx) < 200:
-        return format_text(text, display)
-    data, problems = parse_yaml("".join(lines[i][2:] for i in idx), display)
-    if any(p.severity == "error" for p in problems) or not isinstance(data, list) or len(data) != len(idx):
-        return format_text(text, display)
-    for i, m in zip(idx, data):
-        rendered = _member_canonical(m)
-        line = lines[i]
-        if rendered is None or not line.startswith("  - " + rendered):
-            return format_text(text, display)
-        tail = line[4 + len(rendered):]
-        if tail.strip() and not re.match(r"\s+#", tail):
-            return format_text(text, display)
-    runs: list[list[str]] = []
-    reduced: list[str] = []
-    member_set = set(idx)
-    for i, line in enumerate(lines):
-        if i in member_set:
-            if i - 1 not in member_set:
-                runs.append([])
-                reduced.append("  - {id: " + _RUN.format(len(runs) - 1) + "}\n")
-            runs[-1].append(line)
-        else:
-            reduced.append(line)
-    formatted = format_text("".join(reduced), display)
-    out, pos = [], 0
-    for match in _RUN_LINE.finditer(formatted):
-        out.append(formatted[pos:match.start()])
-        out.append("".join(runs[int(match.group(1))]))
-        pos = match.end()
-    out.append(formatted[pos:])
-    if len(_RUN_LINE.findall(formatted)) != len(runs):
-        return format_text(text, display)
-    return "".join(out)
+    return format_fast(text, display)
