@@ -481,11 +481,11 @@ def _new_member(m: Member, props: dict[str, PropertyDef]) -> Any:
 
 
 def _mutate_seq(seq: Any, keep: list[bool], append: list[Any]) -> None:
+    """Drop the items not kept, append the others. ruamel's ``del`` drops the item's comment entry
+    and shifts the later ones down itself (dropping one more would take the next item's comment)."""
     for i in range(len(seq) - 1, -1, -1):
         if not keep[i]:
             del seq[i]
-            if hasattr(seq, "ca") and i in seq.ca.items:
-                del seq.ca.items[i]
     for item in append:
         seq.append(item)
 
@@ -550,6 +550,22 @@ def _remap(imported: Any, existing: Org) -> Org:
 
 
 def merge_into(imported: Any, target: Path, *, directory: bool) -> tuple[dict[Path, str], list[Path], str]:
+    """``_merge`` with the members of a one-file org merged on the text when it is plainly the
+    layout ``ovctl import`` writes (``files/splice.py``); else, or if that fails, the round trip."""
+    from ovctl.files import splice
+
+    if not directory:
+        derived = dict(imported.derived)
+        try:
+            return _merge(imported, target, directory=directory, splice_members=True)
+        except splice.SpliceFailed:
+            imported.derived.clear()
+            imported.derived.update(derived)
+    return _merge(imported, target, directory=directory, splice_members=False)
+
+
+def _merge(imported: Any, target: Path, *, directory: bool,
+           splice_members: bool) -> tuple[dict[Path, str], list[Path], str]:
     """Update the existing org at ``target`` to the imported one, keeping what people wrote.
 
     Returns (files whose text changes -> new text, files to remove, a summary). Kept: comments, key
@@ -561,6 +577,7 @@ def merge_into(imported: Any, target: Path, *, directory: bool) -> tuple[dict[Pa
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     from ovctl.core.errors import SourceError
+    from ovctl.files import splice
     from ovctl.files.orgfile import check_org
 
     paths = org_files(target) if directory else [target]
@@ -572,9 +589,15 @@ def merge_into(imported: Any, target: Path, *, directory: bool) -> tuple[dict[Pa
     derived = imported.derived
     y = round_trip_yaml()
     docs: dict[Path, _Doc] = {}
+    cut: dict[Path, list[Any]] = {}
     for p in paths:
         text = p.read_text(encoding="utf-8")
-        docs[p] = _Doc(p, text, y.load(text))
+        reduced = splice.cut_members(text) if splice_members else None
+        if splice_members and reduced is None:
+            raise splice.SpliceFailed
+        if reduced is not None:
+            cut[p] = reduced[1]
+        docs[p] = _Doc(p, text, y.load(reduced[0] if reduced is not None else text))
     main = next((p for p in paths if p.name == MAIN_FILE), None) or \
         next((p for p in paths if isinstance(docs[p].data, dict) and "version" in docs[p].data), paths[0])
     # existing entries
@@ -670,7 +693,7 @@ def merge_into(imported: Any, target: Path, *, directory: bool) -> tuple[dict[Pa
         home.setdefault(m.id, where.get(m.id, main) if directory else main)
     by_id = {m.id: m for m in org.members}
     for p, d in docs.items():
-        if not isinstance(d.data, dict):
+        if not isinstance(d.data, dict) or p in cut:
             continue
         seq = d.data.get("members")
         keep: list[bool] = []
@@ -722,6 +745,14 @@ def merge_into(imported: Any, target: Path, *, directory: bool) -> tuple[dict[Pa
             continue
         else:
             text = dump_text(y, d.data)
+        if p in cut:
+            try:
+                spliced = splice.put_back(text, splice.merge_members(cut[p], org, derived))
+            except ValueError:
+                spliced = None
+            if spliced is None:
+                raise splice.SpliceFailed
+            text = spliced
         if text != d.text:
             files[p] = text
     return files, remove, "updated in place"
