@@ -43,6 +43,10 @@ def _existing(tmp_path: Path, snap: Snapshot, rng: random.Random) -> Path:
     for i, line in enumerate(lines):
         if line.startswith("  - {") and "#" not in line and rng.random() < 0.15:
             lines[i] = line[:-1] + "  # " + rng.choice(["on leave", "contractor", "see HR-12"]) + "\n"
+        elif line.startswith("  - {") and ", first_name: " in line and rng.random() < 0.05:
+            head, rest = line.split(", first_name: ", 1)  # written by hand, not canonically: quoted
+            name, tail = rest.split(", ", 1)
+            lines[i] = f"{head}, first_name: '{name}', {tail}"
     path.write_text("".join(lines), encoding="utf-8")
     return path
 

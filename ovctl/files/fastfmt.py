@@ -317,9 +317,16 @@ def _self_key(raw: str) -> bool:
     return bool(raw) and not _SELF_INT.fullmatch(raw) and not _SELF_DATE.fullmatch(raw) and _self_canonical(raw)
 
 
-def _flow_pairs(inner: str) -> list[tuple[str, str]] | None:
-    """``a: b, c: {d: e}`` split at the top level, or None when not plainly so."""
-    pairs: list[tuple[str, str]] = []
+_TOP_COMMA = re.compile(r",(?![^{\[]*[}\]])")  # a comma not inside one level of brackets
+
+
+def _pieces(inner: str) -> list[str]:
+    """``inner`` split at its top-level commas (brackets nested once at most take the quick way)."""
+    if "{" not in inner and "[" not in inner:
+        return inner.split(",")
+    nested = re.search(r"[{\[][^}\]]*[{\[]", inner) is not None
+    if not nested and inner.count("{") == inner.count("}") and inner.count("[") == inner.count("]"):
+        return _TOP_COMMA.split(inner)
     depth, start = 0, 0
     pieces: list[str] = []
     for i, c in enumerate(inner):
@@ -331,6 +338,13 @@ def _flow_pairs(inner: str) -> list[tuple[str, str]] | None:
             pieces.append(inner[start:i])
             start = i + 1
     pieces.append(inner[start:])
+    return pieces
+
+
+def _flow_pairs(inner: str) -> list[tuple[str, str]] | None:
+    """``a: b, c: {d: e}`` split at the top level, or None when not plainly so."""
+    pairs: list[tuple[str, str]] = []
+    pieces = _pieces(inner)
     for k, piece in enumerate(pieces):
         if k and not piece.startswith(" "):
             return None

@@ -6,7 +6,8 @@ common case — the file ``ovctl import`` wrote: one canonical flow line per mem
 trailing comment, no comment or blank line between them — the members section is cut out before
 ruamel loads the file (a placeholder scalar keeps its place), and merged here:
 
-- a member whose imported entry renders exactly as its line is kept as it is (comment included);
+- a member whose imported entry renders exactly as its line (``member_flow``, the canonical text,
+  which the round trip dumps unchanged) is kept as it is, comment included;
 - a changed member's line, and the joiners' lines, are made by the same ruamel calls on a small
   document (``_update_member``, ``_new_member``, the derived-id comment), so quoting and comment
   columns are what the round trip gives; the joiners' document starts with the last commented
@@ -47,7 +48,7 @@ class Entry:
 def cut_members(text: str) -> tuple[str, list[Entry]] | None:
     """(the text with its members section replaced by a placeholder, the member lines), or None
     when the section is not plainly one canonical flow line per member."""
-    from ovctl.files.fastfmt import _flow_pairs, _text_member
+    from ovctl.files.fastfmt import _self_key
 
     lines = text.splitlines(keepends=True)
     if not lines or not lines[-1].endswith("\n") or PLACEHOLDER in text:
@@ -61,15 +62,17 @@ def cut_members(text: str) -> tuple[str, list[Entry]] | None:
     while end < len(lines) and lines[end].startswith("  - {"):
         line = lines[end]
         flow = line[4:].split("  #", 1)[0].rstrip("\n") if "#" in line else line[4:-1]
-        if "#" in flow or _text_member("flow", [f"  - {flow}\n"]) is None:
+        if "#" in flow or not flow.startswith("{id: ") or not flow.endswith("}"):
             return None
         if "#" in line and not line.startswith(f"  - {flow}  #"):
             return None
-        pairs = _flow_pairs(flow[1:-1])
-        ids = [v for k, v in pairs or [] if k == "id"]
-        if len(ids) != 1:
+        # No canonical check here: a line is kept verbatim only when it is exactly the canonical
+        # text of its imported member (merge_members); any other goes through ruamel. The id must
+        # read as itself, though: it is how the line is matched.
+        mid = flow[5:-1].split(", ", 1)[0]
+        if not _self_key(mid):
             return None
-        entries.append(Entry(ids[0], flow, line))
+        entries.append(Entry(mid, flow, line))
         end += 1
     if not entries or (end < len(lines) and not lines[end][:1].strip()):
         return None  # an entry of another shape, a comment or a blank line in the section
