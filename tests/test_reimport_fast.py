@@ -47,6 +47,8 @@ def _existing(tmp_path: Path, snap: Snapshot, rng: random.Random) -> Path:
             head, rest = line.split(", first_name: ", 1)  # written by hand, not canonically: quoted
             name, tail = rest.split(", ", 1)
             lines[i] = f"{head}, first_name: '{name}', {tail}"
+        elif line.startswith("    members: [") and rng.random() < 0.2:
+            lines[i] = line + rng.choice(["    # the team's people\n", "\n", "    # x\n\n"])
     path.write_text("".join(lines), encoding="utf-8")
     return path
 
@@ -76,6 +78,12 @@ def _changed(snap: Snapshot, rng: random.Random) -> Snapshot:
     for t in new.teams:
         t.members = [e for e in t.members if e.lower() in keep]
         t.managers = [e for e in t.managers if e.lower() in keep]
+    for m in members[len(members) - 3:]:  # some joiners join a team; a person moves
+        rng.choice(new.teams).members.append(m.email)
+    if rng.random() < 0.5:
+        a, b = rng.sample(new.teams, 2)
+        if a.members:
+            b.members.append(a.members.pop())
     return new
 
 

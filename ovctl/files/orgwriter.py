@@ -590,6 +590,8 @@ def _merge(imported: Any, target: Path, *, directory: bool,
     y = round_trip_yaml()
     docs: dict[Path, _Doc] = {}
     cut: dict[Path, list[Any]] = {}
+    list_marks: set[str] = set()  # teams' lists cut out with the members (splice.cut_lists)
+    list_texts: dict[str, str] = {}
     for p in paths:
         text = p.read_text(encoding="utf-8")
         reduced = splice.cut_members(text) if splice_members else None
@@ -597,7 +599,9 @@ def _merge(imported: Any, target: Path, *, directory: bool,
             raise splice.SpliceFailed
         if reduced is not None:
             cut[p] = reduced[1]
-        docs[p] = _Doc(p, text, y.load(reduced[0] if reduced is not None else text))
+            loaded, marks = splice.cut_lists(reduced[0])
+            list_marks |= marks
+        docs[p] = _Doc(p, text, y.load(loaded if reduced is not None else text))
     main = next((p for p in paths if p.name == MAIN_FILE), None) or \
         next((p for p in paths if isinstance(docs[p].data, dict) and "version" in docs[p].data), paths[0])
     # existing entries
@@ -662,6 +666,12 @@ def _merge(imported: Any, target: Path, *, directory: bool,
         for key in ("managers", "members"):
             want = getattr(t, key)
             have = node.get(key)
+            if isinstance(have, str) and have in list_marks:
+                if want:
+                    list_texts[have] = splice.list_text(want)
+                else:
+                    del node[key]
+                continue
             if not want:
                 if key in node:
                     del node[key]
@@ -748,6 +758,7 @@ def _merge(imported: Any, target: Path, *, directory: bool,
         if p in cut:
             try:
                 spliced = splice.put_back(text, splice.merge_members(cut[p], org, derived))
+                spliced = splice.put_lists(spliced, list_texts) if spliced is not None else None
             except ValueError:
                 spliced = None
             if spliced is None:

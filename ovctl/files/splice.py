@@ -20,6 +20,7 @@ the round trip. ``tests/test_reimport_fast.py`` checks the two agree byte for by
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +138,53 @@ def merge_members(entries: list[Entry], org: Any, derived: dict[tuple[str, str],
             raise ValueError("a new member did not stay on one line")
         kept += new_lines
     return "members:\n" + "".join(kept) if kept else ""
+
+
+_LIST_LINE = re.compile(r"( +)(managers|members): \[([^\[\]{}#'\"]*)\]\n")
+LIST_MARK = "__ovctl_l"
+
+
+def cut_lists(text: str) -> tuple[str, set[str]]:
+    """The text with each team's canonical flow ``managers``/``members`` list replaced by a
+    placeholder scalar (``__ovctl_lN__``), and the placeholders. The merge sets the list it wants
+    in their place (``list_text``), so ruamel neither loads nor dumps the ids."""
+    from ovctl.files.fastfmt import _text_list
+
+    if LIST_MARK in text:
+        return text, set()
+    lines = text.splitlines(keepends=True)
+    marks: set[str] = set()
+    in_teams = False
+    for i, line in enumerate(lines):
+        if line[:1].strip() and not line.startswith("#"):
+            in_teams = line.startswith("teams:")
+            continue
+        if not in_teams:
+            continue
+        m = _LIST_LINE.fullmatch(line)
+        if m is None or _text_list("flow", m.group(3)) != f"[{m.group(3)}]":
+            continue
+        mark = f"{LIST_MARK}{len(marks)}__"
+        marks.add(mark)
+        lines[i] = f"{m.group(1)}{m.group(2)}: {mark}\n"
+    return "".join(lines), marks
+
+
+def list_text(ids: list[str]) -> str:
+    """A list of ids as the round trip dumps a flow sequence of them."""
+    from ovctl.files.orgwriter import yaml_scalar
+
+    return "[" + ", ".join(yaml_scalar(x) for x in ids) + "]"
+
+
+def put_lists(dumped: str, texts: dict[str, str]) -> str | None:
+    """The dumped text with each placeholder still in it replaced by its list; None if one has
+    no list (the merge did not set it)."""
+    def one(m: re.Match[str]) -> str:
+        return texts.get(m.group(0), m.group(0))
+
+    out = re.sub(LIST_MARK + r"\d+__", one, dumped)
+    return None if LIST_MARK in out else out
 
 
 def put_back(dumped: str, section: str) -> str | None:
