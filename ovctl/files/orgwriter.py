@@ -113,6 +113,7 @@ def _slow_scalar(s: str, flow: bool) -> str:
     return _double_quoted(s)
 
 
+@lru_cache(maxsize=65_536)  # property values repeat (grades, dates): one resolver call each
 def _resolves_to(s: str) -> str:
     from ruamel.yaml.nodes import ScalarNode
 
