@@ -313,6 +313,12 @@ def schema(
 ImportOut = Annotated[Path, typer.Option("--out", help="The org to write: FILE.yaml, or a directory (DIR/). An "
                                                      "existing org is updated in place, keeping what people wrote.")]
 Organization = Annotated[str, typer.Option("--organization", help="The organization label of a new org.")]
+Ids = Annotated[Optional[Path], typer.Option(
+    "--ids", help="Where the account's external ids come from when its export hides them: the official "
+                  "script's CSV directory, or a snapshot/state file (members by email, teams by name).")]
+NewIds = Annotated[bool, typer.Option(
+    "--new-ids", help="Derive ids for members and teams whose id the export hides; only for an account no sync "
+                      "has ever given ids (the plan marks them unverified).")]
 
 
 @import_app.command("live", epilog=ENV_ACCOUNT_FILES)
@@ -323,12 +329,8 @@ def import_live(
     endpoint: Endpoint = None,
     state_file: StateFile = None,
     organization: Organization = "",
-    ids: Annotated[Optional[Path], typer.Option(
-        "--ids", help="Where the account's external ids come from when its export hides them: the official "
-                      "script's CSV directory, or a snapshot/state file (members by email, teams by name).")] = None,
-    new_ids: Annotated[bool, typer.Option(
-        "--new-ids", help="Derive ids for members and teams whose id the export hides; only for an account no sync "
-                          "has ever given ids (the plan marks them unverified).")] = False,
+    ids: Ids = None,
+    new_ids: NewIds = False,
 ) -> None:
     """The live account (read as `ovctl pull` reads it; the state file carries the external ids).
 
@@ -346,11 +348,18 @@ def import_state(
     snapshot: Annotated[Path, typer.Argument(help="A snapshot (JSON, or YAML), e.g. from `ovctl pull`.")],
     out: ImportOut,
     organization: Organization = "",
+    ids: Ids = None,
+    new_ids: NewIds = False,
 ) -> None:
-    """A snapshot file."""
+    """A snapshot file.
+
+    A snapshot pulled through the export API (a real account) lists the fields it could not see
+    (`not_visible`); if external ids are among them, give them with --ids; ovctl refuses to make
+    ids up unless --new-ids."""
     from ovctl.commands.import_ import run
 
-    _exit(run("state", out=out, source=snapshot, organization=organization, console=_console(ctx)))
+    _exit(run("state", out=out, source=snapshot, organization=organization, ids=ids, new_ids=new_ids,
+              console=_console(ctx)))
 
 
 @import_app.command("csv", epilog=ENV_FILES)

@@ -125,3 +125,47 @@ def test_attach_ids_never_gives_one_id_twice_and_skips_shared_names() -> None:
     assert "a@x.example" not in snap.unknown_members and snap.unknown_members["b@x.example"] == hidden_m | {"language"}
     assert [t.external_id for t in snap.teams] == ["OPS", None, None]
     assert snap.unknown_teams["g1"] == frozenset({"parent"})
+
+
+def test_a_snapshot_pulled_through_the_export_says_what_it_could_not_see(ws: Workspace) -> None:
+    """``pull`` without a state file used to write ``external_id: null`` for everyone, so ``import
+    state`` of that file took hidden ids for absent ones and made ids up. The file now lists what
+    the reading could not see (``not_visible``); import refuses, plan is honest."""
+    pulled = ws.root / "pulled.json"
+    assert ws.ovctl("pull", "--out", str(pulled), "--state-file", str(ws.state)).rc == 0
+    doc = json.loads(pulled.read_text(encoding="utf-8"))
+    hidden = {e for g in doc["not_visible"]["members"] if "external_id" in g["fields"] for e in g["emails"]}
+    assert hidden == {m["email"] for m in doc["members"]}  # every member: the export shows no id
+    out = ws.root / "org.yaml"
+    refused = ws.ovctl("import", "state", str(pulled), "--out", str(out))
+    assert refused.rc == 1 and "does not show external ids" in refused.err and "--ids" in refused.err
+    assert "--state-file" not in refused.err  # not an option of import state
+    assert not out.exists()
+    ok = ws.ovctl("import", "state", str(pulled), "--out", str(out), "--ids", str(SEED))
+    assert ok.rc == 0, ok.text
+    plan = ws.ovctl("plan", str(out), "--format", "json", "--state", str(pulled))
+    warnings = {w["code"] for w in json.loads(plan.out)["warnings"]}
+    assert "ids_unverified" in warnings  # the pulled file cannot vouch for the ids either
+    assert ws.syncs() == []
+
+
+def test_not_visible_names_only_members_and_fields_of_the_snapshot(tmp_path: Path) -> None:
+    from ovctl.core.errors import SnapshotError
+    from ovctl.core.snapshot import not_visible_data, snapshot_from_dict
+
+    seed = _seed()
+    email = seed["members"][0]["email"]
+    good = dict(seed, not_visible={"members": [{"fields": ["external_id"], "emails": [email.upper()]}]})
+    snap = snapshot_from_dict(good, "s.json")
+    assert snap.unknown_members == {email.lower(): frozenset({"external_id"})}
+    assert not_visible_data(snap) == {"members": [{"fields": ["external_id"], "emails": [email]}], "teams": []}
+    assert not_visible_data(snapshot_from_dict(seed)) is None
+    for bad, where in (
+            ({"members": [{"fields": ["email"], "emails": [email]}]}, "not_visible.members[0].fields[0]"),
+            ({"members": [{"fields": ["status"], "emails": ["nobody@x.example"]}]}, "not_visible.members[0].emails[0]"),
+            ({"teams": [{"fields": ["parent"], "teams": ["no-such-team"]}]}, "not_visible.teams[0].teams[0]"),
+            ({"teams": [{"fields": ["parent"]}]}, "not_visible.teams[0].teams"),
+            ({"people": []}, "not_visible.people")):
+        with pytest.raises(SnapshotError) as e:
+            snapshot_from_dict(dict(seed, not_visible=bad), "s.json")
+        assert f"s.json: {where}" in str(e.value), str(e.value)

@@ -47,13 +47,21 @@ def read_source(kind: str, *, source: Path | None = None, mapping: Path | None =
             n_m, n_t = attach_ids(live, id_source)
             (console or Console()).warn(f"--ids {ids}: {n_m} member id(s) and {n_t} team id(s) taken from it")
         return org_from_snapshot(live, source=endpoint or "the account", organization=organization or "Imported account",
-                                 derive_hidden=new_ids)
+                                 derive_hidden=new_ids, live=True)
     if kind == "state":
         from ovctl.files.statefile import read_snapshot
         from ovctl.sources.snapshot import org_from_snapshot
 
+        from ovctl.sources.ids import attach_ids, read_ids
+
         assert source is not None
-        return org_from_snapshot(read_snapshot(source), source=str(source), organization=organization or source.stem)
+        id_source = read_ids(Path(ids)) if ids is not None else None
+        snap = read_snapshot(source)
+        if id_source is not None:
+            n_m, n_t = attach_ids(snap, id_source)
+            (console or Console()).warn(f"--ids {ids}: {n_m} member id(s) and {n_t} team id(s) taken from it")
+        return org_from_snapshot(snap, source=str(source), organization=organization or source.stem,
+                                 derive_hidden=new_ids, live=False)
     if kind == "csv":
         from ovctl.sources.csvfiles import read_csv_dir
 

@@ -21,7 +21,13 @@ def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path
     live.applied_plans = []  # the plan history belongs to the state file, not to a snapshot
     with console.progress() as progress:
         progress("writing the snapshot")
-        text = json.dumps(live.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        from ovctl.core.snapshot import not_visible_data
+
+        data = live.to_dict()
+        hidden = not_visible_data(live)  # a read through the export: say what it could not see
+        if hidden is not None:
+            data["not_visible"] = hidden
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if out is None:
         console.write(text)
         return ExitCode.OK

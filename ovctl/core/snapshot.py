@@ -19,7 +19,7 @@ from ovctl.core.shown import bounded, shown, shown_repr
 from ovctl.core.model import PROPERTY_TYPES, ROLES, STATUSES, PropertyDef, Snapshot, SnapMember, SnapTeam, email_key, normalize_property_value
 
 FORMAT_VERSION = 1
-_TOP = ("format_version", "settings", "properties", "members", "teams", "protected", "applied_plans")
+_TOP = ("format_version", "settings", "properties", "members", "teams", "protected", "applied_plans", "not_visible")
 _MEMBER = ("email", "external_id", "first_name", "last_name", "job_title", "language", "status", "role", "properties")
 _TEAM = ("officevibe_id", "name", "external_id", "parent", "managers", "members", "rule_based")
 
@@ -122,9 +122,69 @@ def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
     teams = [_team(c, t, f"teams[{i}]") for i, t in enumerate(c.lst(doc.get("teams", []), "teams"))]
     _check_members(c, members)
     _check_teams(c, teams, {email_key(m.email) for m in members})
+    unknown_members, unknown_teams = _not_visible(c, doc.get("not_visible", {}), members, teams)
     return Snapshot(members=members, teams=teams, properties=properties, invite_new_members=invite,
                     protected=c.strings(doc, "protected", ""), applied_plans=c.strings(doc, "applied_plans", ""),
-                    format_version=FORMAT_VERSION)
+                    format_version=FORMAT_VERSION, unknown_members=unknown_members, unknown_teams=unknown_teams)
+
+
+# Fields a reading can fail to see (``account/live``): what ``not_visible`` may name.
+_MEMBER_UNSEEABLE = frozenset(_MEMBER) - {"email"}
+_TEAM_UNSEEABLE = frozenset({"name", "external_id", "parent", "managers", "members"})
+
+
+def not_visible_data(snapshot: Snapshot) -> dict[str, Any] | None:
+    """The ``not_visible`` section of a snapshot file (``ovctl pull`` through the export): which
+    fields of which members and teams the reading could not see, grouped by field set so that
+    50,000 members hiding the same four fields cost one line each, not six. None when all was seen.
+
+    Why it is written: without it a pulled snapshot says ``external_id: null`` both for a member
+    the account holds without an id and for one whose id the export hides; ``plan --state`` and
+    ``import state`` of that file would then take a hidden id for an absent one (docs/adopting.md)."""
+    if not snapshot.unknown_members and not snapshot.unknown_teams:
+        return None
+
+    def groups(marks: dict[str, frozenset[str]], names: list[tuple[str, str]], label: str) -> list[dict[str, Any]]:
+        by_fields: dict[tuple[str, ...], list[str]] = {}
+        for key, name in names:
+            fields = marks.get(key)
+            if fields:
+                by_fields.setdefault(tuple(sorted(fields)), []).append(name)
+        return [{"fields": list(f), label: names} for f, names in by_fields.items()]
+
+    return {"members": groups(snapshot.unknown_members, [(email_key(m.email), m.email) for m in snapshot.members],
+                              "emails"),
+            "teams": groups(snapshot.unknown_teams, [(t.officevibe_id, t.officevibe_id) for t in snapshot.teams],
+                            "teams")}
+
+
+def _not_visible(c: _Checker, raw: Any, members: list[SnapMember],
+                 teams: list[SnapTeam]) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """Read ``not_visible`` back: every name must be a member (by email) or team (by Officevibe id)
+    of this snapshot and every field one a reading can miss."""
+    doc = c.obj(raw, "not_visible", ("members", "teams"))
+    out: list[dict[str, frozenset[str]]] = []
+    for kind, label, allowed, known in (
+            ("members", "emails", _MEMBER_UNSEEABLE, {email_key(m.email) for m in members}),
+            ("teams", "teams", _TEAM_UNSEEABLE, {t.officevibe_id for t in teams})):
+        marks: dict[str, frozenset[str]] = {}
+        for i, group in enumerate(c.lst(doc.get(kind, []), f"not_visible.{kind}")):
+            path = f"not_visible.{kind}[{i}]"
+            g = c.obj(group, path, ("fields", label))
+            for required in ("fields", label):
+                if required not in g:
+                    raise c.fail(f"{path}.{required}", "required field is missing")
+            fields = c.strings(g, "fields", path)
+            for j, f in enumerate(fields):
+                if f not in allowed:
+                    raise c.fail(f"{path}.fields[{j}]", f"{_show(f)} is not one of {', '.join(sorted(allowed))}")
+            for j, name in enumerate(c.strings(g, label, path)):
+                key = email_key(name) if kind == "members" else name
+                if key not in known:
+                    raise c.fail(f"{path}.{label}[{j}]", f"{_show(name)} is not a {kind[:-1]} of this snapshot")
+                marks[key] = marks.get(key, frozenset()) | frozenset(fields)
+        out.append(marks)
+    return out[0], out[1]
 
 
 def _properties(c: _Checker, raw: Any) -> dict[str, PropertyDef]:

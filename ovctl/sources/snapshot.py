@@ -61,7 +61,7 @@ HIDDEN_WHY = ("UNVERIFIED: the export hides external ids; if the account holds o
               "put it here before the first apply")
 
 
-def _refuse_hidden(source: str, members: list[str], teams: list[str]) -> SourceError:
+def _refuse_hidden(source: str, members: list[str], teams: list[str], live: bool) -> SourceError:
     """The error of an import that would have to make up ids the account may already hold."""
     shown = ", ".join([*members[:3], *(repr(t) for t in teams[:3])])
     return SourceError(
@@ -70,20 +70,20 @@ def _refuse_hidden(source: str, members: list[str], teams: list[str]) -> SourceE
         "but the account may hold ids for them (given by an earlier sync or script). An id made up by ovctl "
         "would not match: the sync would skip those members (email already taken by another id) and "
         "deactivate the real ones, and create those teams anew (history lost). Nothing was written. Give the "
-        "ids: --state-file FILE (ovctl's state file), or --ids PATH (the CSV directory your provisioning "
-        "script sent, or a snapshot file); only if no sync or script has ever given this account ids, "
+        f"ids: {'--state-file FILE (ovctl' + chr(39) + 's state file), or ' if live else ''}--ids PATH (the CSV "
+        "directory your provisioning script sent, or ovctl's state file or another snapshot that has them); only if no sync or script has ever given this account ids, "
         "--new-ids (derived ids, marked UNVERIFIED). See docs/adopting.md.")
 
 
 def org_from_snapshot(snap: Snapshot, *, source: str, organization: str = "",
-                      derive_hidden: bool = False) -> Imported:
+                      derive_hidden: bool = False, live: bool = True) -> Imported:
     """The org that the account in ``snap`` already is (see the module docstring)."""
     hidden_m = [m.email for m in snap.members if m.external_id is None and m.status != "deactivated"
                 and m.role not in PROTECTED_ROLES and hidden_member(snap, m.email)]
     hidden_t = [t.name for t in snap.teams if t.external_id is None and not t.rule_based
                 and hidden_team(snap, t.officevibe_id)]
     if (hidden_m or hidden_t) and not derive_hidden:
-        raise _refuse_hidden(source, hidden_m, hidden_t)
+        raise _refuse_hidden(source, hidden_m, hidden_t, live)
     warnings: list[Problem] = []
     if hidden_m or hidden_t:
         warnings.append(Problem(f"--new-ids: {len(hidden_m)} member id(s) and {len(hidden_t)} team id(s) derived for "
