@@ -332,6 +332,9 @@ class Plan:
     # counts lie between risk - uncertain and risk.
     risk_users_uncertain: int = 0
     risk_teams_uncertain: int = 0
+    # The account as the plan's own simulation leaves it after each sync (one per payload), kept so
+    # that apply does not simulate the same syncs again; not part of the plan's value or its JSON.
+    simulated: tuple[Snapshot, ...] = field(default=(), repr=False, compare=False)
     summary: dict[str, dict[str, int]] = field(init=False, repr=False, compare=False)
     blocked: bool = field(init=False, repr=False, compare=False)  # guards fired and not lifted by --force
 

@@ -265,8 +265,10 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     reports: list[SyncReport] = []
     ambiguous: list[AmbiguousTeam] = []
     kept_admins: list[KeptAdminRole] = []
+    simulated: list[Snapshot] = []
     for payload in payloads:
         state, report, notes = simulate_noted(state, payload)
+        simulated.append(state)
         reports.append(report)
         ambiguous += notes.ambiguous_teams
         kept_admins = notes.kept_admin_roles  # the last sync's: the account as it stays
@@ -298,7 +300,8 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
                 fingerprint_desired=fingerprint_org(org), fingerprint_state=fingerprint_snapshot(snapshot),
                 payloads=tuple(payloads), forced=force,
                 drift=tuple(diff_snapshots(drift_from, snapshot)) if drift_from is not None else (),
-                report_issues=tuple(issues), unseen=tuple(unseen), risk_users_uncertain=risk_users_uncertain)
+                report_issues=tuple(issues), unseen=tuple(unseen), risk_users_uncertain=risk_users_uncertain,
+                simulated=tuple(simulated))
 
 
 def unverified_ids(before: Snapshot, after: Snapshot) -> tuple[int, int]:
