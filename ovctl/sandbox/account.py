@@ -80,7 +80,7 @@ def run_sync(store: Store, flavor_name: str, body: Any, *, midway: Callable[[], 
             thresholds = settings.get("risk_thresholds") or {}
             pending = risk_exceeds(report, thresholds.get("users"), thresholds.get("teams"))
             if not pending:
-                store.save_account(db, new_account, midway=midway)
+                store.save_account(db, new_account, midway=midway, previous=account)
             return store.add_sync(db, flavor=flavor_name, status="pending" if pending else "applied", payload=body,
                                   sync_settings=sync_settings, report=report_to_dict(report))
     except PayloadRejected as e:
@@ -106,10 +106,11 @@ def approve(store: Store, sync_id: str) -> SyncRecord:
     with store.transaction() as db:
         rec = _pending(store, db, sync_id)
         payload, sync_settings = decode_payload(rec.payload, flavor(rec.flavor))
-        new_account, report = simulate(store.load_account(db), payload,
+        current = store.load_account(db)
+        new_account, report = simulate(current, payload,
                                        invite_new_members=_invite_override(rec.flavor, sync_settings),
                                        new_team_id=new_team_id)
-        store.save_account(db, new_account)
+        store.save_account(db, new_account, previous=current)
         return store.decide_sync(db, sync_id, "applied", report_to_dict(report))
 
 

@@ -272,26 +272,58 @@ class Store:
         return Snapshot(members=members, teams=list(teams.values()), properties=self._properties(db),
                         invite_new_members=bool(settings.get("invite_new_members", False)))
 
-    def save_account(self, db: sqlite3.Connection, snap: Snapshot, midway: Callable[[], None] | None = None) -> None:
+    _INSERT_MEMBER = ("INSERT OR REPLACE INTO members (email_key, position, email, external_id, first_name, last_name, "
+                      "job_title, language, status, role, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+    _INSERT_TEAM = ("INSERT OR REPLACE INTO teams (officevibe_id, position, name, external_id, parent, rule_based) "
+                    "VALUES (?, ?, ?, ?, ?, ?)")
+
+    def save_account(self, db: sqlite3.Connection, snap: Snapshot, midway: Callable[[], None] | None = None,
+                     previous: Snapshot | None = None) -> None:
         """Replace the account by ``snap`` (inside the caller's transaction). ``midway`` runs after the
-        members are written and before the teams are (the crash-test fault uses it)."""
-        db.execute("DELETE FROM members")
-        db.execute("DELETE FROM teams")
-        db.execute("DELETE FROM team_people")
-        db.executemany(
-            "INSERT INTO members (email_key, position, email, external_id, first_name, last_name, job_title, "
-            "language, status, role, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(email_key(m.email), i, m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language,
-              m.status, m.role, json.dumps(m.properties, ensure_ascii=False)) for i, m in enumerate(snap.members)])
+        members are written and before the teams are (the crash-test fault uses it).
+
+        ``previous``: the account the database holds now (loaded in this transaction). Then only
+        the rows that differ are written — a sync of 20,000 members changes a few hundred, and
+        rewriting every row was most of the sandbox's time. Without it, every row is rewritten."""
+        if previous is None:
+            db.execute("DELETE FROM members")
+            db.execute("DELETE FROM teams")
+            db.execute("DELETE FROM team_people")
+        old_members = {} if previous is None else {email_key(m.email): (i, m)
+                                                   for i, m in enumerate(previous.members)}
+        rows, kept = [], set()
+        for i, m in enumerate(snap.members):
+            key = email_key(m.email)
+            kept.add(key)
+            old = old_members.get(key)
+            if old is not None and old[0] == i and old[1] == m and list(old[1].properties) == list(m.properties):
+                continue  # the same row at the same position (properties' key order included)
+            rows.append((key, i, m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language,
+                         m.status, m.role, json.dumps(m.properties, ensure_ascii=False)))
+        gone = [(key,) for key in old_members if key not in kept]
+        db.executemany("DELETE FROM members WHERE email_key = ?", gone)
+        db.executemany(self._INSERT_MEMBER, rows)
         if midway is not None:
             midway()
-        db.executemany(
-            "INSERT INTO teams (officevibe_id, position, name, external_id, parent, rule_based) VALUES (?, ?, ?, ?, ?, ?)",
-            [(t.officevibe_id, i, t.name, t.external_id, t.parent, int(t.rule_based)) for i, t in enumerate(snap.teams)])
-        people = []
-        for t in snap.teams:
-            people.extend((t.officevibe_id, e, "manager", i) for i, e in enumerate(dict.fromkeys(t.managers)))
-            people.extend((t.officevibe_id, e, "member", i) for i, e in enumerate(dict.fromkeys(t.members)))
+        old_teams = {} if previous is None else {t.officevibe_id: (i, t) for i, t in enumerate(previous.teams)}
+        team_rows, people, redo, seen = [], [], [], set()
+        for i, t in enumerate(snap.teams):
+            seen.add(t.officevibe_id)
+            old = old_teams.get(t.officevibe_id)
+            if old is None or (old[0], old[1].name, old[1].external_id, old[1].parent, old[1].rule_based) != (
+                    i, t.name, t.external_id, t.parent, t.rule_based):
+                team_rows.append((t.officevibe_id, i, t.name, t.external_id, t.parent, int(t.rule_based)))
+            managers, members = list(dict.fromkeys(t.managers)), list(dict.fromkeys(t.members))
+            if old is not None and old[1].managers == managers and old[1].members == members:
+                continue  # as loaded: already de-duplicated, in position order
+            if old is not None:
+                redo.append((t.officevibe_id,))
+            people.extend((t.officevibe_id, e, "manager", n) for n, e in enumerate(managers))
+            people.extend((t.officevibe_id, e, "member", n) for n, e in enumerate(members))
+        dropped = [(oid,) for oid in old_teams if oid not in seen]
+        db.executemany("DELETE FROM teams WHERE officevibe_id = ?", dropped)
+        db.executemany("DELETE FROM team_people WHERE team = ?", redo + dropped)
+        db.executemany(self._INSERT_TEAM, team_rows)
         db.executemany("INSERT INTO team_people (team, email, role, position) VALUES (?, ?, ?, ?)", people)
 
     def _load_seed(self, db: sqlite3.Connection, snap: Snapshot) -> None:
@@ -402,7 +434,11 @@ class Store:
              json.dumps(payload, ensure_ascii=False) if payload is not None else None,
              json.dumps(sync_settings or {}), json.dumps(report, ensure_ascii=False) if report is not None else None,
              risk_users, risk_teams, error, n_updates, n_issues))
-        return self._record(db.execute(f"SELECT {self._SYNC_COLUMNS} FROM syncs WHERE seq = ?", (seq,)).fetchone())
+        # What get_sync would read back, without decoding the payload just encoded (megabytes at 20,000
+        # members): the caller's values, which are plain JSON (a parsed body, a report of dicts and lists).
+        return SyncRecord(id=f"sync-{seq}", seq=seq, created_at=created,
+                          decided_at=None if status == "pending" else created, flavor=flavor, status=status,
+                          payload=payload, sync_settings=dict(sync_settings or {}), report=report, error=error)
 
     def decide_sync(self, db: sqlite3.Connection, sync_id: str, status: str, report: dict[str, Any] | None,
                     error: str | None = None) -> SyncRecord:

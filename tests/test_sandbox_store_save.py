@@ -1,0 +1,78 @@
+"""The sandbox store writes only the rows a sync changed (``save_account(previous=...)``): the
+database must then hold exactly what a full rewrite would, whatever changed between the two
+accounts (members added, removed, moved, renamed, edited; teams added, dropped, re-parented;
+people reordered or duplicated)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from ovctl.core.model import PropertyDef, SnapMember, Snapshot, SnapTeam
+from ovctl.sandbox.store import Store
+
+
+def _account(rng: random.Random, n: int) -> Snapshot:
+    members = [SnapMember(email=f"p{i}@x.test", external_id=f"e{i}", first_name=f"F{i}", last_name="L",
+                          status=rng.choice(["active", "created", "deactivated"]),
+                          properties={"site": rng.choice(["a", "b"])} if rng.random() < 0.5 else {})
+               for i in range(n)]
+    teams = [SnapTeam(officevibe_id=f"t{i}", name=f"T{i}", external_id=f"x{i}", parent=f"t{i // 3}" if i else None,
+                      managers=[m.email for m in rng.sample(members, 1)],
+                      members=[m.email for m in rng.sample(members, rng.randint(0, 4))]) for i in range(8)]
+    return Snapshot(members=members, teams=teams, properties={"site": PropertyDef(type="text")})
+
+
+def _changed(rng: random.Random, snap: Snapshot) -> Snapshot:
+    members = list(snap.members)
+    for _ in range(rng.randint(0, 4)):
+        i = rng.randrange(len(members))
+        what = rng.randrange(6)
+        if what == 0:
+            members[i] = replace(members[i], last_name="Changed")
+        elif what == 1:
+            members[i] = replace(members[i], properties={"site": "b", "x": "1"})
+        elif what == 2:
+            del members[i]
+        elif what == 3:
+            members.insert(i, SnapMember(email=f"new{rng.random()}@x.test"))
+        elif what == 4:
+            members[i] = replace(members[i], email=members[i].email.upper())  # same key, other spelling
+        else:
+            members[i], members[-1] = members[-1], members[i]  # positions change
+    teams = list(snap.teams)
+    for _ in range(rng.randint(0, 3)):
+        i = rng.randrange(len(teams))
+        what = rng.randrange(5)
+        if what == 0:
+            teams[i] = replace(teams[i], members=list(reversed(teams[i].members)) + teams[i].members[:1])
+        elif what == 1:
+            teams[i] = replace(teams[i], parent=None, name="Moved")
+        elif what == 2:
+            del teams[i]
+        elif what == 3:
+            teams.append(SnapTeam(officevibe_id=f"n{rng.random()}", name="New", managers=[members[0].email]))
+        else:
+            teams[i] = replace(teams[i], managers=[], members=[m.email for m in members[:2]])
+    return replace(snap, members=members, teams=teams)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_writing_only_the_changes_gives_the_full_rewrite(tmp_path: Path, seed: int) -> None:
+    rng = random.Random(seed)
+    before = _account(rng, 12)
+    after = _changed(rng, before)
+    full, partial = Store(tmp_path / "full.db"), Store(tmp_path / "partial.db")
+    full.seed(before)
+    partial.seed(before)
+    with full.transaction() as db:
+        full.save_account(db, after)
+    with partial.transaction() as db:
+        partial.save_account(db, after, previous=partial.load_account(db))
+    assert partial.load_account() == full.load_account()
+    dump = "SELECT * FROM {} ORDER BY 1, 2, 3"
+    for table in ("members", "teams", "team_people"):
+        assert (list(partial._db.execute(dump.format(table))) == list(full._db.execute(dump.format(table))))
