@@ -76,3 +76,24 @@ def test_writing_only_the_changes_gives_the_full_rewrite(tmp_path: Path, seed: i
     dump = "SELECT * FROM {} ORDER BY 1, 2, 3"
     for table in ("members", "teams", "team_people"):
         assert (list(partial._db.execute(dump.format(table))) == list(full._db.execute(dump.format(table))))
+
+
+def test_a_loaded_account_is_reused_only_while_nothing_changed_it(tmp_path: Path) -> None:
+    import sqlite3
+
+    store = Store(tmp_path / "s.db")
+    store.seed(_account(random.Random(1), 5))
+    first = store.load_account()
+    assert store.load_account() is first  # unchanged: the same object, not read again
+    other = sqlite3.connect(str(tmp_path / "s.db"))  # another connection (a tool, another process)
+    other.execute("UPDATE members SET first_name = 'Edited' WHERE position = 0")
+    other.commit()
+    second = store.load_account()
+    assert second.members[0].first_name == "Edited"
+    with store.transaction() as db:  # this connection's own write
+        store.save_account(db, replace(second, members=second.members[1:]), previous=second)
+    assert len(store.load_account().members) == 4
+    store.update_settings({"invite_new_members": True}, {})
+    assert store.load_account().invite_new_members is True
+    store.reset(None)
+    assert store.load_account().members == []

@@ -145,6 +145,10 @@ class Store:
         except (sqlite3.Error, OSError) as e:
             raise StoreError(f"{self.path}: cannot open the sandbox database: {e}") from None
         self._lock = threading.RLock()
+        # The account as last loaded, with the database's data_version then: handed out again while
+        # nothing changed it (every writer of the account below clears it; other connections' commits
+        # change data_version). Callers never mutate a loaded Snapshot (simulate copies its input).
+        self._loaded: tuple[int, Snapshot] | None = None
         with self.transaction() as db:
             row = db.execute("SELECT version FROM schema_version").fetchone()
             if row is None:
@@ -170,6 +174,7 @@ class Store:
                 yield self._db
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._loaded = None  # it may hold what this transaction wrote
                 raise
             self._db.execute("COMMIT")
 
@@ -202,6 +207,7 @@ class Store:
         merged with the stored ones *inside* the transaction, so concurrent changes of the users and
         the teams threshold both survive."""
         with self.transaction() as db:
+            self._loaded = None
             if thresholds:
                 merged = dict(self.settings(db)["risk_thresholds"])
                 merged.update(thresholds)
@@ -222,6 +228,7 @@ class Store:
             return self.settings(db)
 
     def _drop_member_values(self, db: sqlite3.Connection, names: set[str]) -> None:
+        self._loaded = None
         updates = []
         for key, text in db.execute("SELECT email_key, properties FROM members").fetchall():
             values = json.loads(text)
@@ -245,16 +252,21 @@ class Store:
                 for name, ptype, opts in rows}
 
     def _write_properties(self, db: sqlite3.Connection, props: dict[str, PropertyDef]) -> None:
+        self._loaded = None
         db.execute("DELETE FROM properties")
         db.executemany("INSERT INTO properties (name, position, type, options) VALUES (?, ?, ?, ?)",
                        [(name, i, p.type, json.dumps(list(p.options)) if p.options is not None else None)
                         for i, (name, p) in enumerate(props.items())])
 
     def load_account(self, db: sqlite3.Connection | None = None) -> Snapshot:
-        """The whole account as a Snapshot (what simulate() and /sandbox/snapshot work on)."""
+        """The whole account as a Snapshot (what simulate() and /sandbox/snapshot work on); the same
+        object as the last call while the account is unchanged: do not mutate it."""
         if db is None:
             with self.reading() as db:
                 return self.load_account(db)
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if self._loaded is not None and self._loaded[0] == version:
+            return self._loaded[1]
         members = [SnapMember(email=r[0], external_id=r[1], first_name=r[2], last_name=r[3], job_title=r[4],
                               language=r[5], status=r[6], role=r[7], properties=json.loads(r[8]))
                    for r in db.execute("SELECT email, external_id, first_name, last_name, job_title, language, "
@@ -269,8 +281,10 @@ class Store:
             if t is not None:
                 (t.managers if role == "manager" else t.members).append(email)
         settings = {k: json.loads(v) for k, v in db.execute("SELECT key, value FROM settings")}
-        return Snapshot(members=members, teams=list(teams.values()), properties=self._properties(db),
+        snap = Snapshot(members=members, teams=list(teams.values()), properties=self._properties(db),
                         invite_new_members=bool(settings.get("invite_new_members", False)))
+        self._loaded = (version, snap)
+        return snap
 
     _INSERT_MEMBER = ("INSERT OR REPLACE INTO members (email_key, position, email, external_id, first_name, last_name, "
                       "job_title, language, status, role, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -285,6 +299,7 @@ class Store:
         ``previous``: the account the database holds now (loaded in this transaction). Then only
         the rows that differ are written — a sync of 20,000 members changes a few hundred, and
         rewriting every row was most of the sandbox's time. Without it, every row is rewritten."""
+        self._loaded = None
         if previous is None:
             db.execute("DELETE FROM members")
             db.execute("DELETE FROM teams")
@@ -327,6 +342,7 @@ class Store:
         db.executemany("INSERT INTO team_people (team, email, role, position) VALUES (?, ?, ?, ?)", people)
 
     def _load_seed(self, db: sqlite3.Connection, snap: Snapshot) -> None:
+        self._loaded = None
         self._write_properties(db, snap.properties)
         db.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('invite_new_members', ?)",
                    (json.dumps(bool(snap.invite_new_members)),))
@@ -345,6 +361,7 @@ class Store:
         then ``snap`` is loaded as ``seed`` would load it. What a new database seeded with ``snap``
         holds, without a new file or process."""
         with self.transaction() as db:
+            self._loaded = None
             for table in ("members", "teams", "team_people", "properties", "settings", "syncs"):
                 db.execute(f"DELETE FROM {table}")
             db.executemany("INSERT INTO settings (key, value) VALUES (?, ?)",
