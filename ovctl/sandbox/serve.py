@@ -128,6 +128,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
     try:
         if snapshot is not None:
             store.seed(snapshot)
+        store.load_account()  # read once now, so that the first request is answered as fast as the next
         generated = not api_key
         key = api_key or secrets.token_urlsafe(24)
         if not is_loopback(host):

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -340,6 +340,18 @@ class Store:
         db.executemany("DELETE FROM team_people WHERE team = ?", redo + dropped)
         db.executemany(self._INSERT_TEAM, team_rows)
         db.executemany("INSERT INTO team_people (team, email, role, position) VALUES (?, ?, ?, ?)", people)
+        if previous is not None:  # what load_account would now read, without reading it (the read-back follows)
+            self._loaded = (db.execute("PRAGMA data_version").fetchone()[0], self._as_loaded(db, snap))
+
+    def _as_loaded(self, db: sqlite3.Connection, snap: Snapshot) -> Snapshot:
+        """``snap`` as ``load_account`` reads it back once saved: people de-duplicated, properties and
+        the invite setting from the database, no ovctl records (protected, applied plans)."""
+        teams = [t if len(set(t.managers)) == len(t.managers) and len(set(t.members)) == len(t.members)
+                 else replace(t, managers=list(dict.fromkeys(t.managers)), members=list(dict.fromkeys(t.members)))
+                 for t in snap.teams]
+        invite = db.execute("SELECT value FROM settings WHERE key = 'invite_new_members'").fetchone()
+        return Snapshot(members=list(snap.members), teams=teams, properties=self._properties(db),
+                        invite_new_members=bool(json.loads(invite[0])) if invite else False)
 
     def _load_seed(self, db: sqlite3.Connection, snap: Snapshot) -> None:
         self._loaded = None
