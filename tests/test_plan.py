@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 
 from ovctl.core.engine import simulate
 from ovctl.core.changes import (DELETED, FieldChange, MembershipAdd, MemberUpdate, TeamAdopt, TeamCreate, TeamMove,
@@ -261,3 +262,19 @@ def test_a_skip_repeated_on_every_member_is_one_warning_but_every_issue_is_kept(
     skipped = [w.message for w in plan.warnings if w.code == "skipped"]
     assert len(skipped) == 1 and "Attribute Not Found: Location" in skipped[0] and "and 1 more" in skipped[0]
     assert len(plan.report_issues) == 4
+
+
+def test_plan_keeps_each_syncs_simulated_account_outside_its_value():
+    """apply uses ``plan.simulated`` as each sync's expected result instead of simulating again:
+    it must be exactly the chain of simulations, one per payload (two for a previous_name rename)."""
+    teams = [Team(t.id, t.name, parent=t.parent, managers=list(t.managers), members=list(t.members))
+             for t in BASE_TEAMS]
+    teams[2].previous_name = "Ops (old)"
+    base = Snapshot(properties=dict(PROPS), teams=[SnapTeam("g-ops", "Ops (old)")])
+    plan = build_plan(org(teams), base)
+    assert plan.syncs == 2 and len(plan.simulated) == 2
+    state = base
+    for payload, kept in zip(plan.payloads, plan.simulated):
+        state, _ = simulate(state, payload)
+        assert kept == state
+    assert replace(plan, simulated=()) == plan and "simulated" not in plan.data()
