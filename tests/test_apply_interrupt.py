@@ -30,8 +30,11 @@ def test_ctrl_c_while_a_sync_is_held_exits_130_and_says_it_may_have_been_sent(tm
                                                     "delay": 3}).status_code in (200, 201)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVCTL_")}
     env.update({"OVCTL_API_KEY": KEY, "OVCTL_ENDPOINT": sandbox.url})
+    # SIGINT as a terminal gives it: a child inherits an ignored SIGINT, and in full-suite runs the test
+    # worker was seen ignoring it (SIG_IGN, cause not found), so the child starts with the default handler
     proc = subprocess.Popen([sys.executable, "-m", "ovctl.cli", "apply", str(org), "--auto-approve"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     intent = org / "ovctl.state.json.intent"
     deadline = time.monotonic() + 30
     while not intent.exists():  # the journal is written just before the body goes out

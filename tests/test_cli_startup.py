@@ -65,3 +65,11 @@ def test_a_run_builds_only_the_command_it_names() -> None:
         alone = runner.invoke(narrowed, [name, "--help"], prog_name="ovctl")
         assert alone.output == whole.output and whole.exit_code == 0
     assert _app_for(["--version"]) is app and _app_for(["no-such-command"]) is app
+
+
+def test_a_plan_read_by_the_line_reader_does_not_import_ruamel() -> None:
+    """The line reader resolves plain scalars itself: a valid org it reads (examples/org.yaml, with
+    a JSON state) needs no ruamel, whose import is a third of a small plan."""
+    loaded = _modules_after(["plan", "examples/org.yaml", "--state", "examples/state.json", "--format", "json"])
+    assert "ovctl.files.fastyaml" in loaded
+    assert not {m for m in loaded if m.split(".")[0] == "ruamel"}

@@ -323,6 +323,27 @@ def test_the_switch_forces_the_event_reader(monkeypatch: pytest.MonkeyPatch) -> 
     assert called == ["lines"] and data == {"a": 1}
 
 
+def test_the_written_out_resolver_table_is_ruamels() -> None:
+    """The line reader resolves without ruamel: its table of first characters and its null/bool
+    words must be exactly what the event reader's resolver and constructor make of them."""
+    assert yamlsource._Builder("x", yamlsource._yaml())._first_chars() == yamlsource.FIRST_CHARS_12
+    for word, value in yamlsource._WORDS.items():
+        for text in (f"a: {word}\n", f"a: [{word}]\n", f"a: {{b: {word}}}\n", f"- {word}\n"):
+            assert agree(text), text
+        slow, _ = parse_yaml(f"a: {word}\n", "x.yaml", reader="events")
+        assert slow["a"] is value
+
+
+@pytest.mark.parametrize("text", ["a: 1.5\n", "a: [.inf, -1, 0x1F, 1_000]\n", "a: {b: 2001-12-14t21:59:43.10-05:00}\n",
+                                  "- =\n", "- +1\n", "a: nULL\n", "a: tRUE\n",
+                                  "a: [0.10, 1.50, 12.0, 007.5, 3.]\n", "{floor: ~x, n: <x, Tuesday: nope}\n"])
+def test_scalars_left_to_ruamels_resolver_agree(text: str) -> None:
+    agree(text)
+    data, problems = parse_yaml(text, "x.yaml")
+    slow, slow_problems = parse_yaml(text, "x.yaml", reader="events")
+    assert (dump(data), problems) == (dump(slow), slow_problems)
+
+
 # ------------------------------------------------------------------------- compact positions
 
 

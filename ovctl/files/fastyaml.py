@@ -54,6 +54,8 @@ _SPECIAL = _INDICATORS | {""}
 _SIMPLE = _START + r"(?:[^:#]*[^\s:#])?"
 _ENTRY = re.compile(r"( *)(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?): +(" + _SIMPLE + ")")
 _ITEM = re.compile(r"( *)- +(" + _SIMPLE + ")")
+# "- key: value": the first entry of a mapping in a list (each member's "- id: ..." line).
+_ITEM_ENTRY = re.compile(r"( *)- +(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?): +(" + _SIMPLE + ")")
 # "key: {...}" / "key: [...]" written the common way, then nothing or a comment.
 _FLOW_ENTRY = re.compile(r"( *)(" + _START + r"(?:[^:#,\[\]{}]*[^\s:#,\[\]{}])?): +(" + _CANON_MAP.pattern + "|"
                          + _CANON_SEQ.pattern + r")(?: +(?:#.*)?)?")
@@ -272,6 +274,7 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
     line_re = _LINE.match
     entry_re = _ENTRY.fullmatch
     item_re = _ITEM.fullmatch
+    item_entry_re = _ITEM_ENTRY.fullmatch
     flow_entry_re = _FLOW_ENTRY.fullmatch
     fill = reader.fill
     # the open block containers, innermost last: [indent, container, positions, is_list, indentless]
@@ -282,11 +285,17 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
     ln = 0
     for line in text.split("\n"):
         ln += 1
-        if pending is None:  # the two commonest lines, read the way the general code below would
+        if pending is None:  # the commonest lines, read the way the general code below would
             m = entry_re(line)
             if m is not None:
                 indent, key, rest = m.groups()
-                if len(indent) == top[0] and not top[3]:
+                i = len(indent)
+                while top[0] > i or top[4]:  # close deeper containers (as below: idempotent there)
+                    stack.pop()
+                    if not stack:
+                        raise Declined("root")
+                    top = stack[-1]
+                if i == top[0] and not top[3]:
                     target = top[1]
                     k = keys.get(key)
                     if k is None:
@@ -306,6 +315,30 @@ def read(text: str, resolve: Callable[[str], Any], first: Any) -> Any:
                     if len(indent) == top[0] and top[3]:
                         top[1].append(rest if rest[0] not in first else cache[rest] if rest in cache else plain(rest))
                         top[2].append((ln << 32) | (m.start(2) + 1))
+                        continue
+                elif (m := item_entry_re(line)) is not None:
+                    indent, key, rest = m.groups()
+                    i = len(indent)
+                    while top[0] > i:  # close deeper containers (as below: idempotent there)
+                        stack.pop()
+                        if not stack:
+                            raise Declined("root")
+                        top = stack[-1]
+                    if i == top[0] and top[3] and len(stack) < MAX_BLOCK_DEPTH:
+                        at = ln << 32
+                        col = m.start(2)
+                        target = new_dict(at | (col + 1))
+                        top[1].append(target)
+                        top[2].append(target._at)
+                        top = [col, target, target._p, False, False]
+                        stack.append(top)
+                        k = keys.get(key)
+                        if k is None:
+                            k = key_of(key)
+                        target[k] = rest if rest[0] not in first else cache[rest] if rest in cache else plain(rest)
+                        p = target._p
+                        p.append(at | (col + 1))
+                        p.append(at | (m.start(3) + 1))
                         continue
                 else:
                     m = flow_entry_re(line)

@@ -341,8 +341,9 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, list[Problem]]:
         return None, [Problem(msg, display, line, column, code="unreadable")]
 
 
-# What YAML 1.2 allows in a file (c-printable); anything else is a reader error.
-_NOT_YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# What YAML 1.2 allows in a file (c-printable); anything else is a reader error. Compiled only when
+# such an error is reported: this complemented class costs ~10 ms to compile, on every start.
+_NOT_YAML_PRINTABLE = "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 def _line_col(text: str, index: int) -> Pos:
@@ -421,16 +422,27 @@ class _Plain:
 
 _SIMPLE_INT = re.compile("[1-9][0-9]{0,17}|0")
 _SIMPLE_DATE = re.compile("[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_SIMPLE_FLOAT = re.compile("[0-9]{1,15}\\.[0-9]{1,15}")
+# The characters a plain scalar must start with to resolve to anything but a string under the YAML
+# 1.2 resolver (``_Builder._first_chars`` of a document without a %YAML directive, which the line
+# reader declines): written out so that a file the line reader reads needs no ruamel at all
+# (importing it is ~45 M instructions, a third of a 1,000-member plan); a test checks it is ruamel's.
+FIRST_CHARS_12 = frozenset("!&*+-.0123456789<=FNTfnt~")
+# Plain scalars whose value is the same under ruamel's 1.2 resolver and safe constructor, and so
+# need no ruamel (the null and bool resolvers' exact words; a test checks each against ruamel's).
+_WORDS: dict[str, Any] = {"~": None, "null": None, "Null": None, "NULL": None,
+                          "true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 
 
-def _plain_resolver(builder: _Builder):
+def _plain_resolver(display: str, yaml: Any = None):
     """``text -> value`` for a plain scalar, by the event reader's own resolver and constructor;
-    ``Declined`` for a value that reader would report (an invalid date, a too-long number)."""
+    ``Declined`` for a value that reader would report (an invalid date, a too-long number).
+    Plain ints, dates, decimals, the null/bool words and the strings starting like them are resolved
+    here; anything else (a sign, an exponent, a timestamp with a time) builds the event reader's resolver, importing ruamel, on first use."""
     from ovctl.files.fastyaml import Declined
 
-    scalar = builder.scalar
-    problems = builder.problems
     date = datetime.date
+    builder: list[_Builder] = []
 
     def resolve(text: str) -> Any:
         if _SIMPLE_INT.fullmatch(text):  # what the int constructor makes of it, without the resolver
@@ -440,21 +452,29 @@ def _plain_resolver(builder: _Builder):
                 return date(int(text[:4]), int(text[5:7]), int(text[8:]))
             except ValueError:
                 raise Declined(f"invalid date {text!r}") from None
-        value = scalar(_Plain(text), 0)
-        if problems:
+        c = text[0]
+        if c in "FNTfnt~<":  # only the bool/null words' (or '<<', which the line reader declines) resolvers
+            return _WORDS[text] if text in _WORDS else text
+        if _SIMPLE_FLOAT.fullmatch(text):  # the float constructor's float(text), no sign, '_' or exponent
+            return float(text)
+        if not builder:
+            builder.append(_Builder(display, yaml if yaml is not None else _yaml()))
+            if builder[0]._first_chars() != FIRST_CHARS_12:  # never, unless ruamel changes its resolver
+                raise Declined("resolver")
+        value = builder[0].scalar(_Plain(text), 0)
+        if builder[0].problems:
             raise Declined(f"plain scalar {text!r}")
         return value
 
     return resolve
 
 
-def _read_lines(text: str, display: str, yaml: Any) -> Any:
-    """The line reader's result, or ``Declined``."""
+def _read_lines(text: str, display: str, yaml: Any = None) -> Any:
+    """The line reader's result, or ``Declined`` (``yaml``: the event reader's, made when needed)."""
     from ovctl.files import fastyaml
 
-    builder = _Builder(display, yaml)
     with gc_paused(freeze=len(text) > FREEZE_ABOVE):
-        return fastyaml.read(text, _plain_resolver(builder), builder._first_chars())
+        return fastyaml.read(text, _plain_resolver(display, yaml), FIRST_CHARS_12)
 
 
 def parse_yaml(text: str, display: str, *, pure: bool = False, reader: str | None = None) -> tuple[Any, list[Problem]]:
@@ -464,17 +484,17 @@ def parse_yaml(text: str, display: str, *, pure: bool = False, reader: str | Non
     with a problem to report, is read from the parser's events. ``reader="events"`` (or
     ``OVCTL_YAML_READER=events``) skips the line reader; ``pure=True`` forces the pure-Python parser
     (tests check both parsers agree) and skips it too."""
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    from ruamel.yaml.reader import ReaderError
-
-    yaml = _yaml(pure)
     if not pure and (reader or os.environ.get(READER_ENV, "")).strip().lower() != "events":
         from ovctl.files.fastyaml import Declined
 
         try:
-            return _read_lines(text, display, yaml), []
+            return _read_lines(text, display), []
         except Declined:
             pass
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    yaml = _yaml(pure)
     builder = _Builder(display, yaml)
     try:
         with gc_paused(freeze=len(text) > FREEZE_ABOVE):
@@ -499,7 +519,7 @@ def parse_yaml(text: str, display: str, *, pure: bool = False, reader: str | Non
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         if isinstance(exc, ReaderError):  # its position is an offset (bytes for the C parser): find the character
-            found = _NOT_YAML_PRINTABLE.search(text)
+            found = re.search(_NOT_YAML_PRINTABLE, text)
             if found is not None:
                 line, col = _line_col(text, found.start())
                 char = found.group()
