@@ -50,12 +50,13 @@ class _People:
     before_by_email: dict[str, int]
 
     def key(self, email: str, side: str) -> tuple[str, int | str]:
+        ekey = email_key(email)
         if side == "after":
-            idx = self.after_by_email.get(email_key(email))
-            return ("a", idx) if idx is not None else ("e", email_key(email))
-        bidx = self.before_by_email.get(email_key(email))
+            idx = self.after_by_email.get(ekey)
+            return ("a", idx) if idx is not None else ("e", ekey)
+        bidx = self.before_by_email.get(ekey)
         if bidx is None:
-            return ("e", email_key(email))
+            return ("e", ekey)
         aidx = self.pair_of_before.get(bidx)
         return ("a", aidx) if aidx is not None else ("b", bidx)
 

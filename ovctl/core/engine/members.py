@@ -62,7 +62,7 @@ def sync_members(run: SyncRun, rows: list[PayloadMember],
             by_ext[row.external_id] = idx
             changed = True
         else:
-            changed = _update_email(run, idx, row, by_email, renamed_emails)
+            changed = _update_email(run, idx, row, key, by_email, renamed_emails)
         member_by_ext[row.external_id] = idx
         seen.add(idx)
         m = members[idx]
@@ -92,10 +92,11 @@ def _new_member(row: PayloadMember, invite: bool, run: SyncRun) -> SnapMember:
     return m
 
 
-def _update_email(run: SyncRun, idx: int, row: PayloadMember, by_email: dict[str, int],
+def _update_email(run: SyncRun, idx: int, row: PayloadMember, new_key: str, by_email: dict[str, int],
                   renamed_emails: dict[str, str]) -> bool:
+    """``new_key``: ``email_key(row.email)``, which the caller has already computed."""
     m = run.members[idx]
-    old_key, new_key = email_key(m.email), email_key(row.email)
+    old_key = email_key(m.email)
     if old_key == new_key:  # emails are case-insensitive: a change of case is not a change
         return False
     holder = by_email.get(new_key)
@@ -128,32 +129,53 @@ def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count
     """Assign property values as the account does; returns whether any value changed. ``unseen``:
     the member's current values are not known (export read): a clear may clear a hidden value, so
     it counts in the risk (as an upper bound; the caller counts it uncertain)."""
-    defs, report = run.snapshot.properties, run.report
+    report, verdicts = run.report, run.value_verdicts
     changed = False
     for name, value in row.properties.items():
-        definition = defs.get(name)
-        if definition is None:
-            report.issues.append(ReportItem("user", ATTRIBUTE_NOT_FOUND, name, f"member {row.external_id}"))
-            continue
-        if value == "":
-            if name in m.properties:
+        verdict = verdicts.get((name, value))
+        if verdict is None:
+            verdict = verdicts[(name, value)] = _verdict(run, name, value)
+        if verdict != _OK:
+            if verdict != _CLEAR:
+                report.issues.append(_issue(run, verdict, name, value, row))
+            elif name in m.properties:
                 del m.properties[name]
                 changed = True
                 report.risk_users += count_risk
             elif unseen:
                 report.risk_users += count_risk
             continue
-        spec = property_type(definition.type)  # None only for a type outside the table: no check
-        if spec is not None and not spec.payload_ok(value):
-            report.issues.append(ReportItem("user", INVALID_VALUE, name,
-                                            f"member {shown(row.external_id)}: {definition.type} value {shown_repr(value, 60)}"))
-            continue
-        if spec is not None and spec.has_options and value not in (definition.options or ()):
-            report.issues.append(ReportItem("user", OPTION_NOT_FOUND, name,
-                                            f"member {shown(row.external_id)}: value {shown_repr(value)}"))
-            continue
         if m.properties.get(name) != value:
             m.properties[name] = value
             changed = True
             report.risk_users += count_risk
     return changed
+
+
+_OK, _CLEAR, _NO_DEFINITION, _INVALID, _NO_OPTION = 0, 1, 2, 3, 4
+
+
+def _verdict(run: SyncRun, name: str, value: str) -> int:
+    """How the account takes ``value`` for property ``name``: depends on nothing else (cached)."""
+    definition = run.snapshot.properties.get(name)
+    if definition is None:
+        return _NO_DEFINITION
+    if value == "":
+        return _CLEAR
+    spec = property_type(definition.type)  # None only for a type outside the table: no check
+    if spec is not None and not spec.payload_ok(value):
+        return _INVALID
+    if spec is not None and spec.has_options and value not in (definition.options or ()):
+        return _NO_OPTION
+    return _OK
+
+
+def _issue(run: SyncRun, verdict: int, name: str, value: str, row: PayloadMember) -> ReportItem:
+    """The report line of a value the account skips (``_verdict`` said which skip)."""
+    if verdict == _NO_DEFINITION:
+        return ReportItem("user", ATTRIBUTE_NOT_FOUND, name, f"member {row.external_id}")
+    if verdict == _INVALID:
+        definition = run.snapshot.properties[name]
+        return ReportItem("user", INVALID_VALUE, name,
+                          f"member {shown(row.external_id)}: {definition.type} value {shown_repr(value, 60)}")
+    return ReportItem("user", OPTION_NOT_FOUND, name, f"member {shown(row.external_id)}: value {shown_repr(value)}")

@@ -110,10 +110,15 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
     for tidx, (mgrs, mbrs, mgr_keys, mbr_keys) in new_people.items():
         t = teams[tidx]
         if tidx not in created:
-            _keep_unsynced_admins(run, t, admins_not_seen, mgrs, mbrs, mgr_keys, mbr_keys)
+            if admins_not_seen:
+                _keep_unsynced_admins(run, t, admins_not_seen, mgrs, mbrs, mgr_keys, mbr_keys)
             # by the people's emails after this sync: an email change is not a team assignment change
-            before = ({(_now(e, renamed_emails), "manager") for e in t.managers}
-                      | {(_now(e, renamed_emails), "member") for e in t.members})
+            if renamed_emails:
+                before = ({(_now(e, renamed_emails), "manager") for e in t.managers}
+                          | {(_now(e, renamed_emails), "member") for e in t.members})
+            else:  # the same keys, without a call per person
+                before = ({(email_key(e), "manager") for e in t.managers}
+                          | {(email_key(e), "member") for e in t.members})
             after = {(k, "manager") for k in mgr_keys} | {(k, "member") for k in mbr_keys}
             report.risk_teams += len(before ^ after)
         else:
