@@ -11,7 +11,7 @@ and external ids of members and of teams), as are parent cycles. Linear in the d
 from __future__ import annotations
 
 import math
-
+from collections.abc import Container
 from typing import Any
 
 from ovctl.core.errors import SnapshotError
@@ -120,8 +120,7 @@ def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
     members = [_plain_member(m) or _member(c, m, f"members[{i}]", properties)
                for i, m in enumerate(c.lst(doc.get("members", []), "members"))]
     teams = [_team(c, t, f"teams[{i}]") for i, t in enumerate(c.lst(doc.get("teams", []), "teams"))]
-    _check_members(c, members)
-    _check_teams(c, teams, {email_key(m.email) for m in members})
+    _check_teams(c, teams, _check_members(c, members))
     unknown_members, unknown_teams = _not_visible(c, doc.get("not_visible", {}), members, teams)
     return Snapshot(members=members, teams=teams, properties=properties, invite_new_members=invite,
                     protected=c.strings(doc, "protected", ""), applied_plans=c.strings(doc, "applied_plans", ""),
@@ -225,8 +224,9 @@ def _plain_member(raw: Any) -> SnapMember | None:
     get = raw.get
     ext, first, last, title, lang = texts = (get("external_id"), get("first_name"), get("last_name"),
                                              get("job_title"), get("language"))
-    if any(v is not None and type(v) is not str for v in texts):
-        return None
+    for v in texts:  # a loop, not any(<generator>): ~1 us less per member of 50,000
+        if v is not None and type(v) is not str:
+            return None
     status, role = get("status", "active"), get("role", "member")
     if status not in STATUSES or role not in ROLES:
         return None
@@ -271,7 +271,8 @@ def _team(c: _Checker, raw: Any, path: str) -> SnapTeam:
                     members=c.strings(d, "members", path), rule_based=c.boolean(d, "rule_based", path, False))
 
 
-def _check_members(c: _Checker, members: list[SnapMember]) -> None:
+def _check_members(c: _Checker, members: list[SnapMember]) -> dict[str, int]:
+    """No two members share an email key or an external id; returns email key -> member index."""
     emails: dict[str, int] = {}
     ids: dict[str, int] = {}
     for i, m in enumerate(members):
@@ -283,9 +284,10 @@ def _check_members(c: _Checker, members: list[SnapMember]) -> None:
             if m.external_id in ids:
                 raise c.fail(f"members[{i}].external_id", f"{_show(m.external_id)} duplicates members[{ids[m.external_id]}]")
             ids[m.external_id] = i
+    return emails
 
 
-def _check_teams(c: _Checker, teams: list[SnapTeam], emails: set[str]) -> None:
+def _check_teams(c: _Checker, teams: list[SnapTeam], emails: Container[str]) -> None:
     ov_ids: dict[str, int] = {}
     ext_ids: dict[str, int] = {}
     for i, t in enumerate(teams):
