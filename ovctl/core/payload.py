@@ -45,10 +45,16 @@ def build_payloads(org: Org, snapshot: Snapshot) -> list[Payload]:
 
 
 def _payload_members(org: Org) -> list[PayloadMember]:
+    """Every declared property in declared order, "" where the member has none (a clear).
+
+    Built for 50,000 members: positional arguments in ``PayloadMember``'s field order, and the
+    property dict merged in C when the member's names are all declared (the validated org's case)."""
     declared = list(org.properties)
-    return [PayloadMember(external_id=m.id, email=m.email, first_name=m.first_name, last_name=m.last_name,
-                          job_title=m.job_title, language=m.language,
-                          properties={name: m.properties.get(name, "") for name in declared})
+    names = frozenset(declared)
+    blank = dict.fromkeys(declared, "")
+    return [PayloadMember(m.id, m.email, m.first_name, m.last_name, m.job_title, m.language,
+                          {**blank, **m.properties} if m.properties.keys() <= names
+                          else {name: m.properties.get(name, "") for name in declared})
             for m in org.members]
 
 
