@@ -73,6 +73,7 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
     new_people: dict[int, tuple[list[str], list[str], set[str], set[str]]] = {
         i: ([], [], set(), set()) for i in synced.values()}
     parent_of: dict[int, int] = {}
+    keys = [email_key(m.email) for m in members]  # once per member, not once per mapping row
     for mp in payload.mappings:
         tidx = synced.get(mp.team)
         if tidx is None:
@@ -83,9 +84,8 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
             if midx is None:
                 report.issues.append(ReportItem("mapping", USER_NOT_FOUND, mp.member, mp.team))
             else:
-                email = members[midx].email
+                email, key = members[midx].email, keys[midx]
                 mgrs, mbrs, mgr_keys, mbr_keys = new_people[tidx]
-                key = email_key(email)
                 if mp.is_manager and key not in mgr_keys:
                     mgr_keys.add(key)
                     mgrs.append(email)
