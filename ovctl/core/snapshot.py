@@ -162,6 +162,8 @@ def _not_visible(c: _Checker, raw: Any, members: list[SnapMember],
     """Read ``not_visible`` back: every name must be a member (by email) or team (by Officevibe id)
     of this snapshot and every field one a reading can miss."""
     doc = c.obj(raw, "not_visible", ("members", "teams"))
+    if not doc:  # the common case (a state file): no index of 50,000 email keys for nothing
+        return {}, {}
     out: list[dict[str, frozenset[str]]] = []
     for kind, label, allowed, known in (
             ("members", "emails", _MEMBER_UNSEEABLE, {email_key(m.email) for m in members}),
