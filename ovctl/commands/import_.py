@@ -34,34 +34,29 @@ def _target(out: Path) -> tuple[Path, bool]:
 def read_source(kind: str, *, source: Path | None = None, mapping: Path | None = None, endpoint: str | None = None,
                 flavor: str = "workleap", state_file: Path | None = None, organization: str = "",
                 ids: Path | None = None, new_ids: bool = False, console: Console | None = None) -> Imported:
-    if kind == "live":
-        from ovctl.files.planfile import default_state_file
-        from ovctl.flows.live import fetch_live
+    if kind in ("live", "state"):
         from ovctl.sources.ids import attach_ids, read_ids
         from ovctl.sources.snapshot import org_from_snapshot
 
+        console = console or Console()
         id_source = read_ids(Path(ids)) if ids is not None else None  # a broken source: nothing read, nothing written
-        state_path = default_state_file([], state_file)
-        live, _ = fetch_live(endpoint, flavor, state_path, console or Console(), warn_without_state=True)
-        if id_source is not None:
-            n_m, n_t = attach_ids(live, id_source)
-            (console or Console()).warn(f"--ids {ids}: {n_m} member id(s) and {n_t} team id(s) taken from it")
-        return org_from_snapshot(live, source=endpoint or "the account", organization=organization or "Imported account",
-                                 derive_hidden=new_ids, live=True)
-    if kind == "state":
-        from ovctl.files.statefile import read_snapshot
-        from ovctl.sources.snapshot import org_from_snapshot
+        if kind == "live":
+            from ovctl.files.planfile import default_state_file
+            from ovctl.flows.live import fetch_live
 
-        from ovctl.sources.ids import attach_ids, read_ids
+            snap, _ = fetch_live(endpoint, flavor, default_state_file([], state_file), console, warn_without_state=True)
+            label, default_name = endpoint or "the account", "Imported account"
+        else:
+            from ovctl.files.statefile import read_snapshot
 
-        assert source is not None
-        id_source = read_ids(Path(ids)) if ids is not None else None
-        snap = read_snapshot(source)
+            assert source is not None
+            snap = read_snapshot(source)
+            label, default_name = str(source), source.stem
         if id_source is not None:
             n_m, n_t = attach_ids(snap, id_source)
-            (console or Console()).warn(f"--ids {ids}: {n_m} member id(s) and {n_t} team id(s) taken from it")
-        return org_from_snapshot(snap, source=str(source), organization=organization or source.stem,
-                                 derive_hidden=new_ids, live=False)
+            console.warn(f"--ids {ids}: {n_m} member id(s) and {n_t} team id(s) taken from it")
+        return org_from_snapshot(snap, source=label, organization=organization or default_name,
+                                 derive_hidden=new_ids, live=kind == "live")
     if kind == "csv":
         from ovctl.sources.csvfiles import read_csv_dir
 
