@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovctl.core.errors import Problem
-from ovctl.core.positions import Pos
+from ovctl.core.positions import Pos, value_pos
 from ovctl.core.shown import bounded, shown
+from ovctl.core.validate.text import name_flaw
 
 DIFFLIB_LIMIT = 2000  # above this many candidates, suggest only case-insensitive matches
 DIFFLIB_BUDGET = 50  # spelling suggestions per run; later unknown words get case-insensitive ones only
@@ -106,6 +107,17 @@ class CheckerBase:
 
     def warn(self, doc: Document, pos: Pos, message: str, code: str) -> None:
         self.problems.append(Problem(bounded(message), doc.path, pos[0], pos[1], severity="warning", code=code))
+
+    def name_texts(self, doc: Document, node: dict[str, Any], fields: tuple[str, ...], label: str = "") -> None:
+        """Report control characters in the name fields of one mapping (``text.name_flaw``). The
+        ``isprintable`` test first keeps the common clean name at one C call per field."""
+        for field in fields:
+            text = node.get(field)
+            if type(text) is str and not text.isprintable():
+                flaw = name_flaw(text)
+                if flaw is not None:
+                    self.error(doc, value_pos(node, field), f"{label}{field} '{shown(text)}' {flaw}",
+                               "control_character")
 
     @staticmethod
     def loc(doc: Document, pos: Pos) -> str:

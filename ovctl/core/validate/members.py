@@ -15,7 +15,7 @@ from ovctl.core.model import Member, PropertyDef, Safety, Settings, email_key, n
 from ovctl.core.properties import property_type
 from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, norm_id
-from ovctl.core.validate.text import email_flaw, email_skeleton, lookalike_note, name_flaw, shown_email
+from ovctl.core.validate.text import email_flaw, email_skeleton, lookalike_note, shown_email
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -48,10 +48,7 @@ class MemberChecks(CheckerBase):
                 seen[section] = (doc, here)
                 if section == "organization" and isinstance(data[section], str):
                     organization = data[section]
-                    flaw = name_flaw(organization)
-                    if flaw is not None:
-                        self.error(doc, value_pos(data, section), f"organization '{shown(organization)}' {flaw}",
-                                   "control_character")
+                    self.name_texts(doc, data, ("organization",))
                 elif section == "settings" and isinstance(data[section], dict):
                     settings = self.settings(data[section], doc)
             props = data.get("properties")
@@ -174,13 +171,7 @@ class MemberChecks(CheckerBase):
                         emails[key] = (email, doc, here)
                 else:
                     ok = False
-                for name_field in ("first_name", "last_name", "job_title"):
-                    text = m.get(name_field)
-                    if type(text) is str and not text.isprintable():
-                        flaw = name_flaw(text)
-                        if flaw is not None:
-                            self.error(doc, value_pos(m, name_field), f"{name_field} '{shown(text)}' {flaw}",
-                                       "control_character")
+                self.name_texts(doc, m, ("first_name", "last_name", "job_title"))
                 first, last = m.get("first_name"), m.get("last_name")
                 ok = ok and isinstance(first, str) and isinstance(last, str)
                 values = self.member_properties(doc, m, properties, prop_lower, option_lower)

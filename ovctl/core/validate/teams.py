@@ -15,7 +15,6 @@ from typing import Any
 from ovctl.core.model import Member, Team
 from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, name_key, norm_id
-from ovctl.core.validate.text import name_flaw
 from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
 
 
@@ -66,13 +65,7 @@ class TeamChecks(CheckerBase):
                 self.error(doc, value_pos(items, i), f"team '{shown(tid)}' is defined twice through a YAML alias "
                            f"(defined at {self.loc(recs[tid].doc, here)})", "duplicate_team_id")
                 continue  # its sub-teams were checked with the original
-            for name_field in ("name", "previous_name"):
-                text = node.get(name_field)
-                if type(text) is str and not text.isprintable():
-                    flaw = name_flaw(text)
-                    if flaw is not None:
-                        self.error(doc, value_pos(node, name_field), f"team {name_field} '{shown(text)}' {flaw}",
-                                   "control_character")
+            self.name_texts(doc, node, ("name", "previous_name"), "team ")
             if tid in recs:
                 first = recs[tid]
                 where = self.loc(first.doc, value_pos(first.node, "id"))
