@@ -10,8 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import fields, is_dataclass
-from operator import attrgetter
+from itertools import chain, cycle
+from operator import attrgetter, itemgetter
 from typing import Any
+
+try:  # a dependency (pyproject.toml); without it every fingerprint is encoded by json alone
+    import orjson
+except ImportError:  # pragma: no cover - only on an install that skipped the dependency
+    orjson = None  # type: ignore[assignment]
 
 from ovctl.core.model import Org, Snapshot
 
@@ -32,6 +38,13 @@ def _plain(obj: Any) -> Any:
     return str(obj)  # dates and the like: their canonical text
 
 
+class _Rows(list):
+    """The dicts ``_rows`` builds; ``plain``: every value in them (nested too) is of a type json and
+    orjson write alike (see ``canonical_bytes``)."""
+
+    __slots__ = ("plain",)
+
+
 def _rows(items: list[Any]) -> list[Any]:
     """A list of instances of one dataclass as the dicts ``_plain`` would give, built in one pass:
     the members and teams of a 50,000-member org would otherwise cost a Python call each from
@@ -46,8 +59,49 @@ def _rows(items: list[Any]) -> list[Any]:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
     if len(names) < 2:
         return items
-    get = attrgetter(*names)
-    return [dict(zip(names, get(x))) for x in items]
+    values = list(map(attrgetter(*names), items))
+    rows = _Rows(dict(zip(names, v)) for v in values)
+    rows.plain = _columns_alike(names, values)
+    return rows
+
+
+_SAME_TEXT = frozenset({str, type(None), bool, int})  # written alike by json and orjson (an int beyond
+# 64 bits makes orjson refuse the list, which then goes to json)
+
+
+def _columns_alike(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bool:
+    """Whether json and orjson write every value of ``rows`` (tuples of the fields ``names``, nested
+    values too) alike. The types of each column come from one C-level pass over all values (a
+    Python loop per value would cost what orjson saves); only columns of dicts or lists go deeper."""
+    kinds = set(zip(cycle(range(len(names))), map(type, chain.from_iterable(rows))))
+    deeper: dict[int, set[type]] = {}
+    for i, kind in kinds:
+        if kind not in _SAME_TEXT:
+            if kind is not dict and kind is not list:
+                return False
+            deeper.setdefault(i, set()).add(kind)
+    for i, containers in deeper.items():
+        column = list(map(itemgetter(i), rows))
+        if not all(_values_alike(_inside(column, kind)) for kind in containers):
+            return False
+    return True
+
+
+def _inside(column: list[Any], kind: type) -> list[Any]:
+    """The values held by the dicts (or lists) of ``column``, all in one list."""
+    if set(map(type, column)) != {kind}:  # mixed (None and dicts, say): rare, so a Python filter
+        column = [v for v in column if type(v) is kind]
+    return list(chain.from_iterable(map(dict.values, column) if kind is dict else column))
+
+
+def _values_alike(values: list[Any]) -> bool:
+    """``_columns_alike`` for a plain list of values (the contents of dicts and lists)."""
+    kinds = set(map(type, values))
+    if kinds <= _SAME_TEXT:
+        return True
+    if not kinds <= _SAME_TEXT | {dict, list}:
+        return False
+    return all(_values_alike(_inside(values, kind)) for kind in kinds & {dict, list})
 
 
 def _with_rows(data: dict[str, Any]) -> dict[str, Any]:
@@ -59,8 +113,38 @@ def canonical_json(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_plain)
 
 
+def canonical_bytes(data: Any) -> bytes:
+    """``canonical_json(data).encode("utf-8")``, byte for byte, built faster.
+
+    The lists of rows (members and teams: nearly all of a fingerprint's text) are encoded by
+    orjson, about 5x faster than json's C encoder, but only when every value in them is of a type
+    both encoders write identically (str, None, bool, int, and dicts and lists of those);
+    anything else (a float: orjson writes ``1e-05`` as ``0.00001``; a str subclass) is left to
+    json, and so is a list orjson refuses (an int beyond 64 bits, a lone surrogate, a non-str
+    key). Everything else of the document — settings with their float ratios — is json's. A
+    JSON object is its members in order, so the parts join into the text json would give."""
+    if orjson is None or type(data) is not dict or not all(type(k) is str for k in data):
+        return canonical_json(data).encode("utf-8")
+    parts = []
+    for key in sorted(data):
+        fast = _rows_bytes(data[key])
+        text = canonical_json(data[key]) if fast is None else fast.decode("utf-8")
+        parts.append(f"{json.dumps(key, ensure_ascii=False)}:{text}")
+    return ("{" + ",".join(parts) + "}").encode("utf-8")  # at the end, as json's text fails (a lone surrogate)
+
+
+def _rows_bytes(rows: Any) -> bytes | None:
+    """orjson's text of the rows ``_rows`` built (see ``canonical_bytes``), or None to leave them to json."""
+    if type(rows) is not _Rows or not rows.plain:
+        return None
+    try:
+        return orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # orjson.JSONEncodeError: a big int, a lone surrogate, a key that is not a str
+        return None
+
+
 def _sha256(data: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical_json(data).encode("utf-8")).hexdigest()
+    return "sha256:" + hashlib.sha256(canonical_bytes(data)).hexdigest()
 
 
 def fingerprint_org(org: Org) -> str:
