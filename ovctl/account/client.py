@@ -195,11 +195,13 @@ class Client:
 
     # ------------------------------------------------------------------ public calls
 
-    def sync(self, body: dict[str, Any]) -> SyncResult:
-        """POST one full-state sync. 200 applied / 202 pending (risk threshold) / error → ApiError."""
+    def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
+        """POST one full-state sync (a body, or its JSON text already encoded: apply journals the
+        very bytes it sends). 200 applied / 202 pending (risk threshold) / error → ApiError."""
         url = self.sync_base + self.flavor.sync_path
-        resp, data = self._request("POST", url, json_body=body, headers=wire.auth_headers(self.flavor, self._key),
-                                   replayable=False)
+        content = body if isinstance(body, bytes) else jsontext.compact(body)
+        headers = {**wire.auth_headers(self.flavor, self._key), "Content-Type": "application/json"}
+        resp, data = self._request("POST", url, content=content, headers=headers, replayable=False)
         if not isinstance(data, dict):
             raise ApiError(self._scrub(f"the sync call at {url} answered with JSON that is not an object"))
         if data.get("isSuccess") is False and data.get("status") not in ("rejected", "failed"):
@@ -303,7 +305,7 @@ class Client:
                 text = text.replace(form, "***")
         return " ".join(text.split())
 
-    def _request(self, method: str, url: str, *, headers: dict[str, str], json_body: Any = None,
+    def _request(self, method: str, url: str, *, headers: dict[str, str], content: bytes | None = None,
                  params: dict[str, str] | None = None, none_on_404: bool = False,
                  replayable: bool = True) -> tuple[httpx.Response | None, Any]:
         """One call with bounded retries; returns (response, decoded JSON) or raises ApiError.
@@ -320,7 +322,7 @@ class Client:
             reason: str
             wait_hint: float | None = None
             try:
-                resp = self._http.request(method, url, headers=headers, json=json_body, params=params)
+                resp = self._http.request(method, url, headers=headers, content=content, params=params)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as e:  # never sent
                 reason = (f"no answer from {url} within {self.timeout:g}s" if isinstance(e, httpx.TimeoutException)
                           else f"could not reach {url}: {type(e).__name__}{': ' + str(e) if str(e) else ''}")

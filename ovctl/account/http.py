@@ -48,7 +48,7 @@ class HttpAccount:
         return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
                                     progress=self._progress, concurrency=self.export_concurrency)
 
-    def sync(self, body: dict[str, Any]) -> SyncResult:
+    def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
         return self.client.sync(body)
 
     def pending_syncs(self) -> list[str] | None:

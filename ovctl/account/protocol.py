@@ -48,8 +48,8 @@ class Account(Protocol):
         """The account right after ovctl's syncs, gaps filled from ``expected`` (the simulated outcome)."""
         ...
 
-    def sync(self, body: dict[str, Any]) -> SyncResult:
-        """Send one full-state sync body (already in the flavour's wire format)."""
+    def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
+        """Send one full-state sync body (already in the flavour's wire format; bytes: its JSON text)."""
         ...
 
     def pending_syncs(self) -> list[str] | None:

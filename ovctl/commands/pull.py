@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ovctl.console import Console
@@ -23,11 +22,10 @@ def run(*, out: Path | None, flavor: str, endpoint: str | None, state_file: Path
         progress("writing the snapshot")
         from ovctl.core.snapshot import not_visible_data
 
-        data = live.to_dict()
+        from ovctl.files.statefile import snapshot_to_json
+
         hidden = not_visible_data(live)  # a read through the export: say what it could not see
-        if hidden is not None:
-            data["not_visible"] = hidden
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        text = snapshot_to_json(live, None if hidden is None else {"not_visible": hidden})
     if out is None:
         console.write(text)
         return ExitCode.OK

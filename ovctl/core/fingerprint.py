@@ -10,8 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import fields, is_dataclass
-from itertools import chain, cycle
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 from typing import Any
 
 try:  # a dependency (pyproject.toml); without it every fingerprint is encoded by json alone
@@ -19,6 +18,7 @@ try:  # a dependency (pyproject.toml); without it every fingerprint is encoded b
 except ImportError:  # pragma: no cover - only on an install that skipped the dependency
     orjson = None  # type: ignore[assignment]
 
+from ovctl.core import jsontext
 from ovctl.core.model import Org, Snapshot
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
@@ -61,47 +61,8 @@ def _rows(items: list[Any]) -> list[Any]:
         return items
     values = list(map(attrgetter(*names), items))
     rows = _Rows(dict(zip(names, v)) for v in values)
-    rows.plain = _columns_alike(names, values)
+    rows.plain = jsontext.columns_alike(values)
     return rows
-
-
-_SAME_TEXT = frozenset({str, type(None), bool, int})  # written alike by json and orjson (an int beyond
-# 64 bits makes orjson refuse the list, which then goes to json)
-
-
-def _columns_alike(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> bool:
-    """Whether json and orjson write every value of ``rows`` (tuples of the fields ``names``, nested
-    values too) alike. The types of each column come from one C-level pass over all values (a
-    Python loop per value would cost what orjson saves); only columns of dicts or lists go deeper."""
-    kinds = set(zip(cycle(range(len(names))), map(type, chain.from_iterable(rows))))
-    deeper: dict[int, set[type]] = {}
-    for i, kind in kinds:
-        if kind not in _SAME_TEXT:
-            if kind is not dict and kind is not list:
-                return False
-            deeper.setdefault(i, set()).add(kind)
-    for i, containers in deeper.items():
-        column = list(map(itemgetter(i), rows))
-        if not all(_values_alike(_inside(column, kind)) for kind in containers):
-            return False
-    return True
-
-
-def _inside(column: list[Any], kind: type) -> list[Any]:
-    """The values held by the dicts (or lists) of ``column``, all in one list."""
-    if set(map(type, column)) != {kind}:  # mixed (None and dicts, say): rare, so a Python filter
-        column = [v for v in column if type(v) is kind]
-    return list(chain.from_iterable(map(dict.values, column) if kind is dict else column))
-
-
-def _values_alike(values: list[Any]) -> bool:
-    """``_columns_alike`` for a plain list of values (the contents of dicts and lists)."""
-    kinds = set(map(type, values))
-    if kinds <= _SAME_TEXT:
-        return True
-    if not kinds <= _SAME_TEXT | {dict, list}:
-        return False
-    return all(_values_alike(_inside(values, kind)) for kind in kinds & {dict, list})
 
 
 def _with_rows(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""JSON text from outside (snapshots, plan files, request bodies) parsed with one kind of error.
+"""JSON text: from outside (snapshots, plan files, request bodies) parsed with one kind of error;
+written fast (orjson) where that gives the same text, or the same values, as json.
 
 ``json.loads`` fails in several ways besides ``JSONDecodeError``: ``RecursionError`` for deep
 nesting, a plain ``ValueError`` for integers longer than Python converts, ``UnicodeDecodeError``
@@ -9,6 +10,8 @@ reader of outside JSON needs all of them turned into a clean message; this is th
 from __future__ import annotations
 
 import json
+from itertools import chain, cycle
+from operator import itemgetter
 from typing import Any
 
 
@@ -38,3 +41,66 @@ def loads(text: str | bytes, **hooks: Any) -> Any:
         if "digits" in str(e):  # int() refuses integers of more than sys.get_int_max_str_digits() digits
             raise JsonTextError("a number has too many digits") from None
         raise JsonTextError(str(e)) from None
+
+
+def compact(value: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes, for text a machine reads back (sync bodies, the apply journal):
+    orjson's, about 5x faster than ``json.dumps``; json's when orjson refuses a value (an int
+    beyond 64 bits, a lone surrogate, a key that is not a str). Both read back as the same values
+    for what ovctl writes (text, booleans, small ints, lists and dicts); a float may be written in
+    another but equal form (``1e-05`` / ``0.00001``), which is why fingerprints do not use this."""
+    try:
+        return _orjson_dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+try:  # a dependency (pyproject.toml)
+    from orjson import dumps as _orjson_dumps
+except ImportError:  # pragma: no cover - only on an install that skipped the dependency
+    def _orjson_dumps(value: Any) -> bytes:
+        raise TypeError("orjson is not installed")
+
+
+# Written alike by json (compact or indented, ensure_ascii=False) and orjson: not floats (``1e-05`` /
+# ``0.00001``, NaN / null), str subclasses, tuples or anything a ``default`` hook writes. An int
+# beyond 64 bits makes orjson refuse the document, which then goes to json.
+_SAME_TEXT = frozenset({str, type(None), bool, int})
+
+
+def columns_alike(rows: list[tuple[Any, ...]]) -> bool:
+    """Whether json and orjson write every value of ``rows`` (tuples of one record's fields, all of
+    one length; nested values too) alike: then orjson, ~5x faster, gives json's very text. The
+    types of each column come from one C-level pass over all values (a Python loop per value
+    would cost what orjson saves); only columns of dicts or lists go deeper."""
+    if not rows:
+        return True
+    kinds = set(zip(cycle(range(len(rows[0]))), map(type, chain.from_iterable(rows))))
+    deeper: dict[int, set[type]] = {}
+    for i, kind in kinds:
+        if kind not in _SAME_TEXT:
+            if kind is not dict and kind is not list:
+                return False
+            deeper.setdefault(i, set()).add(kind)
+    for i, containers in deeper.items():
+        column = list(map(itemgetter(i), rows))
+        if not all(values_alike(_inside(column, kind)) for kind in containers):
+            return False
+    return True
+
+
+def _inside(column: list[Any], kind: type) -> list[Any]:
+    """The values held by the dicts (or lists) of ``column``, all in one list."""
+    if set(map(type, column)) != {kind}:  # mixed (None and dicts, say): rare, so a Python filter
+        column = [v for v in column if type(v) is kind]
+    return list(chain.from_iterable(map(dict.values, column) if kind is dict else column))
+
+
+def values_alike(values: list[Any]) -> bool:
+    """``columns_alike`` for a plain list of values (the contents of dicts and lists)."""
+    kinds = set(map(type, values))
+    if kinds <= _SAME_TEXT:
+        return True
+    if not kinds <= _SAME_TEXT | {dict, list}:
+        return False
+    return all(values_alike(_inside(values, kind)) for kind in kinds & {dict, list})

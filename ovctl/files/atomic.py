@@ -13,6 +13,11 @@ def atomic_write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -
 
     Missing parent directories are created. Any failure is an ``OutputError`` naming the file.
     """
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """``atomic_write_text`` for text already encoded (JSON from orjson is bytes: no decoding)."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name to write")
@@ -25,8 +30,8 @@ def atomic_write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -
     except OSError as e:
         raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -20,6 +20,7 @@ from ovctl.account import wire
 from ovctl.account.protocol import Account, SyncResult
 from ovctl.console import Console
 from ovctl.exitcodes import ExitCode
+from ovctl.core import jsontext
 from ovctl.core.engine import ATTRIBUTE_NOT_FOUND
 from ovctl.core.errors import ApiError, GuardError, PayloadRejected, PlanFileError, SyncOutcomeUnknown, UsageError
 from ovctl.flows import journal
@@ -270,13 +271,14 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, c
         # The plan was built from ctx.base and simulated these very syncs in order: its results are
         # what simulating again would give (created teams' ids are deterministic), at no cost.
         expected = kept[n - 1] if kept else simulate(before, ctx.plan.payloads[n - 1])[0]
-        intent = journal.write_intent(ctx.state_path, plan=key, sync=n, total=len(bodies), body=body,
+        text = jsontext.compact(body)  # encoded once: the journal names these very bytes, then they are sent
+        intent = journal.write_intent(ctx.state_path, plan=key, sync=n, total=len(bodies), body=text,
                                       before=before, expected=expected)
         _crash_point(io, f"before-send:{n}")
         if progress is not None:  # one phase: the answer comes once the account has processed the sync
             progress(f"sync {n}/{len(bodies)}: sent, waiting for the account", n - 1, len(bodies))
         try:
-            result = account.sync(body)
+            result = account.sync(text)
         except SyncOutcomeUnknown as e:
             verdict = _learn_outcome(account, intent)
             if verdict != journal.LANDED:

@@ -27,10 +27,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ovctl.core import jsontext
 from ovctl.core.errors import ApiError, SnapshotError
 from ovctl.core.model import Snapshot, email_key
 from ovctl.core.snapshot import snapshot_from_dict
-from ovctl.files.atomic import atomic_write_text
+from ovctl.files.atomic import atomic_write_bytes
 
 FORMAT_VERSION = 1
 LANDED, NOT_LANDED, UNKNOWN = "landed", "not landed", "unknown"
@@ -44,9 +45,9 @@ def intent_path(state_path: Path) -> Path:
     return Path(str(state_path) + ".intent")
 
 
-def body_fingerprint(body: dict[str, Any]) -> str:
-    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+def body_fingerprint(body: bytes) -> str:
+    """The SHA-256 of a sync body's bytes as sent (shown to name the sync; nothing compares it)."""
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 @dataclass(slots=True)
@@ -66,16 +67,18 @@ class Intent:
         return f"sync {self.sync} of {self.total} (body {self.body_sha256[:19]}…, started {self.created})"
 
 
-def write_intent(state_path: Path, *, plan: str, sync: int, total: int, body: dict[str, Any], before: Snapshot,
+def write_intent(state_path: Path, *, plan: str, sync: int, total: int, body: bytes, before: Snapshot,
                  expected: Snapshot) -> Intent:
-    """Record the intent atomically, before the body is sent."""
+    """Record the intent atomically, before the body (its JSON text, as it will be sent) is sent.
+    Compact JSON by orjson: only ovctl reads it back, and the two snapshots are most of an apply's
+    extra writing (about 13 MB at 20,000 members)."""
     created = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     intent = Intent(plan=plan, sync=sync, total=total, body_sha256=body_fingerprint(body), created=created,
                     before=before, expected=expected, path=intent_path(state_path))
     doc = {"format_version": FORMAT_VERSION, "plan": plan, "sync": sync, "total": total,
            "body_sha256": intent.body_sha256, "created": created,
            "before": before.to_dict(), "expected": expected.to_dict()}
-    atomic_write_text(intent_path(state_path), json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n")
+    atomic_write_bytes(intent_path(state_path), jsontext.compact(doc) + b"\n")
     return intent
 
 
