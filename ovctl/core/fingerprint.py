@@ -75,7 +75,13 @@ def canonical_json(data: Any) -> str:
 
 
 def canonical_bytes(data: Any) -> bytes:
-    """``canonical_json(data).encode("utf-8")``, byte for byte, built faster.
+    """``canonical_json(data).encode("utf-8")``, byte for byte, built faster (see ``_canonical_parts``)."""
+    return b"".join(_canonical_parts(data))
+
+
+def _canonical_parts(data: Any) -> list[bytes]:
+    """The UTF-8 text of ``canonical_json(data)`` in consecutive parts (hashed one by one: the text
+    of a 50,000-member state is never joined, which would double its memory at the peak).
 
     The lists of rows (members and teams: nearly all of a fingerprint's text) are encoded by
     orjson, about 5x faster than json's C encoder, but only when every value in them is of a type
@@ -85,13 +91,15 @@ def canonical_bytes(data: Any) -> bytes:
     key). Everything else of the document — settings with their float ratios — is json's. A
     JSON object is its members in order, so the parts join into the text json would give."""
     if orjson is None or type(data) is not dict or not all(type(k) is str for k in data):
-        return canonical_json(data).encode("utf-8")
-    parts = []
-    for key in sorted(data):
+        return [canonical_json(data).encode("utf-8")]
+    parts: list[bytes | str] = []
+    for n, key in enumerate(sorted(data)):
+        parts.append(f"{'{' if n == 0 else ','}{json.dumps(key, ensure_ascii=False)}:")
         fast = _rows_bytes(data[key])
-        text = canonical_json(data[key]) if fast is None else fast.decode("utf-8")
-        parts.append(f"{json.dumps(key, ensure_ascii=False)}:{text}")
-    return ("{" + ",".join(parts) + "}").encode("utf-8")  # at the end, as json's text fails (a lone surrogate)
+        parts.append(canonical_json(data[key]) if fast is None else fast)
+    parts.append("}" if data else "{}")
+    # json's own text would fail only here, once whole (a lone surrogate): encode after every part is made
+    return [p.encode("utf-8") if type(p) is str else p for p in parts]  # type: ignore[union-attr]
 
 
 def _rows_bytes(rows: Any) -> bytes | None:
@@ -105,7 +113,10 @@ def _rows_bytes(rows: Any) -> bytes | None:
 
 
 def _sha256(data: Any) -> str:
-    return "sha256:" + hashlib.sha256(canonical_bytes(data)).hexdigest()
+    digest = hashlib.sha256()
+    for part in _canonical_parts(data):
+        digest.update(part)
+    return "sha256:" + digest.hexdigest()
 
 
 def fingerprint_org(org: Org) -> str:
