@@ -36,8 +36,13 @@ BACKOFF_BASE = 0.5  # seconds; attempt n waits uniform(0, min(BACKOFF_CAP, BASE 
 BACKOFF_CAP = 30.0
 
 # A UTF-16 surrogate in a body: the escape "\ud800" (lone unless paired), or its bytes ED A0..BF xx
-# (never valid UTF-8, yet json.loads of bytes lets them through with "surrogatepass")
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]")
+# (never valid UTF-8, yet json.loads of bytes lets them through with "surrogatepass"). Two patterns,
+# each searched by its literal first bytes: as one alternation, a 6.5 MB answer took 4x as long.
+_SURROGATE_FORMS = (re.compile(rb"\\u[dD][89a-fA-F]"), re.compile(rb"\xed[\xa0-\xbf]"))
+
+
+def _may_hold_surrogate(content: bytes) -> bool:
+    return any(form.search(content) for form in _SURROGATE_FORMS)
 
 
 ENDPOINT_HINT = "--endpoint / OVCTL_ENDPOINT must be a URL like https://api.workleap.com"
@@ -101,7 +106,7 @@ def _json_of(response: httpx.Response) -> Any:
     """The decoded body; ValueError also for text that is not valid Unicode (a lone surrogate, sent
     escaped as ``"\\ud800"`` or raw, which would crash hashing, printing or writing it later)."""
     data = jsontext.loads(response.content)  # every decoding failure is a ValueError (JsonTextError)
-    if _SURROGATE_ESCAPE.search(response.content) and lone_surrogate_field(data) is not None:
+    if _may_hold_surrogate(response.content) and lone_surrogate_field(data) is not None:
         raise ValueError("a lone surrogate escape")
     return data
 
