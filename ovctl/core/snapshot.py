@@ -107,8 +107,12 @@ def _show(value: Any) -> str:
     return _kind(value)
 
 
-def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
-    """Check ``data`` (parsed JSON/YAML) and build the Snapshot; raises SnapshotError naming the field."""
+def snapshot_from_dict(data: Any, source: str = "", *, members: list[SnapMember] | None = None) -> Snapshot:
+    """Check ``data`` (parsed JSON/YAML) and build the Snapshot; raises SnapshotError naming the field.
+
+    ``members``: the members ``data["members"]`` is already known to describe exactly (each equal
+    to its entry's ``to_dict`` form, in order): taken as they are instead of being built again
+    (``account.live.known_members``); every other check still runs."""
     c = _Checker(source)
     doc = c.obj(data, "", _TOP)
     version = doc.get("format_version", FORMAT_VERSION)
@@ -117,8 +121,11 @@ def snapshot_from_dict(data: Any, source: str = "") -> Snapshot:
     settings = c.obj(doc.get("settings", {}), "settings", ("invite_new_members",))
     invite = c.boolean(settings, "invite_new_members", "settings", False)
     properties = _properties(c, doc.get("properties", {}))
-    members = [_plain_member(m) or _member(c, m, f"members[{i}]", properties)
-               for i, m in enumerate(c.lst(doc.get("members", []), "members"))]
+    if members is None:
+        members = [_plain_member(m) or _member(c, m, f"members[{i}]", properties)
+                   for i, m in enumerate(c.lst(doc.get("members", []), "members"))]
+    else:
+        members = list(members)
     teams = [_team(c, t, f"teams[{i}]") for i, t in enumerate(c.lst(doc.get("teams", []), "teams"))]
     _check_teams(c, teams, _check_members(c, members))
     unknown_members, unknown_teams = _not_visible(c, doc.get("not_visible", {}), members, teams)
