@@ -403,7 +403,11 @@ def sandbox_serve(
     """Run a local Officevibe account (Starlette + uvicorn, SQLite)."""
     from ovctl.sandbox.serve import run
 
-    gc.enable()  # a server runs for days: its cycles must be collected (main turned the collector off)
+    # A server runs for days: its cycles must be collected (main turned the collector off). But a
+    # sync at 20,000 members allocates about a million objects: with the default young generation
+    # (700) that was 198 collections, 0.15 s of the sync's 0.65 s; with 50,000, two (0.02 s).
+    gc.set_threshold(50_000, 20, 20)
+    gc.enable()
 
     _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed, console=_console(ctx)))
 
