@@ -7,7 +7,8 @@ references, the C parser's bare event scan of the same org file and a PyYAML-C l
 ratios hold when the machine's speed drifts.
 
 Commands: ``validate``, ``plan --format json``, ``plan --format text``, ``render``,
-``import state``, ``fmt --check`` (each skipped when this ovctl lacks it), and against a sandbox
+``import state`` (into a new file, and re-imported into the org itself), ``fmt --check`` (each
+skipped when this ovctl lacks it), and against a sandbox
 (a real ``ovctl sandbox serve`` process seeded with the generated account before each run):
 ``pull``, ``pull`` with ``OVCTL_EXPORT_ONLY=1`` and ``apply --auto-approve``. A run that takes
 longer than ``--timeout`` seconds is stopped and its cell reads "> N s" (the others go on).
@@ -202,6 +203,10 @@ def bench_size(n: int, runs: int, work: Path, with_sandbox: bool) -> dict[str, F
     if wanted("import") and has_command("import"):
         add("import state", [*OVCTL, "import", "state", str(state), "--out", str(out / "imported.yaml")],
             before=lambda: (out / "imported.yaml").unlink(missing_ok=True))
+        # The weekly case: the account's changes merged into the org people wrote (block-style
+        # members, as gen_org writes them), keeping its comments and layout.
+        add("import state (re-import)", [*OVCTL, "import", "state", str(state), "--out", str(out / "reimported.yaml")],
+            before=lambda: shutil.copyfile(org, out / "reimported.yaml"))
     if wanted("fmt") and has_command("fmt"):
         add("fmt --check", [*OVCTL, "fmt", "--check", str(org)])
     if with_sandbox:
