@@ -192,12 +192,8 @@ def _flag(obj: dict[str, Any], key: str) -> bool:
     return bool(v)
 
 
-def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
-    """Parse a sync body as the account would; returns the payload and its settings (legacy).
-
-    Raises PayloadRejected (the account's 400) for a wrong shape, a ``settings`` section in the
-    current flavour, or a missing/empty section — the account's safety measure (CONFIRMED S3).
-    """
+def _check_body(body: Any, fl: Flavor) -> None:
+    """The whole body's shape: the account refuses it before reading any row."""
     if not isinstance(body, dict):
         raise PayloadRejected("request body must be a JSON object")
     if "settings" in body and not fl.allows_settings:
@@ -209,24 +205,97 @@ def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
                                   "to prevent accidental deletion")
         if not isinstance(value, list) or not all(isinstance(x, dict) for x in value):
             raise PayloadRejected(f"the '{section}' section must be a list of objects")
-    known = {fl.m_id, fl.m_email, fl.m_first, fl.m_last, fl.m_title, fl.m_language, "productAssignations", "imageUrl"}
+
+
+def _known_member_keys(fl: Flavor) -> set[str]:
+    """Member keys that are not properties."""
+    return {fl.m_id, fl.m_email, fl.m_first, fl.m_last, fl.m_title, fl.m_language, "productAssignations", "imageUrl"}
+
+
+def _member(row: dict[str, Any], where: str, fl: Flavor, known: set[str]) -> PayloadMember:
+    """One member row, field by field: the reference for every shape and every error message."""
+    return PayloadMember(
+        external_id=_text(row, fl.m_id, where), email=_text(row, fl.m_email, where),
+        first_name=_text(row, fl.m_first, where, False) or "", last_name=_text(row, fl.m_last, where, False) or "",
+        job_title=_text(row, fl.m_title, where, False), language=_text(row, fl.m_language, where, False),
+        properties={k: _property_value(v, f"{where}.{k}") for k, v in row.items() if k not in known},
+    )
+
+
+def _team(row: dict[str, Any], where: str, fl: Flavor) -> PayloadTeam:
+    return PayloadTeam(external_id=_text(row, fl.t_id, where), name=_text(row, fl.t_name, where))
+
+
+def _mapping(row: dict[str, Any], where: str, fl: Flavor) -> Mapping:
+    return Mapping(team=_text(row, fl.map_team, where), member=_text(row, fl.map_member, where, False),
+                   subteam=_text(row, fl.map_subteam, where, False),
+                   is_member=_flag(row, IS_MEMBER), is_manager=_flag(row, IS_MANAGER))
+
+
+def decode_payload_general(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
+    """``decode_payload`` with every row read field by field (no fast path): the reference that
+    the differential tests hold ``decode_payload`` to."""
+    _check_body(body, fl)
+    known = _known_member_keys(fl)
+    members = [_member(row, f"{fl.members}[{i}]", fl, known) for i, row in enumerate(body[fl.members])]
+    teams = [_team(row, f"{fl.teams}[{i}]", fl) for i, row in enumerate(body[fl.teams])]
+    mappings = [_mapping(row, f"{fl.mappings}[{i}]", fl) for i, row in enumerate(body[fl.mappings])]
+    settings = body.get("settings") if isinstance(body.get("settings"), dict) else {}
+    return Payload(members=members, teams=teams, mappings=mappings), settings
+
+
+def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
+    """Parse a sync body as the account would; returns the payload and its settings (legacy).
+
+    Raises PayloadRejected (the account's 400) for a wrong shape, a ``settings`` section in the
+    current flavour, or a missing/empty section — the account's safety measure (CONFIRMED S3).
+
+    Same result and same errors as ``decode_payload_general``, faster (a 20,000-member body was
+    ~0.18 s of the sandbox's sync): a row whose fields all have the common type (a non-empty
+    ``str`` where a field is required, ``str`` or absent where optional, ``bool`` flags) is built
+    directly, since ``normalize_property_value`` of a ``str`` is the string itself; any other row
+    (an empty or missing required field, a number, an object…) goes through the general reader,
+    which gives the same value or raises the same error. Rows are read in order either way, so
+    the first bad row is still the one reported.
+    """
+    _check_body(body, fl)
+    known = _known_member_keys(fl)
+    m_id, m_email, m_first, m_last = fl.m_id, fl.m_email, fl.m_first, fl.m_last
+    m_title, m_lang = fl.m_title, fl.m_language
     members = []
     for i, row in enumerate(body[fl.members]):
-        where = f"{fl.members}[{i}]"
-        members.append(PayloadMember(
-            external_id=_text(row, fl.m_id, where), email=_text(row, fl.m_email, where),
-            first_name=_text(row, fl.m_first, where, False) or "", last_name=_text(row, fl.m_last, where, False) or "",
-            job_title=_text(row, fl.m_title, where, False), language=_text(row, fl.m_language, where, False),
-            properties={k: _property_value(v, f"{where}.{k}") for k, v in row.items() if k not in known},
-        ))
-    teams = [PayloadTeam(external_id=_text(r, fl.t_id, f"{fl.teams}[{i}]"), name=_text(r, fl.t_name, f"{fl.teams}[{i}]"))
-             for i, r in enumerate(body[fl.teams])]
+        eid, email, first, last = row.get(m_id), row.get(m_email), row.get(m_first), row.get(m_last)
+        title, lang = row.get(m_title), row.get(m_lang)
+        if (type(eid) is str and eid and type(email) is str and email
+                and (first is None or type(first) is str) and (last is None or type(last) is str)
+                and (title is None or type(title) is str) and (lang is None or type(lang) is str)):
+            members.append(PayloadMember(
+                external_id=eid, email=email, first_name=first or "", last_name=last or "",
+                job_title=title or None, language=lang or None,
+                properties={k: v if type(v) is str else _property_value(v, f"{fl.members}[{i}].{k}")
+                            for k, v in row.items() if k not in known}))
+        else:
+            members.append(_member(row, f"{fl.members}[{i}]", fl, known))
+    t_id, t_name = fl.t_id, fl.t_name
+    teams = []
+    for i, row in enumerate(body[fl.teams]):
+        tid, name = row.get(t_id), row.get(t_name)
+        if type(tid) is str and tid and type(name) is str and name:
+            teams.append(PayloadTeam(external_id=tid, name=name))
+        else:
+            teams.append(_team(row, f"{fl.teams}[{i}]", fl))
+    map_team, map_member, map_subteam = fl.map_team, fl.map_member, fl.map_subteam
     mappings = []
     for i, row in enumerate(body[fl.mappings]):
-        where = f"{fl.mappings}[{i}]"
-        mappings.append(Mapping(team=_text(row, fl.map_team, where), member=_text(row, fl.map_member, where, False),
-                                subteam=_text(row, fl.map_subteam, where, False),
-                                is_member=_flag(row, IS_MEMBER), is_manager=_flag(row, IS_MANAGER)))
+        team, member, subteam = row.get(map_team), row.get(map_member), row.get(map_subteam)
+        is_member, is_manager = row.get(IS_MEMBER, False), row.get(IS_MANAGER, False)
+        if (type(team) is str and team and (member is None or type(member) is str)
+                and (subteam is None or type(subteam) is str)
+                and type(is_member) is bool and type(is_manager) is bool):
+            mappings.append(Mapping(team=team, member=member or None, subteam=subteam or None,
+                                    is_member=is_member, is_manager=is_manager))
+        else:
+            mappings.append(_mapping(row, f"{fl.mappings}[{i}]", fl))
     settings = body.get("settings") if isinstance(body.get("settings"), dict) else {}
     return Payload(members=members, teams=teams, mappings=mappings), settings
 
