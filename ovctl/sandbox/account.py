@@ -54,15 +54,18 @@ def _invite_override(flavor_name: str, sync_settings: dict[str, Any]) -> bool | 
     return bool(value)
 
 
-def record_refused(store: Store, flavor_name: str, status: str, error: str, body: Any = None) -> SyncRecord:
-    """Keep a refused sync (400/403/413) in the history, with nothing applied."""
+def record_refused(store: Store, flavor_name: str, status: str, error: str, body: Any = None,
+                   text: str | None = None) -> SyncRecord:
+    """Keep a refused sync (400/403/413) in the history, with nothing applied (``text``: as in ``run_sync``)."""
     with store.transaction() as db:
         return store.add_sync(db, flavor=flavor_name, status=status, payload=body, sync_settings=None,
-                              report=None, error=error)
+                              report=None, error=error, payload_text=text)
 
 
-def run_sync(store: Store, flavor_name: str, body: Any, *, midway: Callable[[], None] | None = None) -> SyncRecord:
+def run_sync(store: Store, flavor_name: str, body: Any, *, text: str | None = None,
+             midway: Callable[[], None] | None = None) -> SyncRecord:
     """Apply (or hold) one parsed sync body, in one transaction; record it whatever happens.
+    ``text``: the body's own JSON text, which the history keeps as it is (see ``Store.add_sync``).
 
     A body the account refuses whole (``PayloadRejected``: a missing or empty section, a
     ``settings`` section in the current flavour) is recorded as *rejected*; an unexpected error as
@@ -82,14 +85,15 @@ def run_sync(store: Store, flavor_name: str, body: Any, *, midway: Callable[[], 
             if not pending:
                 store.save_account(db, new_account, midway=midway, previous=account)
             return store.add_sync(db, flavor=flavor_name, status="pending" if pending else "applied", payload=body,
-                                  sync_settings=sync_settings, report=report_to_dict(report))
+                                  sync_settings=sync_settings, report=report_to_dict(report), payload_text=text)
     except PayloadRejected as e:
-        return record_refused(store, flavor_name, "rejected", str(e), body)
+        return record_refused(store, flavor_name, "rejected", str(e), body, text)
     except Exception as e:  # the transaction rolled back: the account is as before
         with store.transaction() as db:
             return store.add_sync(db, flavor=flavor_name, status="failed", payload=body,
                                   sync_settings=sync_settings, report=None,
-                                  error=f"Main: An error occurred while syncing ({type(e).__name__})")
+                                  error=f"Main: An error occurred while syncing ({type(e).__name__})",
+                                  payload_text=text)
 
 
 def _pending(store: Store, db: Any, sync_id: str) -> SyncRecord:

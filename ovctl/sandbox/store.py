@@ -451,17 +451,22 @@ class Store:
 
     def add_sync(self, db: sqlite3.Connection, *, flavor: str, status: str, payload: Any,
                  sync_settings: dict[str, Any] | None, report: dict[str, Any] | None,
-                 error: str | None = None) -> SyncRecord:
-        """Append a sync to the history (inside the caller's transaction); ids are ``sync-<n>``."""
+                 error: str | None = None, payload_text: str | None = None) -> SyncRecord:
+        """Append a sync to the history (inside the caller's transaction); ids are ``sync-<n>``.
+
+        ``payload_text``: JSON text that reads back as ``payload`` (the request's own body), stored
+        as it is rather than ``payload`` dumped again: megabytes at 20,000 members."""
         created = _now()
+        if payload_text is None and payload is not None:
+            payload_text = json.dumps(payload, ensure_ascii=False)
         seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM syncs").fetchone()[0]
         n_updates, n_issues, risk_users, risk_teams = _counts(report)
         db.execute(
             "INSERT INTO syncs (seq, id, created_at, decided_at, flavor, status, payload, sync_settings, report, "
             "risk_users, risk_teams, error, n_updates, n_issues) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (seq, f"sync-{seq}", created, None if status == "pending" else created, flavor, status,
-             json.dumps(payload, ensure_ascii=False) if payload is not None else None,
-             json.dumps(sync_settings or {}), json.dumps(report, ensure_ascii=False) if report is not None else None,
+             payload_text, json.dumps(sync_settings or {}),
+             json.dumps(report, ensure_ascii=False) if report is not None else None,
              risk_users, risk_teams, error, n_updates, n_issues))
         # What get_sync would read back, without decoding the payload just encoded (megabytes at 20,000
         # members): the caller's values, which are plain JSON (a parsed body, a report of dicts and lists).
