@@ -95,6 +95,21 @@ def summary_row(row: tuple[Any, ...]) -> dict[str, Any]:
             "risk": {"users": risk_users or 0, "teams": risk_teams or 0}}
 
 
+_SCAN_JSON = json.JSONDecoder().scan_once  # the C scanner behind json.loads, without its two Python layers
+
+
+def _json_value(text: str) -> Any:
+    """``json.loads(text)``, ~3x cheaper per call for the short texts of member properties (20,000
+    of them in a load at 20,000 members). The scanner reads one value from the start; when that
+    value is the whole text, it is what ``json.loads`` returns. Anything else (leading or trailing
+    whitespace, extra data, an error) is left to ``json.loads`` itself: same value, same error."""
+    try:
+        value, end = _SCAN_JSON(text, 0)
+    except Exception:  # StopIteration, JSONDecodeError, RecursionError…: json.loads says which
+        return json.loads(text)
+    return value if end == len(text) else json.loads(text)
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
@@ -268,7 +283,7 @@ class Store:
         if self._loaded is not None and self._loaded[0] == version:
             return self._loaded[1]
         members = [SnapMember(email=r[0], external_id=r[1], first_name=r[2], last_name=r[3], job_title=r[4],
-                              language=r[5], status=r[6], role=r[7], properties=json.loads(r[8]))
+                              language=r[5], status=r[6], role=r[7], properties=_json_value(r[8]))
                    for r in db.execute("SELECT email, external_id, first_name, last_name, job_title, language, "
                                        "status, role, properties FROM members ORDER BY position")]
         teams: dict[str, SnapTeam] = {}
