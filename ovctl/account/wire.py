@@ -269,11 +269,12 @@ def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
         if (type(eid) is str and eid and type(email) is str and email
                 and (first is None or type(first) is str) and (last is None or type(last) is str)
                 and (title is None or type(title) is str) and (lang is None or type(lang) is str)):
+            # Positional, in the fields' order (external_id, email, first_name, last_name, job_title,
+            # language, properties): half the cost of keywords, 20,000 times.
             members.append(PayloadMember(
-                external_id=eid, email=email, first_name=first or "", last_name=last or "",
-                job_title=title or None, language=lang or None,
-                properties={k: v if type(v) is str else _property_value(v, f"{fl.members}[{i}].{k}")
-                            for k, v in row.items() if k not in known}))
+                eid, email, first or "", last or "", title or None, lang or None,
+                {k: v if type(v) is str else _property_value(v, f"{fl.members}[{i}].{k}")
+                 for k, v in row.items() if k not in known}))
         else:
             members.append(_member(row, f"{fl.members}[{i}]", fl, known))
     t_id, t_name = fl.t_id, fl.t_name
@@ -281,7 +282,7 @@ def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
     for i, row in enumerate(body[fl.teams]):
         tid, name = row.get(t_id), row.get(t_name)
         if type(tid) is str and tid and type(name) is str and name:
-            teams.append(PayloadTeam(external_id=tid, name=name))
+            teams.append(PayloadTeam(tid, name))
         else:
             teams.append(_team(row, f"{fl.teams}[{i}]", fl))
     map_team, map_member, map_subteam = fl.map_team, fl.map_member, fl.map_subteam
@@ -292,8 +293,7 @@ def decode_payload(body: Any, fl: Flavor) -> tuple[Payload, dict[str, Any]]:
         if (type(team) is str and team and (member is None or type(member) is str)
                 and (subteam is None or type(subteam) is str)
                 and type(is_member) is bool and type(is_manager) is bool):
-            mappings.append(Mapping(team=team, member=member or None, subteam=subteam or None,
-                                    is_member=is_member, is_manager=is_manager))
+            mappings.append(Mapping(team, member or None, subteam or None, is_member, is_manager))  # field order
         else:
             mappings.append(_mapping(row, f"{fl.mappings}[{i}]", fl))
     settings = body.get("settings") if isinstance(body.get("settings"), dict) else {}
