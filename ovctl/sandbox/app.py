@@ -15,6 +15,7 @@ import hmac
 import json
 import math
 import re
+import threading
 from typing import Any
 
 from starlette.applications import Starlette
@@ -241,10 +242,46 @@ async def _json_body_and_text(request: Request, limit: int, *, optional: bool = 
     return body, None if kept_as_text else text
 
 
-def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) -> ASGIApp:
-    """The ASGI application serving ``store``; ``api_key`` is the only key accepted."""
+class SnapshotAnswers:
+    """The ``GET /sandbox/snapshot`` answer, encoded once per state of the account: kept while
+    ``store.load_account()`` hands out the same Snapshot (nothing changed it; it is never
+    mutated), so reading an unchanged account again (an apply's first read after the previous
+    apply's last, or after ``serve`` prepared it) costs no encoding (~0.09 s at 20,000 members)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._kept: tuple[Any, bytes] | None = None  # (the Snapshot, its answer's body)
+
+    def body(self) -> bytes:
+        """The answer's bytes for the account as it is now (JSONResponse's own encoding)."""
+        with self._lock:
+            snap = self.store.load_account()
+            if self._kept is None or self._kept[0] is not snap:
+                self._kept = (snap, JSONResponse(snap.to_dict()).body)
+            return self._kept[1]
+
+    def prepare(self) -> None:
+        """Encode the answer now (``serve``, before it listens). An account JSON cannot carry (a value
+        of another type written into the database by hand) fails its reads with a 500 as before,
+        not the start."""
+        try:
+            self.body()
+        except (TypeError, ValueError):
+            pass
+
+    def response(self) -> Response:
+        """The same response as ``JSONResponse(snapshot.to_dict())``: body, content type, length."""
+        return Response(self.body(), media_type=JSONResponse.media_type)
+
+
+def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
+               answers: SnapshotAnswers | None = None) -> ASGIApp:
+    """The ASGI application serving ``store``; ``api_key`` is the only key accepted. ``answers``:
+    the snapshot answers of ``store`` (``serve`` prepares the first one before it listens)."""
     sync_lock = asyncio.Lock()
     faults = FaultBook()
+    answers = answers or SnapshotAnswers(store)
 
     def sync_endpoint(fl: wire.Flavor):
         async def endpoint(request: Request) -> Response:
@@ -323,8 +360,7 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY) 
     # ------------------------------------------------------------------ sandbox admin
 
     async def snapshot(request: Request) -> Response:
-        snap = await run_in_threadpool(store.load_account)
-        return JSONResponse(snap.to_dict())
+        return await run_in_threadpool(answers.response)
 
     async def get_settings(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(store.settings))

@@ -105,7 +105,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
     try:
         import uvicorn
 
-        from ovctl.sandbox.app import create_app
+        from ovctl.sandbox.app import SnapshotAnswers, create_app
     except ImportError as e:  # starlette / uvicorn live in the `sandbox` extra
         if (e.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
             raise
@@ -129,6 +129,8 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         if snapshot is not None:
             store.seed(snapshot)
         store.load_account()  # read once now, so that the first request is answered as fast as the next
+        answers = SnapshotAnswers(store)
+        answers.prepare()  # and its snapshot answer encoded
         generated = not api_key
         key = api_key or secrets.token_urlsafe(24)
         if not is_loopback(host):
@@ -140,8 +142,9 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         console.say(f"ovctl sandbox: http://{shown_host}:{bound_port} (db: {db_path})")
         if generated:
             console.say(f"API key (shown once): {key}")
-        config = uvicorn.Config(QuietDisconnects(create_app(store, key, max_body=max_body)), log_level="warning",
-                                access_log=False, lifespan="off", server_header=False)
+        app = create_app(store, key, max_body=max_body, answers=answers)
+        config = uvicorn.Config(QuietDisconnects(app), log_level="warning", access_log=False, lifespan="off",
+                                server_header=False)
         uvicorn.Server(config).run(sockets=[sock])
         return ExitCode.OK
     finally:
