@@ -65,9 +65,9 @@ def test_values_json_writes_its_own_way_fall_back_to_json(odd: object) -> None:
 @pytest.mark.parametrize("path", STATES, ids=lambda p: p.name)
 def test_real_snapshots_take_the_orjson_path(path: Path) -> None:
     """The fast path is the one taken for what ovctl reads and writes (else the tests prove nothing of it)."""
-    from ovctl.files import statefile
+    from ovctl.core import jsontext
 
-    assert statefile._alike(read_snapshot(path).to_dict())
+    assert jsontext.snapshot_alike(read_snapshot(path).to_dict())
 
 
 @pytest.mark.parametrize("seed", range(200))

@@ -104,3 +104,16 @@ def values_alike(values: list[Any]) -> bool:
     if not kinds <= _SAME_TEXT | {dict, list}:
         return False
     return all(values_alike(_inside(values, kind)) for kind in kinds & {dict, list})
+
+
+def snapshot_alike(data: dict[str, Any]) -> bool:
+    """Whether orjson writes ``data`` (a snapshot's ``to_dict``) exactly as json does, compact or
+    indented: the member and team rows column by column, the rest (settings, properties, lists of
+    ids) value by value. For the state file and the sandbox's snapshot answer."""
+    rows = [data.get("members"), data.get("teams")]
+    if not all(type(r) is list and all(type(x) is dict for x in r[:1]) for r in rows):
+        return False
+    for r in rows:
+        if r and (len(set(map(len, r))) != 1 or not columns_alike(list(map(tuple, map(dict.values, r))))):
+            return False
+    return values_alike([v for k, v in data.items() if k not in ("members", "teams")])

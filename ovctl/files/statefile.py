@@ -131,7 +131,7 @@ def snapshot_to_bytes(snapshot: Snapshot, extra: dict[str, Any] | None = None) -
     data = snapshot.to_dict()
     if extra:
         data.update(extra)
-    if _orjson is not None and _alike(data):
+    if _orjson is not None and jsontext.snapshot_alike(data):
         try:
             return _orjson.dumps(data, option=_orjson.OPT_INDENT_2) + b"\n"
         except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a key that is not a str
@@ -141,19 +141,6 @@ def snapshot_to_bytes(snapshot: Snapshot, extra: dict[str, Any] | None = None) -
     except _Unusual:
         text = json.dumps(data, indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
-
-
-def _alike(data: dict[str, Any]) -> bool:
-    """Whether orjson writes ``data`` (a snapshot's dict) exactly as json does: the member and team
-    rows column by column, the rest (settings, properties, lists of ids) value by value."""
-    rows = [data.get("members"), data.get("teams")]
-    if not all(type(r) is list and all(type(x) is dict for x in r[:1]) for r in rows):
-        return False
-    for r in rows:
-        if r and (len(set(map(len, r))) != 1 or not jsontext.columns_alike(list(map(tuple, map(dict.values, r))))):
-            return False
-    rest = [v for k, v in data.items() if k not in ("members", "teams")]
-    return jsontext.values_alike(rest)
 
 
 class _Unusual(Exception):
