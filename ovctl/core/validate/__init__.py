@@ -17,6 +17,8 @@ joins them into one checker and keeps the public entry points.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ovctl.core.errors import Problem
 from ovctl.core.model import Member, Org, Settings
 from ovctl.core.shown import shown
@@ -54,7 +56,7 @@ def build_org(docs: list[Document], *, complete: bool = True) -> tuple[Org | Non
 
 
 def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, members: list[Member],
-                member_ids: dict[str, tuple[Document, Pos]], recs: dict[str, _TeamRec]) -> None:
+                member_ids: dict[str, tuple[Document, Any]], recs: dict[str, _TeamRec]) -> None:
     """Whole-org rules: empty sections, protected ids, members in no team.
 
     A protected id that is not an org member is only a warning and stays protected: removing a
@@ -104,9 +106,9 @@ def _org_checks(checker: _Checker, docs: list[Document], settings: Settings, mem
         placed.update(rec.team.managers)
         placed.update(rec.team.members)
     if recs:
-        for mid, (doc, pos) in member_ids.items():
+        for mid, (doc, node) in member_ids.items():
             if mid not in placed and mid.lower() not in checker.unknown_refs:  # a typo'd reference: one error only
-                checker.warn(doc, pos, f"member '{shown(mid)}' is in no team (as a member or a manager)", "member_in_no_team")
+                checker.warn(doc, value_pos(node, "id"), f"member '{shown(mid)}' is in no team (as a member or a manager)", "member_in_no_team")
 
 
 __all__ = ["Document", "build_org", "did_you_mean", "name_key", "norm_id"]

@@ -15,7 +15,7 @@ from typing import Any
 from ovctl.core.model import Member, Team
 from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, name_key, norm_id
-from ovctl.core.positions import Pos, key_pos, node_pos, value_pos
+from ovctl.core.positions import key_pos, node_pos, value_pos
 
 
 @dataclass(slots=True)
@@ -32,7 +32,7 @@ class _TeamRec:
 class TeamChecks(CheckerBase):
     """Teams, their manager and member references, the parent tree, and team warnings."""
 
-    def teams(self, member_ids: dict[str, tuple[Document, Pos]]) -> dict[str, _TeamRec]:
+    def teams(self, member_ids: dict[str, tuple[Document, Any]]) -> dict[str, _TeamRec]:
         """Flatten every file's tree; first definition of an id wins."""
         recs: dict[str, _TeamRec] = {}
         for doc in self.docs:
@@ -42,7 +42,7 @@ class TeamChecks(CheckerBase):
         return recs
 
     def team_list(self, doc: Document, items: list, parent: str | None, recs: dict[str, _TeamRec],
-                  member_ids: dict[str, tuple[Document, Pos]]) -> None:
+                  member_ids: dict[str, tuple[Document, Any]]) -> None:
         for i, node in enumerate(items):
             if not isinstance(node, dict):
                 continue
@@ -86,7 +86,7 @@ class TeamChecks(CheckerBase):
                 self.team_list(doc, children, tid, recs, member_ids)
 
     def refs(self, doc: Document, node: dict, role: str, tid: str,
-             member_ids: dict[str, tuple[Document, Pos]]) -> list[str]:
+             member_ids: dict[str, tuple[Document, Any]]) -> list[str]:
         items = node.get(role)
         out: list[str] = []
         if not isinstance(items, list):
@@ -96,14 +96,13 @@ class TeamChecks(CheckerBase):
             mid = norm_id(raw)
             if mid is None:
                 continue
-            here = value_pos(items, i)
             if member_ids is not None and mid not in member_ids:
                 hint = self.suggest("member", mid, member_ids, self.id_lower)
                 self.unknown_refs.add(mid.lower())
-                self.error(doc, here, f"unknown member '{shown(mid)}' in {role} of team '{shown(tid)}'{hint}", "unknown_member")
+                self.error(doc, value_pos(items, i), f"unknown member '{shown(mid)}' in {role} of team '{shown(tid)}'{hint}", "unknown_member")
                 continue
             if mid in seen:
-                self.warn(doc, here, f"'{shown(mid)}' is listed twice in {role} of team '{shown(tid)}'", "listed_twice")
+                self.warn(doc, value_pos(items, i), f"'{shown(mid)}' is listed twice in {role} of team '{shown(tid)}'", "listed_twice")
                 continue
             seen.add(mid)
             out.append(mid)
