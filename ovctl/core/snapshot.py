@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Container
+from operator import itemgetter
 from typing import Any
 
 from ovctl.core.errors import SnapshotError
@@ -217,35 +218,39 @@ def _properties(c: _Checker, raw: Any) -> dict[str, PropertyDef]:
 
 
 _MEMBER_KEYS = frozenset(_MEMBER)
-_TEXT_FIELDS = ("external_id", "first_name", "last_name", "job_title", "language")
+_MEMBER_FIELDS = itemgetter(*_MEMBER)  # every field at once, in _MEMBER's order: one C call
+_TEXT_TYPES = frozenset({str, type(None)})
+_STR_ONLY = {str}
 
 
 def _plain_member(raw: Any) -> SnapMember | None:
     """The member of a well-formed entry (nearly every one: a state file ovctl wrote), built
     without a check per field; None for anything else, which ``_member`` then checks and reports.
     Accepts exactly what ``_member`` accepts and builds the same member: string fields, a known
-    status and role, property values that are strings (the state file's form)."""
+    status and role, property values that are strings (the state file's form).
+
+    Written for 50,000 entries: an entry with every field (what ovctl writes) is read with one
+    ``itemgetter`` call, and types are checked as sets of types (``map(type, ...)`` runs in C)."""
     if type(raw) is not dict or not raw.keys() <= _MEMBER_KEYS:
         return None
-    email = raw.get("email")
+    if len(raw) == len(_MEMBER):
+        email, ext, first, last, title, lang, status, role, props = _MEMBER_FIELDS(raw)
+    else:
+        get = raw.get
+        email, ext, first, last, title, lang = (get("email"), get("external_id"), get("first_name"),
+                                                get("last_name"), get("job_title"), get("language"))
+        status, role, props = get("status", "active"), get("role", "member"), get("properties", {})
     if type(email) is not str or "@" not in email or not email.strip():
         return None
-    get = raw.get
-    ext, first, last, title, lang = texts = (get("external_id"), get("first_name"), get("last_name"),
-                                             get("job_title"), get("language"))
-    for v in texts:  # a loop, not any(<generator>): ~1 us less per member of 50,000
-        if v is not None and type(v) is not str:
-            return None
-    status, role = get("status", "active"), get("role", "member")
-    if status not in STATUSES or role not in ROLES:
+    if not {type(ext), type(first), type(last), type(title), type(lang)} <= _TEXT_TYPES:
         return None
-    props = get("properties", {})
-    if type(props) is not dict:
+    if status not in STATUSES or role not in ROLES or type(props) is not dict:
         return None
     if props:
-        if not all(type(k) is str and type(v) is str for k, v in props.items()):
+        if set(map(type, props)) != _STR_ONLY or set(map(type, props.values())) != _STR_ONLY:
             return None
-        props = {k: v for k, v in props.items() if v}  # "" is no value
+        # "" is no value; a copy either way (the member must not share the parsed document's dict)
+        props = {k: v for k, v in props.items() if v} if "" in props.values() else props.copy()
     else:
         props = {}
     return SnapMember(email, ext or None, first or "", last or "", title or None, lang or None, status, role, props)
