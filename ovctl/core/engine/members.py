@@ -96,6 +96,8 @@ def _update_email(run: SyncRun, idx: int, row: PayloadMember, new_key: str, by_e
                   renamed_emails: dict[str, str]) -> bool:
     """``new_key``: ``email_key(row.email)``, which the caller has already computed."""
     m = run.members[idx]
+    if m.email == row.email:  # the usual case: the same text, so the same key
+        return False
     old_key = email_key(m.email)
     if old_key == new_key:  # emails are case-insensitive: a change of case is not a change
         return False
@@ -128,31 +130,38 @@ def _update_properties(run: SyncRun, m: SnapMember, row: PayloadMember, *, count
                        unseen: bool = False) -> bool:
     """Assign property values as the account does; returns whether any value changed. ``unseen``:
     the member's current values are not known (export read): a clear may clear a hidden value, so
-    it counts in the risk (as an upper bound; the caller counts it uncertain)."""
+    it counts in the risk (as an upper bound; the caller counts it uncertain).
+
+    Verdicts are cached by name, then value (two plain lookups, no key tuple per value: this loop
+    runs for every declared property of every member)."""
     report, verdicts = run.report, run.value_verdicts
+    props = m.properties
     changed = False
     for name, value in row.properties.items():
-        verdict = verdicts.get((name, value))
+        by_value = verdicts.get(name)
+        if by_value is None:
+            by_value = verdicts[name] = {}
+        verdict = by_value.get(value)
         if verdict is None:
-            verdict = verdicts[(name, value)] = _verdict(run, name, value)
-        if verdict != _OK:
+            verdict = by_value[value] = _verdict(run, name, value)
+        if verdict:  # not _OK
             if verdict != _CLEAR:
                 report.issues.append(_issue(run, verdict, name, value, row))
-            elif name in m.properties:
-                del m.properties[name]
+            elif name in props:
+                del props[name]
                 changed = True
                 report.risk_users += count_risk
             elif unseen:
                 report.risk_users += count_risk
             continue
-        if m.properties.get(name) != value:
-            m.properties[name] = value
+        if props.get(name) != value:
+            props[name] = value
             changed = True
             report.risk_users += count_risk
     return changed
 
 
-_OK, _CLEAR, _NO_DEFINITION, _INVALID, _NO_OPTION = 0, 1, 2, 3, 4
+_OK, _CLEAR, _NO_DEFINITION, _INVALID, _NO_OPTION = 0, 1, 2, 3, 4  # _OK must stay the one false value
 
 
 def _verdict(run: SyncRun, name: str, value: str) -> int:

@@ -67,9 +67,9 @@ class SyncRun:
     teams: list[SnapTeam]
     report: SyncReport
     notes: SyncNotes = field(default_factory=SyncNotes)
-    # (property name, value) -> how the account takes that value (``members._verdict``): the
+    # property name -> value -> how the account takes that value (``members._verdict``): the
     # checks depend on nothing else, and a 50,000-member payload repeats a few thousand values.
-    value_verdicts: dict[tuple[str, str], int] = field(default_factory=dict)
+    value_verdicts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def start(cls, snapshot: Snapshot) -> SyncRun:

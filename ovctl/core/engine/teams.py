@@ -74,6 +74,9 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
         i: ([], [], set(), set()) for i in synced.values()}
     parent_of: dict[int, int] = {}
     keys = [email_key(m.email) for m in members]  # once per member, not once per mapping row
+    # email_key of the members' emails as they stand, looked up by the exact text: team lists hold
+    # the same strings, so their keys cost a lookup (``or email_key``: any other text).
+    known_key = dict(zip([m.email for m in members], keys)).get
     for mp in payload.mappings:
         tidx = synced.get(mp.team)
         if tidx is None:
@@ -111,14 +114,14 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
         t = teams[tidx]
         if tidx not in created:
             if admins_not_seen:
-                _keep_unsynced_admins(run, t, admins_not_seen, mgrs, mbrs, mgr_keys, mbr_keys)
+                _keep_unsynced_admins(run, t, admins_not_seen, mgrs, mbrs, mgr_keys, mbr_keys, known_key)
             # by the people's emails after this sync: an email change is not a team assignment change
             if renamed_emails:
                 before = ({(_now(e, renamed_emails), "manager") for e in t.managers}
                           | {(_now(e, renamed_emails), "member") for e in t.members})
             else:  # the same keys, without a call per person
-                before = ({(email_key(e), "manager") for e in t.managers}
-                          | {(email_key(e), "member") for e in t.members})
+                before = ({(known_key(e) or email_key(e), "manager") for e in t.managers}
+                          | {(known_key(e) or email_key(e), "member") for e in t.members})
             after = {(k, "manager") for k in mgr_keys} | {(k, "member") for k in mbr_keys}
             report.risk_teams += len(before ^ after)
         else:
@@ -143,13 +146,15 @@ def _now(email: str, renamed_emails: dict[str, str]) -> str:
 
 
 def _keep_unsynced_admins(run: SyncRun, team: SnapTeam, admins_not_seen: dict[str, tuple[str, str]],
-                          mgrs: list[str], mbrs: list[str], mgr_keys: set[str], mbr_keys: set[str]) -> None:
+                          mgrs: list[str], mbrs: list[str], mgr_keys: set[str], mbr_keys: set[str],
+                          known_key: Callable[[str], str | None]) -> None:
     """Admins/executives absent from the payload keep their memberships (the sync never touches
-    them); each role kept is noted, so the plan can name it."""
+    them); each role kept is noted, so the plan can name it. ``known_key``: email_key by exact
+    email text where already computed, else None."""
     for as_role, emails, out, keys in (("manager", team.managers, mgrs, mgr_keys),
                                        ("member", team.members, mbrs, mbr_keys)):
         for e in emails:
-            key = email_key(e)
+            key = known_key(e) or email_key(e)
             if key in admins_not_seen and key not in keys:
                 keys.add(key)
                 email, role = admins_not_seen[key]
