@@ -263,6 +263,9 @@ def org_texts(draw: Any) -> list[str]:
                 if anchor:
                     continue
                 lines += [f"    email: {_yaml_str(email)}", f"    first_name: {_yaml_str(name)}", "    last_name: Lee"]
+                title = draw(st.sampled_from([None, "Dev", "D\x1bv", "\u202eveD"]))
+                if title is not None:
+                    lines.append(f"    job_title: {_yaml_str(title)}")
                 if level is not None:
                     lines.append(f"    properties: {{Level: {level}}}")
             if alias:
