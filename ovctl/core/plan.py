@@ -16,7 +16,7 @@ values of ``ovctl.core.changes``; drift (state file -> live account) uses the sa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ovctl.core.engine import PROTECTED_ROLES, AmbiguousTeam, KeptAdminRole, simulate_noted
 from ovctl.core.errors import Problem
@@ -48,8 +48,19 @@ class _People:
     pair_of_before: dict[int, int]  # before member index -> after member index
     after_by_email: dict[str, int]
     before_by_email: dict[str, int]
+    # ``key`` by exact email text, per side: the membership diff and the team warnings ask for the
+    # same people of the same teams, and one person sits in several teams.
+    after_keys: dict[str, tuple[str, int | str]] = field(default_factory=dict)
+    before_keys: dict[str, tuple[str, int | str]] = field(default_factory=dict)
 
     def key(self, email: str, side: str) -> tuple[str, int | str]:
+        memo = self.after_keys if side == "after" else self.before_keys
+        found = memo.get(email)
+        if found is None:
+            found = memo[email] = self._key(email, side)
+        return found
+
+    def _key(self, email: str, side: str) -> tuple[str, int | str]:
         ekey = email_key(email)
         if side == "after":
             idx = self.after_by_email.get(ekey)
@@ -278,7 +289,8 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
                                     synced={m.external_id for m in final.members}
                                     if snapshot.unknown_members else frozenset())
     looks_different = different_team_warnings(snapshot, state, people.key)
-    del people  # two email indexes of the whole account: not kept through the rest of the plan
+    before_by_email = people.before_by_email  # email key -> snapshot member index, for the admin warnings
+    del people  # the other email index and the key memos: not kept through the rest of the plan
     issues = _unique_issues(reports)
     top = max(reports, key=lambda r: r.risk_users)
     risk_users, risk_users_uncertain = top.risk_users, top.risk_users_uncertain
@@ -288,7 +300,8 @@ def build_plan(org: Org, snapshot: Snapshot, *, force: bool = False, drift_from:
     risk_users_uncertain += ids_m
     protected = list(dict.fromkeys([*org.settings.protected, *snapshot.protected]))
     warnings = _warnings(org, snapshot, changes, issues, risk_users, risk_teams, extra_warnings,
-                         risk_users_uncertain=risk_users_uncertain)
+                         risk_users_uncertain=risk_users_uncertain, by_email=before_by_email)
+    del before_by_email
     warnings += ambiguous_team_warnings(ambiguous, org)
     warnings += looks_different
     warnings += kept_admin_warnings(kept_admins)
@@ -346,7 +359,10 @@ def _unique_issues(reports: list[SyncReport]) -> list[ReportItem]:
 
 
 def _warnings(org: Org, snapshot: Snapshot, changes: list[Change], issues: list[ReportItem], risk_users: int,
-              risk_teams: int, extra: Sequence[Problem], *, risk_users_uncertain: int = 0) -> list[Warning_]:
+              risk_teams: int, extra: Sequence[Problem], *, risk_users_uncertain: int = 0,
+              by_email: dict[str, int] | None = None) -> list[Warning_]:
+    """``by_email``: email key -> index in ``snapshot.members`` (last one of a key), when the
+    caller has built it already (``_People.before_by_email``)."""
     out = [Warning_("validation", str(p)) for p in extra]
     s = org.settings
     sure_users = risk_users - risk_users_uncertain
@@ -368,9 +384,13 @@ def _warnings(org: Org, snapshot: Snapshot, changes: list[Change], issues: list[
                                            "from the app (Members > More filters > Created)"))
     out.extend(_skip_warnings(issues))
     by_ext = {m.external_id: m for m in snapshot.members if m.external_id is not None}
-    by_email = {email_key(m.email): m for m in snapshot.members}
+    if by_email is None:
+        by_email = {email_key(m.email): i for i, m in enumerate(snapshot.members)}
     for m in org.members:
-        sm = by_ext.get(m.id) or by_email.get(email_key(m.email))
+        sm = by_ext.get(m.id)
+        if sm is None:
+            i = by_email.get(email_key(m.email))
+            sm = snapshot.members[i] if i is not None else None
         if sm is not None and sm.role in PROTECTED_ROLES:
             out.append(Warning_("admin_in_org", f"{m.id} ({m.email}) is an {sm.role} in "
                                                 f"the account: roles cannot be set by the API and the "
