@@ -64,13 +64,11 @@ def _mappings(teams: list[Team]) -> list[Mapping]:
     for t in teams:
         managers = set(t.managers)
         members = set(t.members)
-        done: set[str] = set()
-        for person in [*t.managers, *t.members]:
-            if person in done:
-                continue
-            done.add(person)
-            rows.append(Mapping(team=t.id, member=person, is_member=person in members,
-                                is_manager=person in managers))
+        tid = t.id
+        # dict.fromkeys: each person once, managers first, in order. Positional arguments in
+        # Mapping's field order (team, member, subteam, is_member, is_manager): 50,000 rows
+        rows += [Mapping(tid, person, None, person in members, person in managers)
+                 for person in dict.fromkeys([*t.managers, *t.members])]
     for t in teams:
         if t.parent is not None:
             rows.append(Mapping(team=t.parent, subteam=t.id))
