@@ -115,15 +115,15 @@ def _apply_mappings(run: SyncRun, payload: Payload, synced: dict[str, int], crea
         if tidx not in created:
             if admins_not_seen:
                 _keep_unsynced_admins(run, t, admins_not_seen, mgrs, mbrs, mgr_keys, mbr_keys, known_key)
-            # by the people's emails after this sync: an email change is not a team assignment change
+            # by the people's emails after this sync: an email change is not a team assignment change.
+            # Each (person, role) assignment added or removed counts; roles apart, as key sets.
             if renamed_emails:
-                before = ({(_now(e, renamed_emails), "manager") for e in t.managers}
-                          | {(_now(e, renamed_emails), "member") for e in t.members})
+                was_mgr = {_now(e, renamed_emails) for e in t.managers}
+                was_mbr = {_now(e, renamed_emails) for e in t.members}
             else:  # the same keys, without a call per person
-                before = ({(known_key(e) or email_key(e), "manager") for e in t.managers}
-                          | {(known_key(e) or email_key(e), "member") for e in t.members})
-            after = {(k, "manager") for k in mgr_keys} | {(k, "member") for k in mbr_keys}
-            report.risk_teams += len(before ^ after)
+                was_mgr = {known_key(e) or email_key(e) for e in t.managers}
+                was_mbr = {known_key(e) or email_key(e) for e in t.members}
+            report.risk_teams += len(was_mgr ^ mgr_keys) + len(was_mbr ^ mbr_keys)
         else:
             report.risk_teams += len(mgr_keys) + len(mbr_keys)
         t.managers, t.members = mgrs, mbrs
