@@ -1,7 +1,8 @@
 """The engine's cheaper member passes against the code they replaced: property verdicts cached by
 name then value (``members._update_properties``), an unchanged email text skipping the key
 (``members._update_email``), and team-list email keys looked up by exact text
-(``teams._apply_mappings``, ``teams._keep_unsynced_admins``).
+(``teams._apply_mappings``, ``teams._keep_unsynced_admins``), and the row's email key computed only
+when the member is not found by id or its email text changed (``members.sync_members``).
 
 The reference functions below are the previous code, verbatim; ``_reference_engine`` swaps them in.
 Generated snapshots and payloads cover email changes (case only, taken, new), members matched by
@@ -165,7 +166,11 @@ def reference_keep_unsynced_admins(run: SyncRun, team: SnapTeam, admins_not_seen
 @contextmanager
 def _reference_engine() -> Iterator[None]:
     """The engine with the previous member-pass functions swapped in (restored after)."""
-    swaps = [(members_mod, "_update_email", reference_update_email),
+    def update_email(run: SyncRun, idx: int, row: PayloadMember, by_email: dict[str, int],
+                     renamed_emails: dict[str, str]) -> bool:  # the previous call: the row's key computed first
+        return reference_update_email(run, idx, row, email_key(row.email), by_email, renamed_emails)
+
+    swaps = [(members_mod, "_update_email", update_email),
              (members_mod, "_update_properties", reference_update_properties),
              (teams_mod, "_apply_mappings", reference_apply_mappings)]
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in swaps]

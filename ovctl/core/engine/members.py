@@ -40,9 +40,9 @@ def sync_members(run: SyncRun, rows: list[PayloadMember],
         if not is_email_address(row.email):
             report.issues.append(ReportItem("user", INVALID_EMAIL, row.external_id, f"email {shown_repr(row.email)}"))
             continue
-        key = email_key(row.email)
         idx = by_ext.get(row.external_id)
         if idx is None:
+            key = email_key(row.email)
             idx = by_email.get(key)
             if idx is not None and members[idx].external_id is not None:
                 report.issues.append(ReportItem("user", EMAIL_TAKEN, row.email,
@@ -62,7 +62,7 @@ def sync_members(run: SyncRun, rows: list[PayloadMember],
             by_ext[row.external_id] = idx
             changed = True
         else:
-            changed = _update_email(run, idx, row, key, by_email, renamed_emails)
+            changed = _update_email(run, idx, row, by_email, renamed_emails)
         member_by_ext[row.external_id] = idx
         seen.add(idx)
         m = members[idx]
@@ -92,13 +92,13 @@ def _new_member(row: PayloadMember, invite: bool, run: SyncRun) -> SnapMember:
     return m
 
 
-def _update_email(run: SyncRun, idx: int, row: PayloadMember, new_key: str, by_email: dict[str, int],
+def _update_email(run: SyncRun, idx: int, row: PayloadMember, by_email: dict[str, int],
                   renamed_emails: dict[str, str]) -> bool:
-    """``new_key``: ``email_key(row.email)``, which the caller has already computed."""
+    """The email of a member matched by external id; keys are computed only when the text differs."""
     m = run.members[idx]
     if m.email == row.email:  # the usual case: the same text, so the same key
         return False
-    old_key = email_key(m.email)
+    old_key, new_key = email_key(m.email), email_key(row.email)
     if old_key == new_key:  # emails are case-insensitive: a change of case is not a change
         return False
     holder = by_email.get(new_key)
