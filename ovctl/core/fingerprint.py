@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from operator import attrgetter
 from typing import Any
@@ -60,9 +61,27 @@ def _rows(items: list[Any]) -> list[Any]:
     if len(names) < 2:
         return items
     values = list(map(attrgetter(*names), items))
-    rows = _Rows(dict(zip(names, v)) for v in values)
+    build = _ROW_BUILDERS.get(cls)
+    if build is None:
+        build = _ROW_BUILDERS[cls] = _row_builder(names)
+    rows = _Rows(build(items))
     rows.plain = jsontext.columns_alike(values)
     return rows
+
+
+_ROW_BUILDERS: dict[type, Callable[[list[Any]], list[dict[str, Any]]]] = {}
+
+
+def _row_builder(names: tuple[str, ...]) -> Callable[[list[Any]], list[dict[str, Any]]]:
+    """A compiled ``[{"a": x.a, "b": x.b, ...} for x in items]`` for these field names.
+
+    Why compiled: a dict display with constant keys is built presized in one step, ~2.5x cheaper
+    than ``dict(zip(names, values))`` per item, and with its keys in sorted order the encoders'
+    key sort finds each row already sorted. The text is the same (the encoders sort the keys).
+    Field names are identifiers (dataclass fields), so the source is safe to compile."""
+    assert all(n.isidentifier() for n in names)
+    row = ", ".join(f"{n!r}: x.{n}" for n in sorted(names))
+    return eval(compile(f"lambda items: [{{{row}}} for x in items]", "<fingerprint rows>", "eval"), {})
 
 
 def _with_rows(data: dict[str, Any]) -> dict[str, Any]:
