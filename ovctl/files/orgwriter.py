@@ -576,6 +576,7 @@ def _merge(imported: Any, target: Path, *, directory: bool,
     managers and members lists, property definitions and values.
     """
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import YAMLError
 
     from ovctl.core.errors import SourceError
     from ovctl.files import splice
@@ -760,7 +761,7 @@ def _merge(imported: Any, target: Path, *, directory: bool,
             try:
                 spliced = splice.put_back(text, splice.merge_members(cut[p], org, derived))
                 spliced = splice.put_lists(spliced, list_texts) if spliced is not None else None
-            except ValueError:
+            except (ValueError, YAMLError):  # a small document ruamel read or cut otherwise: not sure
                 spliced = None
             if spliced is None:
                 raise splice.SpliceFailed

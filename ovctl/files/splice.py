@@ -1,21 +1,25 @@
 """Re-import at scale: the members of an existing org file merged on its text, not through ruamel.
 
 ``orgwriter.merge_into`` loads the existing org with ruamel's round trip, changes it, and dumps it:
-about 40 s for 10,000 members, nearly all of it loading and dumping member entries. In the
-common case — the file ``ovctl import`` wrote: one canonical flow line per member, maybe a
-trailing comment, no comment or blank line between them — the members section is cut out before
-ruamel loads the file (a placeholder scalar keeps its place), and merged here:
+about 40 s for 10,000 members, nearly all of it loading and dumping member entries. When the
+members section is plainly a run of entries that each keep their comments to themselves — one flow
+line per member (``ovctl import``'s layout, maybe a trailing comment), or a block entry (a key per
+line, ``properties`` flow or block, end-of-line comments only: the layout people write), or a mix —
+it is cut out before ruamel loads the file (a placeholder scalar keeps its place), and merged here:
 
-- a member whose imported entry renders exactly as its line (``member_flow``, the canonical text,
-  which the round trip dumps unchanged) is kept as it is, comment included;
-- a changed member's line, and the joiners' lines, are made by the same ruamel calls on a small
-  document (``_update_member``, ``_new_member``, the derived-id comment), so quoting and comment
-  columns are what the round trip gives; the joiners' document starts with the last commented
-  line kept, which ruamel uses to place a new comment's column;
-- a leaver's line is dropped.
+- a member whose imported entry renders exactly as its text (``member_flow``, ``member_block``: the
+  canonical text, which the round trip reads back as the member, so changes nothing, and dumps
+  unchanged) is kept as it is, a flow line's comment included;
+- every other member's entry (changed, or written otherwise), and the joiners' lines, are made by
+  the same ruamel calls on a small document (``_update_member``, ``_new_member``, the derived-id
+  comment): an entry's comments live in its own mapping, so quoting, key order, nested styles and
+  comment columns are what the round trip gives; the joiners' document starts with the last
+  commented flow line as it was read (ruamel places a new comment by the column it read there);
+- a leaver's entry is dropped.
 
-Anything else (a directory org, a block-style member, a comment line among the members...) keeps
-the round trip. ``tests/test_reimport_fast.py`` checks the two agree byte for byte.
+Anything else (a directory org, a comment or blank line between entries, a sequence not indented
+by two, an anchor or tag...) keeps the round trip. ``tests/test_reimport_fast.py`` and
+``tests/test_reimport_block*.py`` check the two agree byte for byte.
 """
 
 from __future__ import annotations
@@ -35,21 +39,75 @@ _PLACEHOLDER_LINE = f"members: {PLACEHOLDER}\n"
 
 @dataclass(slots=True)
 class Entry:
-    """One member line: its id (as written), its flow text, the whole line."""
+    """One member entry: its id (as written), its flow text (None for a block entry), its lines."""
 
     id: str
-    flow: str
+    flow: str | None
     line: str
 
     @property
     def commented(self) -> bool:
-        return len(self.line) > len(self.flow) + 5
+        """A flow line with a trailing comment: ruamel keeps that comment on the sequence, where
+        it places a new comment's column (block entries keep theirs inside their own mapping)."""
+        return self.flow is not None and len(self.line) > len(self.flow) + 5
+
+
+# A block entry's first line and its other keys: a lower-case member key at the entry's indent.
+_BLOCK_FIRST = re.compile(r"  - [a-z_]+:(?: .*)?\n")
+_BLOCK_KEY = re.compile(r"    [a-z_]+:(?: .*)?\n")
+_BLOCK_DEEPER = re.compile(r"      +[^\s#].*\n")
+_ID_LINE = re.compile(r"(?:  - |    )id: (\S+)(?: +#.*)?\n")
+
+
+def _block_entry(lines: list[str], i: int) -> tuple[Entry, int] | None:
+    """The block entry starting at ``lines[i]`` and the index after it, or None when it is not
+    plainly a mapping of member keys whose comments (end-of-line only) ruamel keeps inside it."""
+    from ovctl.files.fastfmt import _SPECIAL_VALUE, _self_key
+
+    j = i + 1
+    while j < len(lines) and lines[j].startswith("    "):
+        j += 1
+    block = lines[i:j]
+    if not _BLOCK_FIRST.fullmatch(block[0]):
+        return None
+    mid = None
+    for k, line in enumerate(block):
+        if k and not (_BLOCK_KEY.fullmatch(line) or _BLOCK_DEEPER.fullmatch(line)):
+            return None  # a comment line, a blank line, a tab, a key of another shape
+        if "\t" in line or _SPECIAL_VALUE.search(line[4:]):
+            return None  # an anchor, alias, tag or block scalar: the round trip's to judge
+        m = _ID_LINE.fullmatch(line)
+        if m is not None:
+            # the id must read as itself, alone on its line (a deeper line next would continue it)
+            if mid is not None or not _self_key(m.group(1)) or (k + 1 < len(block) and block[k + 1].startswith("      ")):
+                return None
+            mid = m.group(1)
+    if mid is None:
+        return None
+    return Entry(mid, None, "".join(block)), j
+
+
+def _flow_entry(line: str) -> Entry | None:
+    from ovctl.files.fastfmt import _self_key
+
+    flow = line[4:].split("  #", 1)[0].rstrip("\n") if "#" in line else line[4:-1]
+    if "#" in flow or not flow.startswith("{id: ") or not flow.endswith("}"):
+        return None
+    if "#" in line and not line.startswith(f"  - {flow}  #"):
+        return None
+    # No canonical check here: a line is kept verbatim only when it is exactly the canonical
+    # text of its imported member (merge_members); any other goes through ruamel. The id must
+    # read as itself, though: it is how the line is matched.
+    mid = flow[5:-1].split(", ", 1)[0]
+    if not _self_key(mid):
+        return None
+    return Entry(mid, flow, line)
 
 
 def cut_members(text: str) -> tuple[str, list[Entry]] | None:
-    """(the text with its members section replaced by a placeholder, the member lines), or None
-    when the section is not plainly one canonical flow line per member."""
-    from ovctl.files.fastfmt import _self_key
+    """(the text with its members section replaced by a placeholder, the member entries), or None
+    when the section is not plainly made of canonical-looking flow lines and block entries."""
+    from ovctl.files.fastfmt import _SPECIAL_VALUE
 
     lines = text.splitlines(keepends=True)
     if not lines or not lines[-1].endswith("\n") or PLACEHOLDER in text:
@@ -60,33 +118,88 @@ def cut_members(text: str) -> tuple[str, list[Entry]] | None:
         return None
     end = start + 1
     entries: list[Entry] = []
-    while end < len(lines) and lines[end].startswith("  - {"):
-        line = lines[end]
-        flow = line[4:].split("  #", 1)[0].rstrip("\n") if "#" in line else line[4:-1]
-        if "#" in flow or not flow.startswith("{id: ") or not flow.endswith("}"):
-            return None
-        if "#" in line and not line.startswith(f"  - {flow}  #"):
-            return None
-        # No canonical check here: a line is kept verbatim only when it is exactly the canonical
-        # text of its imported member (merge_members); any other goes through ruamel. The id must
-        # read as itself, though: it is how the line is matched.
-        mid = flow[5:-1].split(", ", 1)[0]
-        if not _self_key(mid):
-            return None
-        entries.append(Entry(mid, flow, line))
-        end += 1
+    while end < len(lines) and lines[end].startswith("  - "):
+        if lines[end].startswith("  - {"):
+            entry = _flow_entry(lines[end])
+            if entry is None:
+                return None
+            end += 1
+        else:
+            found = _block_entry(lines, end)
+            if found is None:
+                return None
+            entry, end = found
+        entries.append(entry)
+    if any(_SPECIAL_VALUE.search(line) for line in lines[start + 1:end]):
+        return None  # an anchor or alias (perhaps used outside the section), a tag, a block scalar
     if not entries or (end < len(lines) and not lines[end][:1].strip()):
         return None  # an entry of another shape, a comment or a blank line in the section
+    if end < len(lines) and lines[end].startswith("#") and any(e.flow is None for e in entries):
+        return None  # ruamel would give this comment to the last block entry
     if any(line.startswith("members:") for line in lines[end:]):
         return None
     return "".join([*lines[:start], _PLACEHOLDER_LINE, *lines[end:]]), entries
 
 
+def member_block(m: Any, props: dict[str, Any], flow_props: bool) -> str | None:
+    """A member as the round trip dumps a block entry that reads back as it (keys in canonical
+    order, ``properties`` flow or block), or None when that is not certain (a typed value written
+    other than canonically)."""
+    from ovctl.files.fastfmt import _self_canonical
+    from ovctl.files.orgwriter import _typed_value, property_value, yaml_scalar
+
+    lines = [f"    id: {yaml_scalar(m.id, False)}\n", f"    email: {yaml_scalar(m.email, False)}\n",
+             f"    first_name: {yaml_scalar(m.first_name, False)}\n",
+             f"    last_name: {yaml_scalar(m.last_name, False)}\n"]
+    if m.job_title is not None:
+        lines.append(f"    job_title: {yaml_scalar(m.job_title, False)}\n")
+    if m.language is not None:
+        lines.append(f"    language: {yaml_scalar(m.language, False)}\n")
+    if m.properties:
+        pairs = []
+        for k, v in m.properties.items():
+            definition = props.get(k)
+            text = property_value(v, definition)
+            if not isinstance(_typed_value(v, definition), str):
+                if not _self_canonical(v):  # a number or date must read back as itself: 1.50, -0 may not
+                    return None
+            elif not flow_props:  # a string, as ruamel dumps it in a block mapping
+                text = yaml_scalar(v, False)
+            pairs.append((yaml_scalar(k, flow_props), text))
+        if flow_props:
+            lines.append("    properties: {" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}\n")
+        else:
+            lines.append("    properties:\n")
+            lines += [f"      {k}: {v}\n" for k, v in pairs]
+    lines[0] = "  - " + lines[0][4:]
+    return "".join(lines)
+
+
+def _kept(e: Entry, m: Any, props: dict[str, Any]) -> bool:
+    """Whether the round trip leaves this entry's text as it is: it is the canonical text of its
+    imported member (then nothing is set and every value dumps as written)."""
+    from ovctl.files.orgwriter import member_flow
+
+    if e.flow is not None:
+        return member_flow(m, props) == e.flow
+    return member_block(m, props, "    properties: {" in e.line) == e.line
+
+
+def _split_entries(dumped: str) -> list[str]:
+    """A dumped ``members:`` document cut into its entries (each starts with ``  - ``)."""
+    out: list[str] = []
+    for line in dumped.splitlines(keepends=True)[1:]:
+        if line.startswith("  - ") or not out:
+            out.append(line)
+        else:
+            out[-1] += line
+    return out
+
+
 def merge_members(entries: list[Entry], org: Any, derived: dict[tuple[str, str], str]) -> str:
     """The members section after the merge (empty when no member is left): see the module
     docstring. Mirrors the member part of ``orgwriter.merge_into`` for a one-file org."""
-    from ovctl.files.orgwriter import (_new_member, _update_member, derived_comment, dump_text, member_flow,
-                                       round_trip_yaml)
+    from ovctl.files.orgwriter import _new_member, _update_member, derived_comment, dump_text, round_trip_yaml
 
     by_id = {m.id: m for m in org.members}
     present: set[str] = set()
@@ -98,7 +211,9 @@ def merge_members(entries: list[Entry], org: Any, derived: dict[tuple[str, str],
         if m is None or e.id in present:
             continue
         present.add(e.id)
-        if member_flow(m, org.properties) == e.flow:
+        if e.commented:
+            last_commented = e.line  # as read: ruamel places a new comment by the column it read
+        if _kept(e, m, org.properties):
             out.append(e.line)
         else:
             changed.append((len(out), e))
@@ -108,15 +223,14 @@ def merge_members(entries: list[Entry], org: Any, derived: dict[tuple[str, str],
         doc = y.load("members:\n" + "".join(e.line for _, e in changed))
         for node, (_, e) in zip(doc["members"], changed):
             _update_member(node, by_id[e.id], org.properties)
-        new_lines = dump_text(y, doc).splitlines(keepends=True)[1:]
-        if len(new_lines) != len(changed):
-            raise ValueError("a changed member did not stay on one line")
-        for (i, _), line in zip(changed, new_lines):
-            out[i] = line
-    kept = [line for line in out if line is not None]
-    for line in kept:
-        if "#" in line:
-            last_commented = line
+        new_entries = _split_entries(dump_text(y, doc))
+        if len(new_entries) != len(changed):
+            raise ValueError("a changed member's entry was not cut back out")
+        for (i, e), text in zip(changed, new_entries):
+            if e.flow is not None and text.count("\n") != 1:
+                raise ValueError("a changed member did not stay on one line")
+            out[i] = text
+    kept = [text for text in out if text is not None]
     joiners = [m for m in org.members if m.id not in present]
     if joiners:
         context = [last_commented] if last_commented is not None else []

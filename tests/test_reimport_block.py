@@ -1,0 +1,187 @@
+"""Re-import's text merge of BLOCK-STYLE members (``files/splice.py``) against the round trip.
+
+The org is the block-style file ``bench/gen_org.py`` writes (the layout people write by hand), then
+edited as people do: end-of-line comments, quoted values, a block ``properties:``, keys in another
+order, some entries as flow lines (a mixed section), comment and blank lines between entries (a
+shape the text merge declines), a comment after the section. The account then changes as a week
+does: every member field updated, e-mails renamed, properties changed, added and dropped, joiners
+(some without an external id, so with a derived id and its comment), leavers. ``merge_into`` (the
+text merge when it applies) must give exactly what the round trip (``_merge(..., splice_members=False)``)
+gives, and the text merge must be the one taken whenever the section is of a shape it accepts.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import sys
+from pathlib import Path
+
+import pytest
+
+from ovctl.core.model import Snapshot
+from ovctl.files import orgwriter, splice
+from ovctl.files.statefile import read_snapshot
+from ovctl.sources.snapshot import org_from_snapshot
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Snapshot]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from gen_org import generate
+    finally:
+        sys.path.pop(0)
+    org, state = generate(150, [3, 2], tmp_path_factory.mktemp("gen"), seed=7)
+    return org.read_text(encoding="utf-8"), read_snapshot(state)
+
+
+def _blocks(text: str) -> tuple[list[str], list[list[str]], list[str]]:
+    """(lines before the members' entries, each entry's lines, lines after them)."""
+    lines = text.splitlines(keepends=True)
+    start = lines.index("members:\n") + 1
+    end = start
+    while lines[end].startswith("  "):
+        end += 1
+    entries: list[list[str]] = []
+    for line in lines[start:end]:
+        if line.startswith("  - "):
+            entries.append([line])
+        else:
+            entries[-1].append(line)
+    return lines[:start], entries, lines[end:]
+
+
+def _edit_entry(entry: list[str], rng: random.Random, mixed: bool, between: bool) -> list[str]:
+    """One block entry as a person might have edited it."""
+    out = list(entry)
+    r = rng.random()
+    if r < 0.12:  # an end-of-line comment, on any line
+        k = rng.randrange(len(out))
+        out[k] = out[k][:-1] + " " * rng.randint(1, 3) + "# " + rng.choice(["on leave", "HR-12", "x"]) + "\n"
+    elif r < 0.2:  # properties as a block mapping
+        for k, line in enumerate(out):
+            if line.startswith("    properties: {"):
+                pairs = line[len("    properties: {"):-2].split(", ")
+                out[k:k + 1] = ["    properties:\n", *(f"      {p}\n" for p in pairs)]
+    elif r < 0.26:  # quoted by hand
+        k = rng.randrange(1, len(out))
+        key, _, value = out[k].partition(": ")
+        value = value[:-1]
+        if value and not value.startswith(("{", '"', "'")):
+            q = rng.choice("'\"")
+            inner = value.replace("'", "''") if q == "'" else value.replace("\\", "\\\\").replace('"', '\\"')
+            out[k] = f"{key}: {q}{inner}{q}\n"
+    elif r < 0.3:  # keys in another order
+        out[0], out[1] = "  - " + out[1][4:], "    " + out[0][4:]
+    elif r < 0.34:  # no properties
+        out = [line for line in out if not line.startswith("    properties")]
+    elif r < 0.38:  # a value on two lines (a plain scalar continued)
+        for k, line in enumerate(out):
+            if line.startswith("    job_title: ") and " " in line[15:].strip():
+                a, b = line[:-1].rsplit(" ", 1)
+                out[k:k + 1] = [a + "\n", "      " + b + "\n"]
+                break
+    elif r < 0.46 and mixed:  # a flow line, as ovctl import writes it, maybe commented
+        line = "  - {" + ", ".join(x.strip() for x in out if not x.startswith("      ")).removeprefix("- ") + "}"
+        if "properties:\n" in "".join(out):
+            return out
+        out = [line + (rng.choice(["", "  # flow"]) if "#" not in line else "") + "\n"]
+    if between and rng.random() < 0.05:
+        out.append(rng.choice(["\n", "  # about the next one\n", "    # indented\n"]))
+    return out
+
+
+def _edit(text: str, rng: random.Random, *, mixed: bool, between: bool, after: bool) -> str:
+    head, entries, tail = _blocks(text)
+    body = [line for e in entries for line in _edit_entry(e, rng, mixed, between)]
+    if after:
+        tail = ["# the teams\n", *tail]
+    return "".join([*head, *body, *tail])
+
+
+def _changed(snap: Snapshot, rng: random.Random) -> Snapshot:
+    """The account a week later."""
+    new = copy.deepcopy(snap)
+    members = [m for m in new.members if rng.random() > 0.06]  # leavers
+    for m in members:
+        r = rng.random()
+        if r < 0.03:
+            m.first_name = rng.choice(["Zoë", "O'Neil", "Jean-Luc", "#1 fan", "true", "Ann: B"])
+        elif r < 0.06:
+            m.last_name = m.last_name + rng.choice([" Jr", "-Smith", " 'the' Third"])
+        elif r < 0.09:
+            m.job_title = rng.choice([None, "Staff Engineer", "Head: Ops", "O'Neil's aide", "C# dev"])
+        elif r < 0.12:
+            m.language = rng.choice([None, "fr", "en", "es"])
+        elif r < 0.15:
+            m.email = "renamed." + m.email
+        elif r < 0.2 and new.properties:
+            name = rng.choice(sorted(new.properties))
+            if rng.random() < 0.5:
+                m.properties.pop(name, None)
+            else:
+                m.properties[name] = {"Level": str(rng.randint(0, 12)), "Hire Date": "2020-02-29",
+                                      "Location": "Paris", "Cost Center": rng.choice(["CC-1", "007", "a, b"])}[name]
+        elif r < 0.22:
+            m.properties = {}
+    for n in range(rng.randint(0, 6)):  # joiners, some without an external id (derived, commented)
+        joiner = copy.deepcopy(rng.choice(snap.members))
+        joiner.email = f"joiner{n}.{rng.randint(0, 999)}@bench.example"
+        joiner.external_id = None if rng.random() < 0.5 else f"J{n}{rng.randint(0, 999)}"
+        members.append(joiner)
+    new.members = members
+    keep = {m.email.lower() for m in members}
+    for t in new.teams:
+        t.members = [e for e in t.members if e.lower() in keep]
+        t.managers = [e for e in t.managers if e.lower() in keep]
+    for m in members[len(members) - 3:]:
+        rng.choice(new.teams).members.append(m.email)
+    return new
+
+
+def _compare(path: Path, after: Snapshot, *, taken: bool) -> None:
+    fast_in, slow_in = org_from_snapshot(after, source="s"), org_from_snapshot(after, source="s")
+    if taken:  # the text merge accepts this section (no fallback to the round trip)
+        orgwriter._merge(org_from_snapshot(after, source="s"), path, directory=False, splice_members=True)
+    fast = orgwriter.merge_into(fast_in, path, directory=False)
+    slow = orgwriter._merge(slow_in, path, directory=False, splice_members=False)
+    assert fast == slow
+    assert fast_in.derived == slow_in.derived
+    if fast[0]:  # the second run changes nothing
+        path.write_text(fast[0][path], encoding="utf-8")
+        again = orgwriter.merge_into(org_from_snapshot(after, source="s"), path, directory=False)
+        assert again[0] == {}
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_block_merge_equals_round_trip(tmp_path: Path, generated: tuple[str, Snapshot], seed: int) -> None:
+    text, snap = generated
+    rng = random.Random(seed)
+    mixed = seed % 3 == 0
+    path = tmp_path / "org.yaml"
+    path.write_text(_edit(text, rng, mixed=mixed, between=False, after=False), encoding="utf-8")
+    _compare(path, _changed(snap, rng), taken=True)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_declined_shapes_equal_round_trip(tmp_path: Path, generated: tuple[str, Snapshot], seed: int) -> None:
+    """Comment or blank lines between entries, a comment after the section: the round trip's."""
+    text, snap = generated
+    rng = random.Random(1000 + seed)
+    path = tmp_path / "org.yaml"
+    path.write_text(_edit(text, rng, mixed=seed % 2 == 0, between=seed % 3 != 2, after=seed % 3 == 2),
+                    encoding="utf-8")
+    with pytest.raises(splice.SpliceFailed):
+        orgwriter._merge(org_from_snapshot(snap, source="s"), path, directory=False, splice_members=True)
+    _compare(path, _changed(snap, rng), taken=False)
+
+
+def test_the_bench_org_as_generated(tmp_path: Path, generated: tuple[str, Snapshot]) -> None:
+    """The file and account ``bench/gen_org.py`` writes, as they are: the text merge is taken."""
+    text, snap = generated
+    path = tmp_path / "org.yaml"
+    path.write_text(text, encoding="utf-8")
+    _compare(path, snap, taken=True)
