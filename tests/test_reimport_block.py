@@ -185,3 +185,32 @@ def test_the_bench_org_as_generated(tmp_path: Path, generated: tuple[str, Snapsh
     path = tmp_path / "org.yaml"
     path.write_text(text, encoding="utf-8")
     _compare(path, snap, taken=True)
+
+
+def _as_block(line: str) -> str:
+    """A flow member line (maybe commented) as a block entry, its comment kept on the id line."""
+    from ovctl.files.fastfmt import _flow_pairs
+
+    end = line.rindex("}") + 1
+    flow, comment = line[:end], line[end:].strip()
+    pairs = _flow_pairs(flow[len("  - {"):-1])
+    assert pairs is not None
+    lines = [f"    {k}: {v}" for k, v in pairs]
+    lines[0] = "  - " + lines[0][4:] + (f"  {comment}" if comment else "")
+    return "".join(f"{x}\n" for x in lines)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_derived_ids_in_block_entries(tmp_path: Path, generated: tuple[str, Snapshot], seed: int) -> None:
+    """Joiners written with a derived id and its comment, then turned into block entries by hand:
+    the next week's re-import keeps (or rewrites) them as the round trip does."""
+    text, snap = generated
+    rng = random.Random(2000 + seed)
+    path = tmp_path / "org.yaml"
+    path.write_text(text, encoding="utf-8")
+    week1 = _changed(snap, rng)
+    files, _, _ = orgwriter.merge_into(org_from_snapshot(week1, source="s"), path, directory=False)
+    written = files[path]
+    path.write_text("".join(_as_block(line) if line.startswith("  - {") else line
+                            for line in written.splitlines(keepends=True)), encoding="utf-8")
+    _compare(path, _changed(week1, rng), taken=True)
