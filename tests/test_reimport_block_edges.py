@@ -2,7 +2,7 @@
 
 Hypothesis writes small org files whose members are block entries (or flow lines) with odd scalars
 (quoted either way, keywords, numbers, dates, ``#`` and ``:`` in values, end-of-line comments,
-``properties`` flow or block) and an account that changes some of them to odd values, drops some
+``properties`` flow or block, blank and comment lines after an entry) and an account that changes some of them to odd values, drops some
 and adds joiners; ``merge_into`` must give what ``_merge(..., splice_members=False)`` gives (or
 raise the same error). Hand-made cases pin the shapes the text merge declines.
 """
@@ -64,7 +64,8 @@ def _entry(draw: st.DrawFn, n: int) -> str:
         lines.append("properties: {" + ", ".join(f"{k}: {v}" for k, v in props) + "}")
     if draw(st.integers(0, 2)) == 0:  # end-of-line comments
         lines = [line + draw(st.sampled_from(["", "", "  # c", " # d", "     # e"])) for line in lines]
-    return "  - " + "\n    ".join(lines) + "\n"
+    tail = draw(st.sampled_from(["", "", "", "\n", "  # between\n", "\n# column 0\n\n"]))
+    return "  - " + "\n    ".join(lines) + "\n" + tail
 
 
 @st.composite
@@ -155,11 +156,12 @@ _BM = Member(id="B", email="b@x.example", first_name="B", last_name="B")
 
 
 @pytest.mark.parametrize("members", [
-    _A + "\n" + _B,  # a blank line between entries
-    _A + "  # about B\n" + _B,  # a comment line between entries
-    _A + "    # indented\n" + _B,
+    _A + "    # indented\n" + _B,  # a comment line among an entry's keys
     "  # first\n" + _A + _B,  # a comment before the first entry
-    _A + _B + "# after\n",  # a comment after the section (ruamel gives it to the last entry)
+    _A + "    properties: {L: x}\n\n" + _B,  # a blank line after a flow mapping: the next item's
+    _A + "    properties: {L: x}  # c\n  # more\n" + _B,
+    "  - {id: A, email: a@x.example, first_name: A, last_name: A}\n\n" + _B,  # after a flow line
+    _A + "    job_title:\n\n" + _B,  # after a key without a value
     "  - id: A\n    <<: {email: a@x.example}\n    first_name: A\n    last_name: A\n" + _B,
     _A.replace("email: a@x.example", "email: &e a@x.example") + _B,
     "  - id: A\n      B\n    email: a@x.example\n    first_name: A\n    last_name: A\n" + _B,  # id continued
@@ -183,6 +185,11 @@ def test_declined_shapes(tmp_path: Path, members: str) -> None:
     "  - {id: A, email: a@x.example, first_name: A, last_name: A}  # flow\n" + _B,
     _A + "  - {id: B, email: b@x.example, first_name: B, last_name: B}\n",
     _A + "    job_title: Dev\n      Ops\n" + _B,  # a plain value continued
+    _A + "\n" + _B,  # a blank line after an entry ending with a scalar: that entry's
+    _A + "  # about B\n\n" + _B,
+    _A + "    job_title: 'x #y'  # c\n# col 0\n" + _B,
+    _A + _B + "# after the section\n",
+    _A + _B + "\n  # after the section\n\n",
 ])
 def test_taken_shapes(tmp_path: Path, members: str) -> None:
     path = tmp_path / "org.yaml"

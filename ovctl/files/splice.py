@@ -44,6 +44,7 @@ class Entry:
     id: str
     flow: str | None
     line: str
+    tail: str = ""  # blank and comment lines after a block entry (in ``line``): ruamel keeps them in it
 
     @property
     def commented(self) -> bool:
@@ -57,6 +58,21 @@ _BLOCK_FIRST = re.compile(r"  - [a-z_]+:(?: .*)?\n")
 _BLOCK_KEY = re.compile(r"    [a-z_]+:(?: .*)?\n")
 _BLOCK_DEEPER = re.compile(r"      +[^\s#].*\n")
 _ID_LINE = re.compile(r"(?:  - |    )id: (\S+)(?: +#.*)?\n")
+_TAIL_LINE = re.compile(r"\n| *#.*\n")
+_NO_VALUE = re.compile(r"[^:]*:\s*")
+
+
+def _ends_with_scalar(line: str) -> bool:
+    """Whether a block entry's last line ends with a scalar value: the blank and comment lines
+    after it are then that scalar's (ruamel keeps them in the entry's mapping). After a flow
+    mapping or sequence, or a key without a value, ruamel files them elsewhere."""
+    text = line.rstrip("\n")
+    if "#" in text:
+        if "{" in text or "[" in text:
+            return False
+        text = text.split(" #", 1)[0]
+    text = text.rstrip()
+    return not text.endswith(("}", "]")) and not _NO_VALUE.fullmatch(text)
 
 
 def _block_entry(lines: list[str], i: int) -> tuple[Entry, int] | None:
@@ -84,7 +100,13 @@ def _block_entry(lines: list[str], i: int) -> tuple[Entry, int] | None:
             mid = m.group(1)
     if mid is None:
         return None
-    return Entry(mid, None, "".join(block)), j
+    t = j
+    while t < len(lines) and _TAIL_LINE.fullmatch(lines[t]):
+        t += 1
+    if t > j and (t == len(lines) or not _ends_with_scalar(block[-1])):
+        return None  # lines ruamel would give to the next entry, or to the end of the document
+    tail = "".join(lines[j:t])
+    return Entry(mid, None, "".join(block) + tail, tail), t
 
 
 def _flow_entry(line: str) -> Entry | None:
@@ -134,8 +156,6 @@ def cut_members(text: str) -> tuple[str, list[Entry]] | None:
         return None  # an anchor or alias (perhaps used outside the section), a tag, a block scalar
     if not entries or (end < len(lines) and not lines[end][:1].strip()):
         return None  # an entry of another shape, a comment or a blank line in the section
-    if end < len(lines) and lines[end].startswith("#") and any(e.flow is None for e in entries):
-        return None  # ruamel would give this comment to the last block entry
     if any(line.startswith("members:") for line in lines[end:]):
         return None
     return "".join([*lines[:start], _PLACEHOLDER_LINE, *lines[end:]]), entries
@@ -182,13 +202,19 @@ def _kept(e: Entry, m: Any, props: dict[str, Any]) -> bool:
 
     if e.flow is not None:
         return member_flow(m, props) == e.flow
-    return member_block(m, props, "    properties: {" in e.line) == e.line
+    text = e.line[:len(e.line) - len(e.tail)]
+    return member_block(m, props, "    properties: {" in text) == text
+
+
+_END = "__ovctl_end__: 0\n"  # after the entries in a small document, as a key follows them in the file
 
 
 def _split_entries(dumped: str) -> list[str]:
     """A dumped ``members:`` document cut into its entries (each starts with ``  - ``)."""
+    if not dumped.endswith("\n" + _END):
+        raise ValueError("the small document's end moved")
     out: list[str] = []
-    for line in dumped.splitlines(keepends=True)[1:]:
+    for line in dumped[:-len(_END)].splitlines(keepends=True)[1:]:
         if line.startswith("  - ") or not out:
             out.append(line)
         else:
@@ -220,7 +246,7 @@ def merge_members(entries: list[Entry], org: Any, derived: dict[tuple[str, str],
             out.append(None)
     y = round_trip_yaml()
     if changed:
-        doc = y.load("members:\n" + "".join(e.line for _, e in changed))
+        doc = y.load("members:\n" + "".join(e.line for _, e in changed) + _END)
         for node, (_, e) in zip(doc["members"], changed):
             _update_member(node, by_id[e.id], org.properties)
         new_entries = _split_entries(dump_text(y, doc))
