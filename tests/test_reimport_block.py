@@ -94,9 +94,29 @@ def _edit_entry(entry: list[str], rng: random.Random, mixed: bool, between: bool
     return out
 
 
+def _edit_teams(lines: list[str], rng: random.Random) -> list[str]:
+    """The teams' block lists of ids as a person might have edited them: a comment or blank line
+    after a list, an item quoted or commented, a list written flow."""
+    out: list[str] = []
+    for k, line in enumerate(lines):
+        item = line.lstrip(" ")
+        nxt = lines[k + 1] if k + 1 < len(lines) else ""
+        last_item = item.startswith("- ") and not nxt.lstrip(" ").startswith("- ")
+        r = rng.random()
+        if item.startswith("- ") and not item.startswith("- id:") and r < 0.02:
+            line = line.replace("- ", "- '", 1)[:-1] + "'\n"
+        elif item.startswith("- ") and not item.startswith("- id:") and r < 0.03:
+            line = line[:-1] + "  # lead\n"
+        out.append(line)
+        if last_item and r > 0.9:
+            out.append(rng.choice(["\n", line[:len(line) - len(item) - 2] + "# who\n"]))
+    return out
+
+
 def _edit(text: str, rng: random.Random, *, mixed: bool, between: bool, after: bool) -> str:
     head, entries, tail = _blocks(text)
     body = [line for e in entries for line in _edit_entry(e, rng, mixed, between)]
+    tail = _edit_teams(tail, rng)
     if after:
         tail = ["# the teams\n", *tail]
     return "".join([*head, *body, *tail])

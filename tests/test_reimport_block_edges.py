@@ -72,7 +72,13 @@ def _entry(draw: st.DrawFn, n: int) -> str:
 def _case(draw: st.DrawFn) -> tuple[str, list[tuple[str, object]], int]:
     n = draw(st.integers(1, 6))
     text = "version: 1\norganization: X\n" + _PROPS + "members:\n" + "".join(draw(_entry(i)) for i in range(n))
-    text += "teams:\n  - id: T\n    name: T\n    members: [" + ", ".join(f"E{i}" for i in range(n)) + "]\n"
+    ids = [f"E{i}" for i in range(n)]
+    if draw(st.booleans()):
+        listed = "    members: [" + ", ".join(ids) + "]\n"
+    else:
+        listed = "    members:\n" + "".join(f"      - {draw(_scalar(i))}\n" for i in ids)
+    text += "teams:\n  - id: T\n    name: T\n" + listed + draw(st.sampled_from(["", "", "\n", "    # end\n"]))
+    text += "  - id: U\n    name: U\n    managers:\n      - E0\n"
     edits = draw(st.lists(st.tuples(st.sampled_from(["leave", "first_name", "last_name", "job_title", "language",
                                                      "email", "prop", "noprops"]), st.integers(0, n - 1)),
                           max_size=4))
@@ -103,7 +109,8 @@ def _imported(existing: Org, edits: list[tuple[str, int]], joiners: int, values:
         if j % 2 == 0:
             derived[("member", f"J{j}")] = f"from the e-mail j{j}@x.example"
     org = Org(organization=existing.organization, properties=existing.properties, members=list(members.values()),
-              teams=[Team(id="T", name="T", members=list(members))])
+              teams=[Team(id="T", name="T", members=list(members)),
+                     Team(id="U", name="U", managers=[x for x in members if x in ("E0", "J0")])])
     return Imported(org=org, derived=derived)
 
 
@@ -233,3 +240,19 @@ def test_joiners_comment_column_follows_the_last_commented_flow_line_as_read(tmp
     orgwriter._merge(copy.deepcopy(imported), path, directory=False, splice_members=True)
     fast, slow = _both(path, imported)
     assert fast == slow
+
+
+@pytest.mark.parametrize("listed", ["    members: [A]\n", "    members:\n      - A\n"])
+@pytest.mark.parametrize("after", ["\n", "    # the people\n", ""])
+def test_a_removed_team_list_keeps_the_lines_after_it(tmp_path: Path, listed: str, after: str) -> None:
+    """Whether the round trip keeps a blank or comment line after a team's list it removes depends
+    on the list (after a flow list it is the next item's, after a block list its last id's); a
+    placeholder scalar in the list's place always took it away (the flow case differed)."""
+    path = tmp_path / "org.yaml"
+    path.write_text(_HEAD + _A + "teams:\n  - id: T\n    name: T\n" + listed + after +
+                    "  - id: U\n    name: U\n    managers:\n      - A\n", encoding="utf-8")
+    imported = Imported(org=Org(organization="X", members=[_AM], teams=[Team(id="T", name="T"),
+                                                                        Team(id="U", name="U", managers=["A"])]))
+    fast, slow = _both(path, imported)
+    assert fast == slow
+    assert isinstance(fast, tuple)

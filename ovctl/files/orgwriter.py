@@ -670,7 +670,7 @@ def _merge(imported: Any, target: Path, *, directory: bool,
             have = node.get(key)
             if isinstance(have, str) and have in list_marks:
                 if want:
-                    list_texts[have] = splice.list_text(want)
+                    list_texts[have] = splice.list_text(want, have)
                 else:
                     del node[key]
                 continue

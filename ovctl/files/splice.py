@@ -281,49 +281,99 @@ def merge_members(entries: list[Entry], org: Any, derived: dict[tuple[str, str],
 
 
 _LIST_LINE = re.compile(r"( +)(managers|members): \[([^\[\]{}#'\"]*)\]\n")
+_BLOCK_LIST_KEY = re.compile(r"( +)(managers|members):\n")
 LIST_MARK = "__ovctl_l"
+_BLOCK_MARK = re.compile(r"\n( *)(managers|members): (" + LIST_MARK + r"\d+b__)\n")
+
+
+def _block_list(lines: list[str], i: int, indent: str) -> int:
+    """The index after the block list of plain ids whose key is ``lines[i - 1]`` (items two
+    spaces deeper, no comment), or ``i`` when there is none to cut: a blank or comment line after
+    it would be its last item's in the round trip, which drops it when the list changes."""
+    from ovctl.files.fastfmt import _self_key
+
+    prefix = indent + "  - "
+    j = i
+    while j < len(lines) and lines[j].startswith(prefix) and lines[j].endswith("\n") \
+            and _self_key(lines[j][len(prefix):-1]):
+        j += 1
+    return j if j > i and _ends_clean(lines, j, indent) else i
+
+
+def _ends_clean(lines: list[str], j: int, indent: str) -> bool:
+    """Whether ``lines[j]``, after a team's list, is one ruamel attaches nothing to: a key or an
+    item no deeper than the list's key, or the end. A blank or comment line there may be kept by
+    the round trip when it removes the list (after a flow list it is the next item's), while a
+    placeholder scalar in the list's place would take it away."""
+    if j >= len(lines):
+        return True
+    nxt = lines[j]
+    stripped = nxt.lstrip(" ")
+    return bool(stripped.strip()) and not stripped.startswith("#") and len(nxt) - len(stripped) <= len(indent)
 
 
 def cut_lists(text: str) -> tuple[str, set[str]]:
-    """The text with each team's canonical flow ``managers``/``members`` list replaced by a
-    placeholder scalar (``__ovctl_lN__``), and the placeholders. The merge sets the list it wants
-    in their place (``list_text``), so ruamel neither loads nor dumps the ids."""
+    """The text with each team's canonical flow ``managers``/``members`` list, and each block list
+    of plain ids, replaced by a placeholder scalar (``__ovctl_lN__``, ``__ovctl_lNb__`` for a block
+    list), and the placeholders. The merge sets the list it wants in their place (``list_text``),
+    so ruamel neither loads nor dumps the ids."""
     from ovctl.files.fastfmt import _text_list
 
     if LIST_MARK in text:
         return text, set()
     lines = text.splitlines(keepends=True)
+    out: list[str] = []
     marks: set[str] = set()
     in_teams = False
-    for i, line in enumerate(lines):
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
         if line[:1].strip() and not line.startswith("#"):
             in_teams = line.startswith("teams:")
-            continue
-        if not in_teams:
-            continue
-        m = _LIST_LINE.fullmatch(line)
-        if m is None or _text_list("flow", m.group(3)) != f"[{m.group(3)}]":
-            continue
-        mark = f"{LIST_MARK}{len(marks)}__"
-        marks.add(mark)
-        lines[i] = f"{m.group(1)}{m.group(2)}: {mark}\n"
-    return "".join(lines), marks
+        elif in_teams:
+            m = _LIST_LINE.fullmatch(line)
+            if m is not None and _text_list("flow", m.group(3)) == f"[{m.group(3)}]" \
+                    and _ends_clean(lines, i, m.group(1)):
+                mark = f"{LIST_MARK}{len(marks)}__"
+                marks.add(mark)
+                line = f"{m.group(1)}{m.group(2)}: {mark}\n"
+            else:
+                b = _BLOCK_LIST_KEY.fullmatch(line)
+                j = _block_list(lines, i, b.group(1)) if b is not None else i
+                if b is not None and j > i:
+                    mark = f"{LIST_MARK}{len(marks)}b__"
+                    marks.add(mark)
+                    line = f"{b.group(1)}{b.group(2)}: {mark}\n"
+                    i = j
+        out.append(line)
+    return "".join(out), marks
 
 
-def list_text(ids: list[str]) -> str:
-    """A list of ids as the round trip dumps a flow sequence of them."""
+def list_text(ids: list[str], mark: str = "") -> str:
+    """A list of ids as the round trip dumps a flow sequence of them, or for a block list's
+    placeholder (``mark``) its items, one ``- id`` line each, not yet indented."""
     from ovctl.files.orgwriter import yaml_scalar
 
+    if mark.endswith("b__"):
+        return "".join(f"- {yaml_scalar(x, False)}\n" for x in ids)
     return "[" + ", ".join(yaml_scalar(x) for x in ids) + "]"
 
 
 def put_lists(dumped: str, texts: dict[str, str]) -> str | None:
-    """The dumped text with each placeholder still in it replaced by its list; None if one has
-    no list (the merge did not set it)."""
+    """The dumped text with each placeholder still in it replaced by its list (a block list's
+    items two spaces deeper than its key); None if one has no list (the merge did not set it)."""
+    def block(m: re.Match[str]) -> str:
+        items = texts.get(m.group(3))
+        if items is None:
+            return m.group(0)
+        pad = m.group(1) + "  "
+        return f"\n{m.group(1)}{m.group(2)}:\n" + "".join(pad + item for item in items.splitlines(keepends=True))
+
     def one(m: re.Match[str]) -> str:
         return texts.get(m.group(0), m.group(0))
 
-    out = re.sub(LIST_MARK + r"\d+__", one, dumped)
+    out = re.sub(LIST_MARK + r"\d+__", one, _BLOCK_MARK.sub(block, dumped))
     return None if LIST_MARK in out else out
 
 
