@@ -201,8 +201,11 @@ def test_declined_shapes(tmp_path: Path, members: str) -> None:
 def test_taken_shapes(tmp_path: Path, members: str) -> None:
     path = tmp_path / "org.yaml"
     path.write_text(_HEAD + members + _TEAMS, encoding="utf-8")
-    for imported in (_org(_AM, _BM), _org(Member(id="A", email="a@x.example", first_name="A", last_name="Z"),
-                                          Member(id="B", email="b@x.example", first_name="Bea", last_name="B"))):
+    changed = _org(Member(id="A", email="a@x.example", first_name="A", last_name="Z"),
+                   Member(id="B", email="b@x.example", first_name="Bea", last_name="B"))
+    joined = _org(_AM, _BM, Member(id="C", email="c@x.example", first_name="C", last_name="C"))
+    joined.derived[("member", "C")] = "from the e-mail c@x.example"
+    for imported in (_org(_AM, _BM), changed, _org(_AM), _org(_BM), joined):  # same, changed, leavers, joiner
         orgwriter._merge(copy.deepcopy(imported), path, directory=False, splice_members=True)  # no SpliceFailed
         fast, slow = _both(path, imported)
         assert fast == slow
