@@ -76,8 +76,10 @@ def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | No
 
     raw = None if client.is_default_endpoint or export_only else client.sandbox_snapshot()
     if raw is not None:
+        # the predicted members themselves: after a sync they are only compared and written
+        # (apply's convergence check and state file), never changed
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot",
-                                  members=_copies(known_members(raw, expected)))
+                                  members=known_members(raw, expected))
         return carry_from_state(live, expected, from_export=False)
     live, group_only = read_export(client, progress=progress, concurrency=concurrency)
     if final_payload is not None:
@@ -109,8 +111,8 @@ def known_members(raw: Any, known: Snapshot | None) -> list[SnapMember] | None:
 
 
 def _copies(members: list[SnapMember] | None) -> list[SnapMember] | None:
-    """New member objects (``carry_from_state`` and later steps may change a live member; the
-    state's or the prediction's must stay as they are)."""
+    """New member objects (``carry_from_state`` and later steps may change a live member, e.g.
+    ``sources/ids`` attaching ids on import; the state's members must stay as they are)."""
     if members is None:
         return None
     return [SnapMember(m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language, m.status,

@@ -120,7 +120,7 @@ def same_account(a: Snapshot, b: Snapshot) -> bool:
     teams = {t.officevibe_id: t for t in b.teams}
     if len(members) != len(b.members) or len(teams) != len(b.teams):
         return False
-    if not all(members.get(email_key(m.email)) == m for m in a.members):
+    if not all((x := members.get(email_key(m.email))) is m or x == m for m in a.members):  # read back: often the very objects
         return False
     new_ids = _paired_new_teams(a, b, teams)
     if new_ids is None:
