@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ovctl.core.records import record
 
-@dataclass(frozen=True, slots=True)
+
+@record(frozen=True)
 class Problem:
     """One finding about an input file: where it is and what is wrong.
 

@@ -16,7 +16,7 @@ values of ``ovctl.core.changes``; drift (state file -> live account) uses the sa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ovctl.core.engine import PROTECTED_ROLES, AmbiguousTeam, KeptAdminRole, simulate_noted
 from ovctl.core.errors import Problem
@@ -28,6 +28,7 @@ from ovctl.core.changes import (DELETED, Change, FieldChange, MemberCreate, Memb
 from ovctl.core.model import Org, Plan, ReportItem, Snapshot, SnapMember, SnapTeam, SyncReport, Warning_, email_key
 from ovctl.core.payload import build_payloads
 from ovctl.core.plannotes import ambiguous_team_warnings, different_team_warnings, kept_admin_warnings
+from ovctl.core.records import record
 
 _PROFILE_FIELDS = ("email", "external_id", "first_name", "last_name", "job_title", "language", "role")
 
@@ -35,7 +36,7 @@ _PROFILE_FIELDS = ("email", "external_id", "first_name", "last_name", "job_title
 # --------------------------------------------------------------------------- diff
 
 
-@dataclass(slots=True)
+@record
 class _People:
     """Person identity across two snapshots: every email maps to one key and one display id.
 

@@ -6,9 +6,10 @@ teams, and the rule modules mutate those copies and the report in place.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from ovctl.core.model import Snapshot, SnapMember, SnapTeam, SyncReport
+from ovctl.core.records import record
 
 
 def _copy_member(m: SnapMember) -> SnapMember:
@@ -22,7 +23,7 @@ def _copy_team(t: SnapTeam) -> SnapTeam:
                     managers=list(t.managers), members=list(t.members), rule_based=t.rule_based)
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class AmbiguousTeam:
     """Payload teams and id-less account teams of one name that the rules cannot pair: none of
     them is adopted (docs/sync-semantics.md, "Two id-less teams with one name").
@@ -39,7 +40,7 @@ class AmbiguousTeam:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class KeptAdminRole:
     """An admin/executive absent from the payload keeping a team role the sync does not touch."""
 
@@ -50,7 +51,7 @@ class KeptAdminRole:
     as_role: str  # "manager" or "member"
 
 
-@dataclass(slots=True)
+@record
 class SyncNotes:
     """What a sync decides that its report does not say: for the plan's warnings, never sent."""
 
@@ -58,7 +59,7 @@ class SyncNotes:
     kept_admin_roles: list[KeptAdminRole] = field(default_factory=list)
 
 
-@dataclass(slots=True)
+@record
 class SyncRun:
     """Working state of one simulation (the inputs are never touched)."""
 

@@ -10,19 +10,19 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from dataclasses import dataclass
 from typing import Any
 
 from ovctl.core.errors import Problem
 from ovctl.core.positions import Pos, value_pos
 from ovctl.core.shown import bounded, shown
 from ovctl.core.validate.text import name_flaw
+from ovctl.core.records import record
 
 DIFFLIB_LIMIT = 2000  # above this many candidates, suggest only case-insensitive matches
 DIFFLIB_BUDGET = 50  # spelling suggestions per run; later unknown words get case-insensitive ones only
 
 
-@dataclass(slots=True)
+@record
 class Document:
     """One parsed org file: ``path`` as messages name it, ``data`` its top-level mapping."""
 

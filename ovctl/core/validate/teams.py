@@ -9,16 +9,17 @@ references into ``members``) and reads best apart from the member checks in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from ovctl.core.model import Member, Team
 from ovctl.core.shown import shown
 from ovctl.core.validate.common import CheckerBase, Document, name_key, norm_id
 from ovctl.core.positions import key_pos, node_pos, value_pos
+from ovctl.core.records import record
 
 
-@dataclass(slots=True)
+@record
 class _TeamRec:
     team: Team
     doc: Document
