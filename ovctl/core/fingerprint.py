@@ -14,10 +14,7 @@ from dataclasses import fields, is_dataclass
 from operator import attrgetter
 from typing import Any
 
-try:  # a dependency (pyproject.toml); without it every fingerprint is encoded by json alone
-    import orjson
-except ImportError:  # pragma: no cover - only on an install that skipped the dependency
-    orjson = None  # type: ignore[assignment]
+import orjson
 
 from ovctl.core import jsontext
 from ovctl.core.model import Org, Snapshot
@@ -110,7 +107,7 @@ def _canonical_parts(data: Any) -> list[bytes]:
     json, and so is a list orjson refuses (an int beyond 64 bits, a lone surrogate, a non-str
     key). Everything else of the document — settings with their float ratios — is json's. A
     JSON object is its members in order, so the parts join into the text json would give."""
-    if orjson is None or type(data) is not dict or not all(type(k) is str for k in data):
+    if type(data) is not dict or not all(type(k) is str for k in data):
         return [canonical_json(data).encode("utf-8")]
     parts: list[bytes | str] = []
     for n, key in enumerate(sorted(data)):
@@ -126,10 +123,7 @@ def _rows_bytes(rows: Any) -> bytes | None:
     """orjson's text of the rows ``_rows`` built (see ``canonical_bytes``), or None to leave them to json."""
     if type(rows) is not _Rows or not rows.plain:
         return None
-    try:
-        return orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
-    except TypeError:  # orjson.JSONEncodeError: a big int, a lone surrogate, a key that is not a str
-        return None
+    return jsontext.orjson_text(rows, orjson.OPT_SORT_KEYS)
 
 
 def _sha256(data: Any) -> str:

@@ -14,6 +14,8 @@ from itertools import chain, cycle
 from operator import itemgetter
 from typing import Any
 
+import orjson
+
 
 class JsonTextError(ValueError):
     """Why a text is not usable JSON, with the 1-based position when the parser knows it."""
@@ -49,17 +51,18 @@ def compact(value: Any) -> bytes:
     beyond 64 bits, a lone surrogate, a key that is not a str). Both read back as the same values
     for what ovctl writes (text, booleans, small ints, lists and dicts); a float may be written in
     another but equal form (``1e-05`` / ``0.00001``), which is why fingerprints do not use this."""
+    text = orjson_text(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8") if text is None else text
+
+
+def orjson_text(value: Any, option: int = 0) -> bytes | None:
+    """orjson's text of ``value`` (``option``: orjson's flags), or None where orjson refuses it (an
+    int beyond 64 bits, a lone surrogate, a key that is not a str): the caller then uses json.
+    Whether the text is json's own is the caller's check (``columns_alike``, ``snapshot_alike``)."""
     try:
-        return _orjson_dumps(value)
+        return orjson.dumps(value, option=option)
     except TypeError:  # orjson.JSONEncodeError
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-try:  # a dependency (pyproject.toml)
-    from orjson import dumps as _orjson_dumps
-except ImportError:  # pragma: no cover - only on an install that skipped the dependency
-    def _orjson_dumps(value: Any) -> bytes:
-        raise TypeError("orjson is not installed")
+        return None
 
 
 # Written alike by json (compact or indented, ensure_ascii=False) and orjson: not floats (``1e-05`` /
@@ -117,3 +120,11 @@ def snapshot_alike(data: dict[str, Any]) -> bool:
         if r and (len(set(map(len, r))) != 1 or not columns_alike(list(map(tuple, map(dict.values, r))))):
             return False
     return values_alike([v for k, v in data.items() if k not in ("members", "teams")])
+
+
+def snapshot_text(data: dict[str, Any], *, indent: bool) -> bytes | None:
+    """orjson's text of a snapshot's ``to_dict`` — ``json.dumps(data, indent=2, ensure_ascii=False)``
+    or, compact, ``JSONResponse``'s bytes — when it is json's very text; else None (json writes)."""
+    if not snapshot_alike(data):
+        return None
+    return orjson_text(data, orjson.OPT_INDENT_2 if indent else 0)

@@ -21,11 +21,6 @@ from ovctl.core.errors import SnapshotError
 from ovctl.core.model import Snapshot, lone_surrogate_field
 from ovctl.core.snapshot import snapshot_from_dict
 
-try:  # a dependency (pyproject.toml)
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - only on an install that skipped the dependency
-    _orjson = None  # type: ignore[assignment]
-
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "state.schema.json"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800": a UTF-16 surrogate, lone unless paired
 
@@ -131,11 +126,9 @@ def snapshot_to_bytes(snapshot: Snapshot, extra: dict[str, Any] | None = None) -
     data = snapshot.to_dict()
     if extra:
         data.update(extra)
-    if _orjson is not None and jsontext.snapshot_alike(data):
-        try:
-            return _orjson.dumps(data, option=_orjson.OPT_INDENT_2) + b"\n"
-        except TypeError:  # orjson.JSONEncodeError: a lone surrogate, a key that is not a str
-            pass
+    fast = jsontext.snapshot_text(data, indent=True)
+    if fast is not None:
+        return fast + b"\n"
     try:
         text = _indented(data)
     except _Unusual:

@@ -245,14 +245,8 @@ async def _json_body_and_text(request: Request, limit: int, *, optional: bool = 
 def _answer_body(data: dict[str, Any]) -> bytes:
     """``JSONResponse(data).body``, byte for byte: by orjson (~5x faster: 0.09 s -> ~0.02 s at 20,000
     members, on every read after a sync) when every value is one it writes as json does."""
-    if jsontext.snapshot_alike(data):
-        try:
-            import orjson
-
-            return orjson.dumps(data)
-        except (ImportError, TypeError):  # not installed; orjson.JSONEncodeError (a lone surrogate...)
-            pass
-    return JSONResponse(data).body
+    fast = jsontext.snapshot_text(data, indent=False)
+    return JSONResponse(data).body if fast is None else fast
 
 
 class SnapshotAnswers:
