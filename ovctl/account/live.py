@@ -113,10 +113,9 @@ def known_members(raw: Any, known: Snapshot | None) -> list[SnapMember] | None:
 def _copies(members: list[SnapMember] | None) -> list[SnapMember] | None:
     """New member objects (``carry_from_state`` and later steps may change a live member, e.g.
     ``sources/ids`` attaching ids on import; the state's members must stay as they are)."""
-    if members is None:
-        return None
-    return [SnapMember(m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language, m.status,
-                       m.role, dict(m.properties)) for m in members]
+    from ovctl.core.engine.run import copy_member
+
+    return None if members is None else [copy_member(m) for m in members]
 
 
 def _first(d: dict[str, Any], *keys: str) -> Any:

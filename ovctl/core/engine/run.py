@@ -12,7 +12,7 @@ from ovctl.core.model import Snapshot, SnapMember, SnapTeam, SyncReport
 from ovctl.core.records import record
 
 
-def _copy_member(m: SnapMember) -> SnapMember:
+def copy_member(m: SnapMember) -> SnapMember:
     """Positional, in ``SnapMember``'s field order: a third cheaper than keywords, 50,000 times."""
     return SnapMember(m.email, m.external_id, m.first_name, m.last_name, m.job_title, m.language, m.status, m.role,
                       dict(m.properties))
@@ -75,5 +75,5 @@ class SyncRun:
     @classmethod
     def start(cls, snapshot: Snapshot) -> SyncRun:
         """A run over copies of ``snapshot``'s members and teams, with an empty report."""
-        return cls(snapshot=snapshot, members=[_copy_member(m) for m in snapshot.members],
+        return cls(snapshot=snapshot, members=[copy_member(m) for m in snapshot.members],
                    teams=[_copy_team(t) for t in snapshot.teams], report=SyncReport())
