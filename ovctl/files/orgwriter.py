@@ -144,14 +144,17 @@ def _number(x: float | int) -> str:
 # --------------------------------------------------------------------------- rendering
 
 
+def profile_pairs(m: Member, *, flow: bool) -> list[tuple[str, str]]:
+    """A member's profile fields as the writer spells them, in canonical order (those set only):
+    (key, value written as a flow or a block scalar). ``member_flow`` and ``splice.member_block``."""
+    pairs = [("id", m.id), ("email", m.email), ("first_name", m.first_name), ("last_name", m.last_name)]
+    pairs += [(k, v) for k, v in (("job_title", m.job_title), ("language", m.language)) if v is not None]
+    return [(k, yaml_scalar(v, flow)) for k, v in pairs]
+
+
 def member_flow(m: Member, props: dict[str, PropertyDef]) -> str:
     """One member as a flow mapping (no indentation, no comment)."""
-    parts = [f"id: {yaml_scalar(m.id)}", f"email: {yaml_scalar(m.email)}", f"first_name: {yaml_scalar(m.first_name)}",
-             f"last_name: {yaml_scalar(m.last_name)}"]
-    if m.job_title is not None:
-        parts.append(f"job_title: {yaml_scalar(m.job_title)}")
-    if m.language is not None:
-        parts.append(f"language: {yaml_scalar(m.language)}")
+    parts = [f"{k}: {v}" for k, v in profile_pairs(m, flow=True)]
     if m.properties:
         inner = ", ".join(f"{yaml_scalar(k)}: {property_value(v, props.get(k))}" for k, v in m.properties.items())
         parts.append(f"properties: {{{inner}}}")

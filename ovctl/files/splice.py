@@ -166,15 +166,9 @@ def member_block(m: Any, props: dict[str, Any], flow_props: bool) -> str | None:
     order, ``properties`` flow or block), or None when that is not certain (a typed value written
     other than canonically)."""
     from ovctl.files.fastfmt import _self_canonical
-    from ovctl.files.orgwriter import _typed_value, property_value, yaml_scalar
+    from ovctl.files.orgwriter import _typed_value, profile_pairs, property_value, yaml_scalar
 
-    lines = [f"    id: {yaml_scalar(m.id, False)}\n", f"    email: {yaml_scalar(m.email, False)}\n",
-             f"    first_name: {yaml_scalar(m.first_name, False)}\n",
-             f"    last_name: {yaml_scalar(m.last_name, False)}\n"]
-    if m.job_title is not None:
-        lines.append(f"    job_title: {yaml_scalar(m.job_title, False)}\n")
-    if m.language is not None:
-        lines.append(f"    language: {yaml_scalar(m.language, False)}\n")
+    lines = [f"    {k}: {v}\n" for k, v in profile_pairs(m, flow=False)]
     if m.properties:
         pairs = []
         for k, v in m.properties.items():
