@@ -23,6 +23,7 @@ from ovctl.core.model import Snapshot
 from ovctl.files import orgwriter, splice
 from ovctl.files.statefile import read_snapshot
 from ovctl.sources.snapshot import org_from_snapshot
+from support.weeks import add_joiners
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -147,18 +148,7 @@ def _changed(snap: Snapshot, rng: random.Random) -> Snapshot:
                                       "Location": "Paris", "Cost Center": rng.choice(["CC-1", "007", "a, b"])}[name]
         elif r < 0.22:
             m.properties = {}
-    for n in range(rng.randint(0, 6)):  # joiners, some without an external id (derived, commented)
-        joiner = copy.deepcopy(rng.choice(snap.members))
-        joiner.email = f"joiner{n}.{rng.randint(0, 999)}@bench.example"
-        joiner.external_id = None if rng.random() < 0.5 else f"J{n}{rng.randint(0, 999)}"
-        members.append(joiner)
-    new.members = members
-    keep = {m.email.lower() for m in members}
-    for t in new.teams:
-        t.members = [e for e in t.members if e.lower() in keep]
-        t.managers = [e for e in t.managers if e.lower() in keep]
-    for m in members[len(members) - 3:]:
-        rng.choice(new.teams).members.append(m.email)
+    add_joiners(rng, snap, new, members)  # and some join a team
     return new
 
 

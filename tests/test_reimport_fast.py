@@ -19,6 +19,7 @@ from ovctl.core.model import Snapshot
 from ovctl.files import orgwriter
 from ovctl.files.statefile import read_snapshot
 from ovctl.sources.snapshot import org_from_snapshot
+from support.weeks import add_joiners
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,18 +69,7 @@ def _changed(snap: Snapshot, rng: random.Random) -> Snapshot:
                 del m.properties[name]
         elif r < 0.18:
             m.last_name = m.last_name + " Jr"
-    for n in range(rng.randint(0, 6)):  # joiners, some without an external id (derived, commented)
-        joiner = copy.deepcopy(rng.choice(snap.members))
-        joiner.email = f"joiner{n}.{rng.randint(0, 999)}@bench.example"
-        joiner.external_id = None if rng.random() < 0.5 else f"J{n}{rng.randint(0, 999)}"
-        members.append(joiner)
-    new.members = members
-    keep = {m.email.lower() for m in members}
-    for t in new.teams:
-        t.members = [e for e in t.members if e.lower() in keep]
-        t.managers = [e for e in t.managers if e.lower() in keep]
-    for m in members[len(members) - 3:]:  # some joiners join a team; a person moves
-        rng.choice(new.teams).members.append(m.email)
+    add_joiners(rng, snap, new, members)  # and some join a team
     if rng.random() < 0.5:
         a, b = rng.sample(new.teams, 2)
         if a.members:
