@@ -36,9 +36,19 @@ def _long_way(raw: Any, known: Snapshot) -> Snapshot:
 
 def as_known(raw: Any, known: Snapshot | None) -> Snapshot:
     """The read as ``live.pull_snapshot`` makes it (the short way when ``known_members`` agrees)."""
-    members = known_members(raw, known)
-    return carry_from_state(snapshot_from_dict(copy.deepcopy(raw), source="test", members=_copies(members)), known,
-                            from_export=False)
+    members = _copies(known_members(raw, known))
+    return carry_from_state(snapshot_from_dict(copy.deepcopy(raw), source="test", members=members), known,
+                            from_export=False, members_known=members is not None)
+
+
+def as_read_back(raw: Any, expected: Snapshot) -> Snapshot:
+    """The read as ``live.pull_after_sync`` makes it: the predicted members themselves, compared
+    with their rows made ahead of time (``statefile.PreparedText``)."""
+    from ovctl.files.statefile import PreparedText
+
+    members = known_members(raw, expected, PreparedText(expected).member_rows)
+    return carry_from_state(snapshot_from_dict(copy.deepcopy(raw), source="test", members=members), expected,
+                            from_export=False, members_known=members is not None)
 
 
 def _same(a: Snapshot, b: Snapshot) -> None:
@@ -92,6 +102,8 @@ def test_an_unchanged_account_gives_what_the_long_way_gives(n: int) -> None:
     got = as_known(raw, known)
     _same(got, _long_way(raw, known))
     assert not any(a is b for a, b in zip(got.members, known.members))  # the caller may change them
+    after = as_read_back(raw, copy.deepcopy(known))
+    _same(after, _long_way(raw, known))
 
 
 def test_bookkeeping_lists_merge_as_carry_does() -> None:
@@ -147,6 +159,7 @@ def test_any_difference_declines_or_agrees(n: int) -> None:
             assert str(got_error.value) == str(e)
             continue
         _same(as_known(raw, known), expected)
+        _same(as_read_back(raw, copy.deepcopy(known)), expected)
 
 
 def test_a_snapshot_with_unseen_fields_is_never_taken_as_known() -> None:

@@ -44,9 +44,11 @@ class HttpAccount:
                                   export_only=self.export_only, progress=self._progress,
                                   concurrency=self.export_concurrency)
 
-    def read_after_sync(self, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
+    def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
+                        expected_rows: list[dict[str, Any]] | None = None) -> Snapshot:
         return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
-                                    progress=self._progress, concurrency=self.export_concurrency)
+                                    progress=self._progress, concurrency=self.export_concurrency,
+                                    expected_rows=expected_rows)
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
         return self.client.sync(body)

@@ -44,8 +44,10 @@ class Account(Protocol):
         """The account as a Snapshot, what it cannot show carried from ``state`` (the state file)."""
         ...
 
-    def read_after_sync(self, expected: Snapshot, final_payload: Payload | None) -> Snapshot:
-        """The account right after ovctl's syncs, gaps filled from ``expected`` (the simulated outcome)."""
+    def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
+                        expected_rows: list[dict[str, Any]] | None = None) -> Snapshot:
+        """The account right after ovctl's syncs, gaps filled from ``expected`` (the simulated
+        outcome); ``expected_rows``: its members' ``to_dict`` form, when the caller has it."""
         ...
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:

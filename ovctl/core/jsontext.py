@@ -55,6 +55,9 @@ def compact(value: Any) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8") if text is None else text
 
 
+INDENT_2 = orjson.OPT_INDENT_2  # for ``orjson_text``: json's ``indent=2``
+
+
 def orjson_text(value: Any, option: int = 0) -> bytes | None:
     """orjson's text of ``value`` (``option``: orjson's flags), or None where orjson refuses it (an
     int beyond 64 bits, a lone surrogate, a key that is not a str): the caller then uses json.
@@ -127,4 +130,4 @@ def snapshot_text(data: dict[str, Any], *, indent: bool) -> bytes | None:
     or, compact, ``JSONResponse``'s bytes — when it is json's very text; else None (json writes)."""
     if not snapshot_alike(data):
         return None
-    return orjson_text(data, orjson.OPT_INDENT_2 if indent else 0)
+    return orjson_text(data, INDENT_2 if indent else 0)

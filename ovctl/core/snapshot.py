@@ -332,3 +332,15 @@ def _check_teams(c: _Checker, teams: list[SnapTeam], emails: Container[str]) -> 
                 raise c.fail(f"teams[{path[-1]}].parent", "the team hierarchy has a cycle")
         for n in path:
             state[n] = 2
+
+
+def same_member_form(a: list[SnapMember], b: list[SnapMember]) -> bool:
+    """Whether the two member lists have the same ``to_dict`` form (so the same JSON text),
+    found without building it: the same members, in order, field for field, their properties in
+    the same key order (``==`` ignores the order a file shows). Why: apply makes the state file's
+    text of the predicted members while the account works on the sync; when the account reads
+    back as predicted, its members are the very predicted objects, and that text is used."""
+    if len(a) != len(b):
+        return False
+    return all(x is y or (x == y and list(x.properties.items()) == list(y.properties.items()))
+               for x, y in zip(a, b))
