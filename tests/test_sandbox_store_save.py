@@ -30,9 +30,14 @@ def _changed(rng: random.Random, snap: Snapshot) -> Snapshot:
     members = list(snap.members)
     for _ in range(rng.randint(0, 4)):
         i = rng.randrange(len(members))
-        what = rng.randrange(6)
+        what = rng.randrange(8)
         if what == 0:
             members[i] = replace(members[i], last_name="Changed")
+        elif what == 6:
+            members[i] = replace(members[i], email=f"renamed{rng.random()}@x.test")  # another key, same place
+        elif what == 7:  # the same values in another order: the row's text changes
+            members[i] = replace(members[i], properties={"x": "1", **members[i].properties, "a": "2"})
+            members[i].properties = dict(reversed(members[i].properties.items()))
         elif what == 1:
             members[i] = replace(members[i], properties={"site": "b", "x": "1"})
         elif what == 2:

@@ -74,7 +74,7 @@ def run_sync(store: Store, flavor_name: str, body: Any, *, text: str | None = No
     sync_settings: dict[str, Any] = {}
     try:
         payload, sync_settings = decode_payload(body, flavor(flavor_name))
-        with store.transaction() as db:
+        with store.transaction(checkpoint=False) as db:  # the server checkpoints once it has answered
             account = store.load_account(db)
             settings = store.settings(db)
             new_account, report = simulate(account, payload,

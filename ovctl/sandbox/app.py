@@ -19,6 +19,7 @@ import threading
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -306,11 +307,14 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
                 rec = await run_in_threadpool(account.run_sync, store, fl.name, body, text=text,
                                               midway=faults.crash_if_armed)
             if rec.status == "rejected":
-                return _error(400, rec.error or "rejected", syncId=rec.id, status=rec.status)
-            if rec.status == "failed":
-                return _error(500, rec.error or "failed", syncId=rec.id, status=rec.status)
-            return JSONResponse(wire.sync_response(rec.id, rec.status, rec.report or {}),
-                                status_code=wire.SYNC_HTTP_STATUS[rec.status])
+                response = _error(400, rec.error or "rejected", syncId=rec.id, status=rec.status)
+            elif rec.status == "failed":
+                response = _error(500, rec.error or "failed", syncId=rec.id, status=rec.status)
+            else:
+                response = JSONResponse(wire.sync_response(rec.id, rec.status, rec.report or {}),
+                                        status_code=wire.SYNC_HTTP_STATUS[rec.status])
+            response.background = BackgroundTask(store.checkpoint)  # after the answer: see run_sync
+            return response
         return endpoint
 
     # ------------------------------------------------------------------ export (v2)
