@@ -105,3 +105,40 @@ def test_a_loaded_account_is_reused_only_while_nothing_changed_it(tmp_path: Path
     assert store.load_account().invite_new_members is True
     store.reset(None)
     assert store.load_account().members == []
+
+
+def _syncs_in_the_file(path: Path) -> int:
+    """How many syncs the database file itself holds (``immutable``: the write-ahead log unread)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return db.execute("SELECT COUNT(*) FROM syncs").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_sync_commit_leaves_the_log_to_the_checkpoint_after_the_answer(tmp_path: Path) -> None:
+    """A commit past SQLite's threshold copies the log into the file at once, unless told not to
+    (a sync: its answer goes first); ``checkpoint()`` then copies it, from a connection of its own."""
+    path = tmp_path / "s.db"
+    store = Store(path)
+    big = "x" * 6_000_000  # ~1,500 pages: past the 1,000-page threshold
+
+    def write(**kw: bool) -> None:
+        with store.transaction(**kw) as db:
+            store.add_sync(db, flavor="workleap", status="applied", payload=None, sync_settings=None,
+                           report=None, payload_text=f'"{big}"')
+
+    write()
+    assert _syncs_in_the_file(path) == 1  # copied by the commit
+    write(checkpoint=False)
+    assert _syncs_in_the_file(path) == 1  # still only in the log
+    with store.reading() as db:
+        assert db.execute("SELECT COUNT(*) FROM syncs").fetchone()[0] == 2
+    store.checkpoint()
+    assert _syncs_in_the_file(path) == 2
+    write(checkpoint=False)
+    write()  # a commit that is not told otherwise copies what is left
+    assert _syncs_in_the_file(path) == 4
+    store.close()

@@ -112,3 +112,28 @@ def test_the_request_text_is_stored_only_when_it_reads_back_the_same(module_sand
     else:
         assert stored == json.dumps(json.loads(raw, parse_float=lambda t: t if t == "1e400" else float(t)),
                                     ensure_ascii=False)
+
+
+def test_the_server_copies_a_syncs_log_into_the_file_after_answering(module_sandbox: Any) -> None:
+    """A sync's commit leaves the write-ahead log as it is (its answer goes first); the server then
+    checkpoints, so the database file itself (read without the log) holds the sync."""
+    import time
+
+    body = seed_body()
+    body["members"][0]["jobTitle"] = "x" * 5_000_000  # a log past SQLite's own threshold
+    with module_sandbox.client() as http:
+        reply = http.post(SYNC, content=written(json.dumps(body)), headers=HEADERS)
+        assert reply.status_code in (200, 202), reply.text[:300]
+    sync_id = reply.json()["syncId"]
+    deadline = time.monotonic() + 10
+    while True:
+        db = sqlite3.connect(f"file:{module_sandbox.db}?immutable=1", uri=True)
+        try:
+            if db.execute("SELECT 1 FROM syncs WHERE id = ?", (sync_id,)).fetchone():
+                break
+        except sqlite3.OperationalError:  # not even the tables yet: all of it is still in the log
+            pass
+        finally:
+            db.close()
+        assert time.monotonic() < deadline, "the sync never reached the database file"
+        time.sleep(0.05)
