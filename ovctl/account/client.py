@@ -14,6 +14,7 @@ import email.utils
 import math
 import random
 import re
+import secrets
 import time
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
@@ -109,6 +110,41 @@ def _json_of(response: httpx.Response) -> Any:
     if _may_hold_surrogate(response.content) and lone_surrogate_field(data) is not None:
         raise ValueError("a lone surrogate escape")
     return data
+
+
+# Where a sandbox's snapshot answer (compact JSON) opens its members section: the first time, as
+# the keys before it (settings, property definitions) hold no list of that name.
+_MEMBERS_OPEN = b'"members":['
+
+
+class KnownMembers(dict):  # type: ignore[type-arg]
+    """A snapshot answer whose members section was, byte for byte, the text the caller expected:
+    its ``members`` is left empty, the caller has those members already."""
+
+
+def _json_knowing(members_json: bytes) -> Callable[[httpx.Response], Any]:
+    """``_json_of``, except that an answer whose members section is exactly ``members_json`` (the
+    members ovctl predicted, written as the sandbox writes them) is parsed without that section
+    (~0.05 s of 20,000 members), as a ``KnownMembers``. Equal bytes parse to equal values, so
+    this is what parsing them and comparing (``account.live.known_members``) would find.
+
+    The section is replaced by a string no answer can hold (a fresh random one); only if the
+    parsed answer's top-level ``members`` is that string was the section the top-level one."""
+
+    def parse(response: httpx.Response) -> Any:
+        content = response.content
+        start = content.find(_MEMBERS_OPEN) + len(_MEMBERS_OPEN) - 1  # at the section's "["
+        end = start + len(members_json)
+        if (start < len(_MEMBERS_OPEN) - 1 or content[start:end] != members_json or _may_hold_surrogate(content)):
+            return _json_of(response)
+        marker = f"ovctl-known-members-{secrets.token_hex(16)}"
+        data = jsontext.loads(b"".join((content[:start], b'"', marker.encode(), b'"', content[end:])))
+        if type(data) is not dict or data.get("members") != marker:
+            return _json_of(response)
+        data["members"] = []
+        return KnownMembers(data)
+
+    return parse
 
 
 def _looks_like_html(response: httpx.Response) -> bool:
@@ -265,11 +301,14 @@ class Client:
             raise ApiError(self._scrub(f"{url} answered without a 'syncs' list"))
         return [s for s in syncs if isinstance(s, dict)]
 
-    def sandbox_snapshot(self) -> dict[str, Any] | None:
-        """The whole account in the snapshot format, or None when the endpoint is not a sandbox (404)."""
+    def sandbox_snapshot(self, members_json: bytes | None = None) -> dict[str, Any] | None:
+        """The whole account in the snapshot format, or None when the endpoint is not a sandbox (404).
+        ``members_json``: the members the caller expects, as compact JSON; when the answer's
+        members are exactly that text, they are not parsed: the answer is then a ``KnownMembers``
+        (a dict whose ``members`` is empty)."""
         url = self.sync_base + wire.SANDBOX_SNAPSHOT
         resp, data = self._request("GET", url, headers=wire.auth_headers(self.flavor, self._key),
-                                   none_on_404=True)
+                                   none_on_404=True, parse=None if members_json is None else _json_knowing(members_json))
         self.is_sandbox = resp is not None
         if resp is None:
             return None
@@ -311,8 +350,8 @@ class Client:
         return " ".join(text.split())
 
     def _request(self, method: str, url: str, *, headers: dict[str, str], content: bytes | None = None,
-                 params: dict[str, str] | None = None, none_on_404: bool = False,
-                 replayable: bool = True) -> tuple[httpx.Response | None, Any]:
+                 params: dict[str, str] | None = None, none_on_404: bool = False, replayable: bool = True,
+                 parse: Callable[[httpx.Response], Any] | None = None) -> tuple[httpx.Response | None, Any]:
         """One call with bounded retries; returns (response, decoded JSON) or raises ApiError.
 
         ``replayable=False`` (a sync): retried only when the request certainly did not reach the
@@ -350,7 +389,7 @@ class Client:
                 if resp.status_code not in RETRY_STATUSES:
                     if resp.status_code == 404 and none_on_404:
                         return None, None
-                    return resp, self._decode(resp, url, next(iter(headers), ""))
+                    return resp, self._decode(resp, url, next(iter(headers), ""), parse)
                 reason = self._status_line(resp, url)
                 if not replayable and resp.status_code not in NOT_PROCESSED_STATUSES:
                     raise SyncOutcomeUnknown(self._scrub(_unknown(url, reason)))
@@ -375,7 +414,8 @@ class Client:
             pass
         return f"{url} answered HTTP {resp.status_code}" + (f": {msg}" if msg else "")
 
-    def _decode(self, resp: httpx.Response, url: str, key_header: str) -> Any:
+    def _decode(self, resp: httpx.Response, url: str, key_header: str,
+                parse: Callable[[httpx.Response], Any] | None = None) -> Any:
         """Turn a final (non-retried) response into JSON, or into the one-line error it deserves."""
         code = resp.status_code
         if _looks_like_html(resp):
@@ -383,7 +423,7 @@ class Client:
                 f"the server answered with an HTML page where JSON was expected (HTTP {code} from {url}) — "
                 "usually a wrong API key or endpoint; check OVCTL_API_KEY, --endpoint and --flavor"))
         try:
-            body = _json_of(resp) if resp.content else None
+            body = (_json_of if parse is None or resp.status_code >= 300 else parse)(resp) if resp.content else None
         except ValueError:  # syntax, encoding, nesting, >4300-digit integers, lone surrogates
             body = None
             if code < 400:

@@ -45,10 +45,11 @@ class HttpAccount:
                                   concurrency=self.export_concurrency)
 
     def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
-                        expected_rows: list[dict[str, Any]] | None = None) -> Snapshot:
+                        expected_rows: list[dict[str, Any]] | None = None,
+                        expected_json: bytes | None = None) -> Snapshot:
         return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
                                     progress=self._progress, concurrency=self.export_concurrency,
-                                    expected_rows=expected_rows)
+                                    expected_rows=expected_rows, expected_json=expected_json)
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
         return self.client.sync(body)

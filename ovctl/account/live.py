@@ -70,17 +70,24 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
 
 def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None, *, export_only: bool = False,
                     progress: Progress | None = None, concurrency: int = DEFAULT_EXPORT_CONCURRENCY,
-                    expected_rows: list[dict[str, Any]] | None = None) -> Snapshot:
+                    expected_rows: list[dict[str, Any]] | None = None,
+                    expected_json: bytes | None = None) -> Snapshot:
     """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
     ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached.
-    ``expected_rows``: ``expected.to_dict()["members"]`` when the caller already has it."""
+    ``expected_rows``: ``expected.to_dict()["members"]`` when the caller already has it;
+    ``expected_json``: those rows as compact JSON (a sandbox's answer that holds exactly that text
+    is then read without parsing its members: ``Client.sandbox_snapshot``)."""
+    from ovctl.account.client import KnownMembers
     from ovctl.core.snapshot import snapshot_from_dict
 
-    raw = None if client.is_default_endpoint or export_only else client.sandbox_snapshot()
+    if client.is_default_endpoint or export_only:
+        raw = None
+    else:
+        raw = client.sandbox_snapshot(None if expected.unknown_members else expected_json)
     if raw is not None:
         # the predicted members themselves: after a sync they are only compared and written
         # (apply's convergence check and state file), never changed
-        known = known_members(raw, expected, expected_rows)
+        known = expected.members if type(raw) is KnownMembers else known_members(raw, expected, expected_rows)
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot", members=known)
         return carry_from_state(live, expected, from_export=False, members_known=known is not None)
     live, group_only = read_export(client, progress=progress, concurrency=concurrency)

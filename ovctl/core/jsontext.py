@@ -10,8 +10,8 @@ reader of outside JSON needs all of them turned into a clean message; this is th
 from __future__ import annotations
 
 import json
-from itertools import chain, cycle
-from operator import itemgetter
+from itertools import chain, compress, repeat
+from operator import is_
 from typing import Any
 
 import orjson
@@ -72,57 +72,36 @@ def orjson_text(value: Any, option: int = 0) -> bytes | None:
 # ``0.00001``, NaN / null), str subclasses, tuples or anything a ``default`` hook writes. An int
 # beyond 64 bits makes orjson refuse the document, which then goes to json.
 _SAME_TEXT = frozenset({str, type(None), bool, int})
+_SAME_TEXT_OR_HELD = _SAME_TEXT | {dict, list}
 
 
 def columns_alike(rows: list[tuple[Any, ...]]) -> bool:
-    """Whether json and orjson write every value of ``rows`` (tuples of one record's fields, all of
-    one length; nested values too) alike: then orjson, ~5x faster, gives json's very text. The
-    types of each column come from one C-level pass over all values (a Python loop per value
-    would cost what orjson saves); only columns of dicts or lists go deeper."""
-    if not rows:
+    """Whether json and orjson write every value of ``rows`` (tuples of one record's fields; nested
+    values too) alike: then orjson, ~5x faster, gives json's very text."""
+    return values_alike(list(chain.from_iterable(rows)))
+
+
+def values_alike(values: list[Any]) -> bool:
+    """``columns_alike`` for a plain list of values. Level by level, each in C-level passes: the
+    values' types, then the values held by those that are dicts or lists (a Python loop per value
+    would cost what orjson saves: ~0.03 s for a 20,000-member snapshot, against ~0.1 s)."""
+    types = list(map(type, values))
+    kinds = set(types)
+    if kinds <= _SAME_TEXT:
         return True
-    kinds = set(zip(cycle(range(len(rows[0]))), map(type, chain.from_iterable(rows))))
-    deeper: dict[int, set[type]] = {}
-    for i, kind in kinds:
-        if kind not in _SAME_TEXT:
-            if kind is not dict and kind is not list:
-                return False
-            deeper.setdefault(i, set()).add(kind)
-    for i, containers in deeper.items():
-        column = list(map(itemgetter(i), rows))
-        if not all(values_alike(_inside(column, kind)) for kind in containers):
+    if not kinds <= _SAME_TEXT_OR_HELD:
+        return False
+    for kind in kinds - _SAME_TEXT:  # dict and/or list
+        held = values if len(kinds) == 1 else compress(values, map(is_, types, repeat(kind)))
+        if not values_alike(list(chain.from_iterable(map(dict.values, held) if kind is dict else held))):
             return False
     return True
 
 
-def _inside(column: list[Any], kind: type) -> list[Any]:
-    """The values held by the dicts (or lists) of ``column``, all in one list."""
-    if set(map(type, column)) != {kind}:  # mixed (None and dicts, say): rare, so a Python filter
-        column = [v for v in column if type(v) is kind]
-    return list(chain.from_iterable(map(dict.values, column) if kind is dict else column))
-
-
-def values_alike(values: list[Any]) -> bool:
-    """``columns_alike`` for a plain list of values (the contents of dicts and lists)."""
-    kinds = set(map(type, values))
-    if kinds <= _SAME_TEXT:
-        return True
-    if not kinds <= _SAME_TEXT | {dict, list}:
-        return False
-    return all(values_alike(_inside(values, kind)) for kind in kinds & {dict, list})
-
-
 def snapshot_alike(data: dict[str, Any]) -> bool:
     """Whether orjson writes ``data`` (a snapshot's ``to_dict``) exactly as json does, compact or
-    indented: the member and team rows column by column, the rest (settings, properties, lists of
-    ids) value by value. For the state file and the sandbox's snapshot answer."""
-    rows = [data.get("members"), data.get("teams")]
-    if not all(type(r) is list and all(type(x) is dict for x in r[:1]) for r in rows):
-        return False
-    for r in rows:
-        if r and (len(set(map(len, r))) != 1 or not columns_alike(list(map(tuple, map(dict.values, r))))):
-            return False
-    return values_alike([v for k, v in data.items() if k not in ("members", "teams")])
+    indented. For the state file and the sandbox's snapshot answer."""
+    return values_alike([data])
 
 
 def snapshot_text(data: dict[str, Any], *, indent: bool) -> bytes | None:

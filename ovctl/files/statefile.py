@@ -226,15 +226,18 @@ class PreparedText:
     the rest (teams, settings: the ids of created teams are only known then) around this part.
 
     ``member_rows``: the members' ``to_dict`` form, which the read-back compares the account's
-    answer with (``account.live.known_members``)."""
+    answer with (``account.live.known_members``); ``member_json``: the same as compact JSON, as a
+    sandbox writes them (None when orjson would not write them as json does)."""
 
-    __slots__ = ("snapshot", "member_rows", "_members_text")
+    __slots__ = ("snapshot", "member_rows", "member_json", "_members_text")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.member_rows: list[dict[str, Any]] = replace(snapshot, teams=[]).to_dict()["members"]
         self._members_text: bytes | None = None
+        self.member_json: bytes | None = None
         if jsontext.columns_alike(list(map(tuple, map(dict.values, self.member_rows)))):
+            self.member_json = jsontext.orjson_text(self.member_rows)
             # json's text of the list at the top level, moved one level in (each line two spaces more)
             text = jsontext.orjson_text(self.member_rows, jsontext.INDENT_2)
             self._members_text = None if text is None else text.replace(b"\n", b"\n  ")

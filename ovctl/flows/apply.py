@@ -534,10 +534,10 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
     expected = outcome.expected if outcome.expected is not None and not not_found else _expected(base, plan, sent_ok)
     try:
         progress("verifying: reading the account")
-        prepared = outcome.prepared
-        rows = prepared.member_rows if prepared is not None and prepared.snapshot.members is expected.members else None
+        ready = outcome.prepared if outcome.prepared is not None and outcome.prepared.snapshot.members is expected.members else None
         after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None,
-                                        expected_rows=rows)
+                                        expected_rows=None if ready is None else ready.member_rows,
+                                        expected_json=None if ready is None else ready.member_json)
     except ApiError as e:
         # The syncs went through: keep the ids they attached by recording what should now be there.
         done = None if stopped else applied_key(plan)
