@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 from dataclasses import dataclass, field, replace
+from operator import is_
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -118,12 +119,16 @@ def same_account(a: Snapshot, b: Snapshot) -> bool:
     if (a.invite_new_members != b.invite_new_members or a.properties != b.properties
             or len(a.members) != len(b.members) or len(a.teams) != len(b.teams)):
         return False
-    members = {email_key(m.email): m for m in b.members}
     teams = {t.officevibe_id: t for t in b.teams}
-    if len(members) != len(b.members) or len(teams) != len(b.teams):
+    if len(teams) != len(b.teams):
         return False
-    if not all((x := members.get(email_key(m.email))) is m or x == m for m in a.members):  # read back: often the very objects
-        return False
+    # read back after a sync: usually the very predicted members, in order (one C-level pass)
+    if not all(map(is_, a.members, b.members)):
+        members = {email_key(m.email): m for m in b.members}
+        if len(members) != len(b.members):
+            return False
+        if not all((x := members.get(email_key(m.email))) is m or x == m for m in a.members):
+            return False
     new_ids = _paired_new_teams(a, b, teams)
     if new_ids is None:
         return False
