@@ -279,6 +279,7 @@ class SendContext:
     plan: Plan  # built from ``base`` (its ``simulated`` accounts are used as the syncs' expected results)
     base: Snapshot  # the account as read before the first sync
     protected: Sequence[str]
+    flavor: str  # the bodies' wire flavour (the journal keeps it, to read them back)
 
 
 def _learn_outcome(account: Account, intent: journal.Intent) -> str:
@@ -309,7 +310,7 @@ def _send_all(account: Account, bodies: Sequence[dict[str, Any]], io: Console, c
         expected = kept[n - 1] if kept else simulate(before, ctx.plan.payloads[n - 1])[0]
         text = jsontext.compact(body)  # encoded once: the journal names these very bytes, then they are sent
         intent = journal.write_intent(ctx.state_path, plan=key, sync=n, total=len(bodies), body=text,
-                                      before=before, expected=expected)
+                                      flavor=ctx.flavor, before=before, expected=expected)
         _crash_point(io, f"before-send:{n}")
         if progress is not None:  # one phase: the answer comes once the account has processed the sync
             progress(f"sync {n}/{len(bodies)}: sent, waiting for the account", n - 1, len(bodies))
@@ -513,7 +514,8 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
             raise PlanFileError("the account changed while the plan waited for confirmation; nothing was sent — "
                                 "run ovctl apply again and review the new plan")
 
-    ctx = SendContext(state_path=state_path, plan=plan, base=live, protected=org.settings.protected)
+    ctx = SendContext(state_path=state_path, plan=plan, base=live, protected=org.settings.protected,
+                      flavor=fl.name)
     try:
         outcome = _send_all(account, bodies, io, ctx, progress)
     except KeyboardInterrupt:
