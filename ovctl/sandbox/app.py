@@ -11,6 +11,7 @@ concurrent syncs apply one after the other (no lost update) and both land in the
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import json
 import math
@@ -243,6 +244,32 @@ async def _json_body_and_text(request: Request, limit: int, *, optional: bool = 
     return body, None if kept_as_text else text
 
 
+class CollectorPause:
+    """The cyclic garbage collector off while the sandbox reads and runs a sync or encodes its
+    snapshot answer (reentrant, across threads: on again when the last one is done). Why: those
+    build ~100,000 short-lived objects at 20,000 members, free by reference counting (no cycles);
+    with the collector on they cost three collections, ~0.02 s of the time a client waits. The
+    collections the pause skips run at the next allocations after it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
+
+
 def _answer_body(data: dict[str, Any]) -> bytes:
     """``JSONResponse(data).body``, byte for byte: by orjson (~5x faster: 0.09 s -> ~0.02 s at 20,000
     members, on every read after a sync) when every value is one it writes as json does."""
@@ -290,6 +317,11 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
     sync_lock = asyncio.Lock()
     faults = FaultBook()
     answers = answers or SnapshotAnswers(store)
+    paused = CollectorPause()
+
+    def answer() -> Response:
+        with paused:
+            return answers.response()
 
     def sync_endpoint(fl: wire.Flavor):
         async def endpoint(request: Request) -> Response:
@@ -299,13 +331,16 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
                 rec = await run_in_threadpool(account.record_refused, store, fl.name, "failed", message)
                 return _error(403, message, syncId=rec.id, status=rec.status)
             try:
-                body, text = await _json_body_and_text(request, max_body)
+                with paused:
+                    body, text = await _json_body_and_text(request, max_body)
             except BadBody as e:
                 rec = await run_in_threadpool(account.record_refused, store, fl.name, "rejected", e.message)
                 return _error(e.http_status, e.message, syncId=rec.id, status=rec.status)
             async with sync_lock:
-                rec = await run_in_threadpool(account.run_sync, store, fl.name, body, text=text,
-                                              midway=faults.crash_if_armed)
+                with paused:
+                    rec = await run_in_threadpool(account.run_sync, store, fl.name, body, text=text,
+                                                  midway=faults.crash_if_armed)
+                    del body, text
             if rec.status == "rejected":
                 response = _error(400, rec.error or "rejected", syncId=rec.id, status=rec.status)
             elif rec.status == "failed":
@@ -371,7 +406,7 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
     # ------------------------------------------------------------------ sandbox admin
 
     async def snapshot(request: Request) -> Response:
-        return await run_in_threadpool(answers.response)
+        return await run_in_threadpool(answer)
 
     async def get_settings(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(store.settings))
