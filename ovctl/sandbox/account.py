@@ -79,7 +79,7 @@ def run_sync(store: Store, flavor_name: str, body: Any, *, text: str | None = No
             settings = store.settings(db)
             new_account, report = simulate(account, payload,
                                            invite_new_members=_invite_override(flavor_name, sync_settings),
-                                           new_team_id=new_team_id)
+                                           new_team_id=new_team_id, copies=store.working_copies(account))
             thresholds = settings.get("risk_thresholds") or {}
             pending = risk_exceeds(report, thresholds.get("users"), thresholds.get("teams"))
             if not pending:

@@ -323,6 +323,14 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
         with paused:
             return answers.response()
 
+    def prepare_copies() -> None:
+        """After a snapshot answer: the next sync's working copies, made while the client works on
+        what it read (not after a sync: they would slow the read that follows it)."""
+        try:
+            store.prepare_copies()
+        except Exception:  # noqa: BLE001 - only an advance: a sync makes its own copies without them
+            pass
+
     def sync_endpoint(fl: wire.Flavor):
         async def endpoint(request: Request) -> Response:
             settings = await run_in_threadpool(store.settings)
@@ -406,7 +414,9 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
     # ------------------------------------------------------------------ sandbox admin
 
     async def snapshot(request: Request) -> Response:
-        return await run_in_threadpool(answer)
+        response = await run_in_threadpool(answer)
+        response.background = BackgroundTask(prepare_copies)
+        return response
 
     async def get_settings(request: Request) -> Response:
         return JSONResponse(await run_in_threadpool(store.settings))

@@ -131,6 +131,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         store.load_account()  # read once now, so that the first request is answered as fast as the next
         answers = SnapshotAnswers(store)
         answers.prepare()  # and its snapshot answer encoded
+        store.prepare_copies()  # and the first sync's working copies made
         generated = not api_key
         key = api_key or secrets.token_urlsafe(24)
         if not is_loopback(host):

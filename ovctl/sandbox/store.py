@@ -22,6 +22,7 @@ from operator import attrgetter, ne, or_
 from pathlib import Path
 from typing import Any
 
+from ovctl.core.engine.run import WorkingCopies
 from ovctl.core.errors import OvctlError
 from ovctl.core.model import PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
 
@@ -188,6 +189,8 @@ class Store:
         # nothing changed it (every writer of the account below clears it; other connections' commits
         # change data_version). Callers never mutate a loaded Snapshot (simulate copies its input).
         self._loaded: tuple[int, Snapshot] | None = None
+        self._copies: WorkingCopies | None = None  # the next simulation's, made ahead (``prepare_copies``)
+        self._copies_lock = threading.Lock()
         with self.transaction() as db:
             row = db.execute("SELECT version FROM schema_version").fetchone()
             if row is None:
@@ -199,6 +202,25 @@ class Store:
                 _migrate_to_2(db)
             for key, value in DEFAULT_SETTINGS.items():
                 db.execute("INSERT OR IGNORE INTO settings (key, value) VALUES (?, ?)", (key, json.dumps(value)))
+
+    def prepare_copies(self) -> None:
+        """Make the working copies the next sync's simulation needs of the account as it is now
+        (``engine.WorkingCopies``: ~0.04 s at 20,000 members), unless they are made already. The
+        server calls it when it has nothing else to do (before it listens, after a snapshot
+        answer), so that a sync does not wait for them."""
+        snap = self.load_account()
+        with self._copies_lock:
+            if self._copies is not None and self._copies.snapshot is snap:
+                return  # made already
+        copies = WorkingCopies.of(snap)
+        with self._copies_lock:
+            self._copies = copies
+
+    def working_copies(self, snap: Snapshot) -> WorkingCopies | None:
+        """The copies made ahead of ``snap`` — handed out once, then forgotten — or None."""
+        with self._copies_lock:
+            copies, self._copies = self._copies, None
+        return copies if copies is not None and copies.snapshot is snap else None
 
     def close(self) -> None:
         with self._lock:

@@ -62,7 +62,7 @@ from collections.abc import Callable
 
 from ovctl.core.engine.members import PROTECTED_ROLES, sync_members
 from ovctl.core.engine.messages import ATTRIBUTE_NOT_FOUND, DUPLICATE_GROUP, DUPLICATE_USER, EMAIL_CHANGE_SKIPPED, EMAIL_TAKEN, GROUP_NOT_FOUND, INVALID_EMAIL, INVALID_GROUP_NAME, INVALID_VALUE, OPTION_NOT_FOUND, RULE_BASED_GROUP, SUBGROUP_CYCLE, SUBGROUP_NOT_FOUND, SUBGROUP_TWO_PARENTS, TEAM_ADOPTED, TEAM_CREATED, TEAM_MOVED, TEAM_REMOVED, TEAM_RENAMED, USER_CREATED, USER_DEACTIVATED, USER_NOT_FOUND, USER_REACTIVATED, USER_UPDATED
-from ovctl.core.engine.run import AmbiguousTeam, KeptAdminRole, SyncNotes, SyncRun
+from ovctl.core.engine.run import AmbiguousTeam, KeptAdminRole, SyncNotes, SyncRun, WorkingCopies
 from ovctl.core.engine.teams import sync_teams
 from ovctl.core.errors import PayloadRejected
 from ovctl.core.model import Payload, PayloadTeam, Snapshot, SyncReport
@@ -101,19 +101,21 @@ def risk_exceeds(report: SyncReport, users_threshold: int | None, teams_threshol
 
 
 def simulate(snapshot: Snapshot, payload: Payload, *, invite_new_members: bool | None = None,
-             new_team_id: Callable[[PayloadTeam], str] | None = None) -> tuple[Snapshot, SyncReport]:
+             new_team_id: Callable[[PayloadTeam], str] | None = None,
+             copies: WorkingCopies | None = None) -> tuple[Snapshot, SyncReport]:
     """Apply one provisioning sync the way the account does; see the module docstring for the rules.
 
     ``invite_new_members=None`` uses the account's setting (a legacy payload may override it).
     Raises ``PayloadRejected`` when the members, teams or mappings section is empty.
+    ``copies``: the working copies of ``snapshot``, made ahead of time (``WorkingCopies``).
     """
     result, report, _ = simulate_noted(snapshot, payload, invite_new_members=invite_new_members,
-                                       new_team_id=new_team_id)
+                                       new_team_id=new_team_id, copies=copies)
     return result, report
 
 
 def simulate_noted(snapshot: Snapshot, payload: Payload, *, invite_new_members: bool | None = None,
-                   new_team_id: Callable[[PayloadTeam], str] | None = None
+                   new_team_id: Callable[[PayloadTeam], str] | None = None, copies: WorkingCopies | None = None
                    ) -> tuple[Snapshot, SyncReport, SyncNotes]:
     """``simulate``, plus what the sync decided that its report does not say (ambiguous adoptions,
     admin team roles left alone): the plan warns about these; the account never reports them."""
@@ -122,7 +124,7 @@ def simulate_noted(snapshot: Snapshot, payload: Payload, *, invite_new_members: 
             raise PayloadRejected(f"the {section} section is empty; the account rejects the whole sync "
                                   "to prevent accidental deletion")
     invite = snapshot.invite_new_members if invite_new_members is None else invite_new_members
-    run = SyncRun.start(snapshot)
+    run = SyncRun.start(snapshot, copies)
     member_by_ext, seen, renamed_emails = sync_members(run, payload.members, invite)
     sync_teams(run, payload, member_by_ext, seen, renamed_emails, new_team_id or default_team_id_factory(snapshot))
     result = Snapshot(members=run.members, teams=run.teams,

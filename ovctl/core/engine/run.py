@@ -73,7 +73,23 @@ class SyncRun:
     value_verdicts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
-    def start(cls, snapshot: Snapshot) -> SyncRun:
-        """A run over copies of ``snapshot``'s members and teams, with an empty report."""
-        return cls(snapshot=snapshot, members=[copy_member(m) for m in snapshot.members],
-                   teams=[_copy_team(t) for t in snapshot.teams], report=SyncReport())
+    def start(cls, snapshot: Snapshot, copies: WorkingCopies | None = None) -> SyncRun:
+        """A run over copies of ``snapshot``'s members and teams (``copies``, when made ahead of
+        time for this very snapshot), with an empty report."""
+        if copies is None or copies.snapshot is not snapshot:
+            copies = WorkingCopies.of(snapshot)
+        return cls(snapshot=snapshot, members=copies.members, teams=copies.teams, report=SyncReport())
+
+
+class WorkingCopies:
+    """Copies of a snapshot's members and teams for one simulation to change (~0.04 s at 20,000
+    members): a server can make them while it waits for a sync (``sandbox.store``). Used once."""
+
+    __slots__ = ("snapshot", "members", "teams")
+
+    def __init__(self, snapshot: Snapshot, members: list[SnapMember], teams: list[SnapTeam]) -> None:
+        self.snapshot, self.members, self.teams = snapshot, members, teams
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> WorkingCopies:
+        return cls(snapshot, [copy_member(m) for m in snapshot.members], [_copy_team(t) for t in snapshot.teams])
