@@ -12,14 +12,26 @@ from __future__ import annotations
 
 import email.utils
 import math
+import os
 import random
 import re
 import secrets
+import ssl
+import sys
 import time
+import types
 from typing import Any, Callable
 from urllib.parse import quote, urlsplit
 
-import httpx
+# httpx imports its own command-line client whenever click, rich and pygments are importable (they
+# are: rich draws ovctl's progress, uvicorn needs click), ~0.04 s of every command that talks to an
+# account, for a tool ovctl never runs. A module without ``main`` in its place makes httpx take
+# the fallback it has for when those are missing; the placeholder is removed once httpx is in.
+_NO_HTTPX_CLI = None if "httpx" in sys.modules else sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main"))
+import httpx  # noqa: E402
+
+if _NO_HTTPX_CLI is not None and sys.modules.get("httpx._main") is _NO_HTTPX_CLI:
+    del sys.modules["httpx._main"]
 
 from ovctl import __version__ as _version
 from ovctl.core import jsontext
@@ -147,6 +159,21 @@ def _json_knowing(members_json: bytes) -> Callable[[httpx.Response], Any]:
     return parse
 
 
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
+
+
+def _verify_for(sync_base: str, export_base: str, environ: Any) -> ssl.SSLContext | bool:
+    """httpx's ``verify``: its default (the certifi authorities, ~0.04 s to load on every run)
+    unless the account is a plain-http endpoint on this machine (a local sandbox) and no proxy is
+    configured: then no TLS connection can be made, and the context given has no authority at
+    all — with verification on, a TLS connection it were used for would fail, never pass."""
+    local = all(urlsplit(url).scheme.lower() == "http" and is_loopback(urlsplit(url).hostname or "")
+                for url in (sync_base, export_base))
+    if not local or any(name.lower() in _PROXY_VARIABLES for name in environ):
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 def _looks_like_html(response: httpx.Response) -> bool:
     ctype = response.headers.get("content-type", "").lower()
     head = response.content[:512].lstrip().lower()
@@ -215,6 +242,7 @@ class Client:
         # Thread-safe: the export read sends its per-team requests from a pool of threads (live.py),
         # each reusing a kept-alive connection of this pool.
         self._http = httpx.Client(timeout=httpx.Timeout(timeout), follow_redirects=False,
+                                  verify=_verify_for(self.sync_base, self.export_base, os.environ),
                                   limits=httpx.Limits(max_connections=max(100, pool_size),
                                                       max_keepalive_connections=max(20, pool_size)),
                                   headers={"accept": "application/json", "user-agent": f"ovctl/{_version}"})
