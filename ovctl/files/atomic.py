@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ovctl.core.errors import OutputError
@@ -16,8 +17,10 @@ def atomic_write_text(path: Path | str, text: str, *, encoding: str = "utf-8") -
     atomic_write_bytes(path, text.encode(encoding))
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
-    """``atomic_write_text`` for text already encoded (JSON from orjson is bytes: no decoding)."""
+def atomic_write_bytes(path: Path | str, data: bytes | Sequence[bytes | memoryview]) -> None:
+    """``atomic_write_text`` for text already encoded (JSON from orjson is bytes: no decoding).
+    ``data`` may be the text's parts, written one after the other: a file of megabytes made of a
+    few large parts is then never joined into one more buffer (fresh memory costs page faults)."""
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: is a directory; give a file name to write")
@@ -31,7 +34,8 @@ def atomic_write_bytes(path: Path | str, data: bytes) -> None:
         raise OutputError(f"{path}: cannot write: {e.strerror or e}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in (data,) if isinstance(data, bytes) else data:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

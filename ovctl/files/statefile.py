@@ -245,20 +245,25 @@ class PreparedText:
     def text_of(self, snapshot: Snapshot) -> bytes | None:
         """``snapshot_to_bytes(snapshot)``, made from the prepared part when ``snapshot`` has the
         prepared members (``core.snapshot.same_member_form``); else None."""
+        parts = self.parts_of(snapshot)
+        return None if parts is None else b"".join(parts)
+
+    def parts_of(self, snapshot: Snapshot) -> tuple[bytes, ...] | None:
+        """``text_of``, as the parts that make it (written one after the other, never joined)."""
         if self._members_text is None or not same_member_form(snapshot.members, self.snapshot.members):
             return None
         rest = jsontext.snapshot_text(replace(snapshot, members=[]).to_dict(), indent=True)
         if rest is None or rest.count(_MEMBERS_SLOT) != 1:
             return None
         head, tail = rest.split(_MEMBERS_SLOT)
-        return b"".join((head, _MEMBERS_SLOT[:-2], self._members_text, tail, b"\n"))
+        return head, _MEMBERS_SLOT[:-2], self._members_text, tail, b"\n"
 
 
 def write_snapshot(path: Path, snapshot: Snapshot, prepared: PreparedText | None = None) -> None:
     """Write atomically: a crash never leaves a half-written state file. ``prepared``: a text made
     ahead of time, used when it is this snapshot's."""
-    text = prepared.text_of(snapshot) if prepared is not None else None
-    atomic_write_bytes(path, snapshot_to_bytes(snapshot) if text is None else text)
+    parts = prepared.parts_of(snapshot) if prepared is not None else None
+    atomic_write_bytes(path, snapshot_to_bytes(snapshot) if parts is None else parts)
 
 
 def load_schema() -> dict[str, Any]:

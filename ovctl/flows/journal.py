@@ -82,7 +82,7 @@ def write_intent(state_path: Path, *, plan: str, sync: int, total: int, body: by
     doc = {"format_version": FORMAT_VERSION, "plan": plan, "sync": sync, "total": total,
            "body_sha256": intent.body_sha256, "created": created, "flavor": flavor, "before": before.to_dict()}
     head = jsontext.compact(doc)  # ...,"before":{...}} : the body goes in before the last brace
-    atomic_write_bytes(intent_path(state_path), b"".join((head[:-1], b',"body":', body, b"}\n")))
+    atomic_write_bytes(intent_path(state_path), (memoryview(head)[:-1], b',"body":', body, b"}\n"))
     return intent
 
 
