@@ -56,8 +56,7 @@ PLANS = _plans()
 def _intents(plan, fl):
     """(before, body text, predicted) of each sync, as apply journals them."""
     before = STATE
-    for payload_n, (body, predicted) in enumerate(zip(encoded_bodies(plan, fl, STATE.invite_new_members),
-                                                      plan.simulated)):
+    for body, predicted in zip(encoded_bodies(plan, fl, STATE.invite_new_members), plan.simulated):
         yield before, jsontext.compact(body), predicted
         before = predicted
 

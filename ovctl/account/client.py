@@ -27,7 +27,8 @@ from urllib.parse import quote, urlsplit
 # are: rich draws ovctl's progress, uvicorn needs click), ~0.04 s of every command that talks to an
 # account, for a tool ovctl never runs. A module without ``main`` in its place makes httpx take
 # the fallback it has for when those are missing; the placeholder is removed once httpx is in.
-_NO_HTTPX_CLI = None if "httpx" in sys.modules else sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main"))
+_NO_HTTPX_CLI = (None if "httpx" in sys.modules
+                 else sys.modules.setdefault("httpx._main", types.ModuleType("httpx._main")))
 import httpx  # noqa: E402
 
 if _NO_HTTPX_CLI is not None and sys.modules.get("httpx._main") is _NO_HTTPX_CLI:
@@ -335,8 +336,9 @@ class Client:
         members are exactly that text, they are not parsed: the answer is then a ``KnownMembers``
         (a dict whose ``members`` is empty)."""
         url = self.sync_base + wire.SANDBOX_SNAPSHOT
+        parse = None if members_json is None else _json_knowing(members_json)
         resp, data = self._request("GET", url, headers=wire.auth_headers(self.flavor, self._key),
-                                   none_on_404=True, parse=None if members_json is None else _json_knowing(members_json))
+                                   none_on_404=True, parse=parse)
         self.is_sandbox = resp is not None
         if resp is None:
             return None

@@ -541,7 +541,9 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
     expected = outcome.expected if outcome.expected is not None and not not_found else _expected(base, plan, sent_ok)
     try:
         progress("verifying: reading the account")
-        ready = outcome.prepared if outcome.prepared is not None and outcome.prepared.snapshot.members is expected.members else None
+        ready = outcome.prepared  # made for these very predicted members, or not used
+        if ready is not None and ready.snapshot.members is not expected.members:
+            ready = None
         after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None,
                                         expected_rows=None if ready is None else ready.member_rows,
                                         expected_json=None if ready is None else ready.member_json)
