@@ -1,4 +1,4 @@
-"""``flows.apply._sync_meanwhile``: the sync is sent on its own thread while apply prepares the
+"""``flows.send.sync_meanwhile``: the sync is sent on its own thread while apply prepares the
 state file's text; the sync's answer and errors reach the caller as if it had been sent there,
 and a failed preparation only costs the advance. (The end-to-end apply tests run it against a
 real sandbox; these pin the thread contract with an account object that records the order.)"""
@@ -11,7 +11,7 @@ import pytest
 
 from ovctl.account.protocol import SyncResult
 from ovctl.core.errors import ApiError, SyncOutcomeUnknown
-from ovctl.flows.apply import _sync_meanwhile
+from ovctl.flows.send import sync_meanwhile as _sync_meanwhile
 
 
 class _Account:

@@ -1,7 +1,7 @@
 """Concurrent runs, crashes and lost answers: apply as real processes against a real sandbox.
 
 Each run is ``python -m ovctl.cli apply`` in its own process, so a lock is contended by real
-processes and ``kill -9`` (``OVCTL_CRASH_AT``, see ``flows/apply._crash_point``) kills a real one.
+processes and ``kill -9`` (``OVCTL_CRASH_AT``, see ``flows/send.crash_point``) kills a real one.
 The org (tests/fixtures/e2e/org/) claims the seeded account in two syncs (a ``previous_name``
 rename) and deactivates dan@acme.example, who is in the account but not in the org.
 """

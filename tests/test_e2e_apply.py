@@ -277,7 +277,7 @@ def test_pending_hint_knows_the_sandbox_even_through_the_export(ws: Workspace, m
 
 
 def test_pending_hint_for_a_real_account_points_to_workleap() -> None:
-    from ovctl.flows.apply import _approval_hint
+    from ovctl.flows.send import approval_hint as _approval_hint
 
     class RealAccount:
         endpoint = None
