@@ -164,7 +164,7 @@ _PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy"})
 
 
 def _verify_for(sync_base: str, export_base: str, environ: Any) -> ssl.SSLContext | bool:
-    """httpx's ``verify``: its default (the certifi authorities, ~0.04 s to load on every run)
+    """httpx's ``verify``: its default (the certifi authorities, ~0.02 s to load on every run)
     unless the account is a plain-http endpoint on this machine (a local sandbox) and no proxy is
     configured: then no TLS connection can be made, and the context given has no authority at
     all — with verification on, a TLS connection it were used for would fail, never pass."""
