@@ -263,13 +263,14 @@ def carry_from_state(live: Snapshot, state: Snapshot | None, *, from_export: boo
         if old is not None and t.external_id is None and old.external_id and old.external_id not in taken_team_ids:
             t.external_id = old.external_id
             taken_team_ids.add(old.external_id)
-    state_members = {} if members_known else {email_key(m.email): m for m in state.members}
-    taken_member_ids = {m.external_id for m in live.members if m.external_id} if state_members else set()
-    for m in live.members if state_members else ():
-        old = state_members.get(email_key(m.email))
-        if old is not None and m.external_id is None and old.external_id and old.external_id not in taken_member_ids:
-            m.external_id = old.external_id
-            taken_member_ids.add(old.external_id)
+    if not members_known:
+        state_members = {email_key(m.email): m for m in state.members}
+        taken_member_ids = {m.external_id for m in live.members if m.external_id}
+        for m in live.members:
+            old = state_members.get(email_key(m.email))
+            if old is not None and m.external_id is None and old.external_id and old.external_id not in taken_member_ids:
+                m.external_id = old.external_id
+                taken_member_ids.add(old.external_id)
     if from_export:
         _carry_export_gaps(live, state, seen_only_in_groups)
     live.protected = list(dict.fromkeys([*live.protected, *state.protected]))

@@ -236,7 +236,7 @@ class PreparedText:
         self.member_rows: list[dict[str, Any]] = replace(snapshot, teams=[]).to_dict()["members"]
         self._members_text: bytes | None = None
         self.member_json: bytes | None = None
-        if jsontext.columns_alike(list(map(tuple, map(dict.values, self.member_rows)))):
+        if jsontext.values_alike(self.member_rows):
             self.member_json = jsontext.orjson_text(self.member_rows)
             # json's text of the list at the top level, moved one level in (each line two spaces more)
             text = jsontext.orjson_text(self.member_rows, jsontext.INDENT_2)
