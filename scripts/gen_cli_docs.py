@@ -49,7 +49,7 @@ def _sections(command: Any, path: list[str], parent: Any) -> list[str]:
 
 def render() -> str:
     os.environ.setdefault("COLUMNS", "100")
-    from ovctl.cli import app
+    from ovctl.cli.typer_app import app
 
     command = typer.main.get_command(app)
     return HEADER + "\n" + "\n".join(_sections(command, ["ovctl"], None))

@@ -100,7 +100,7 @@ def test_a_flavour_added_to_the_table_gets_a_sandbox_route_and_its_auth_header(t
 
 
 def test_the_cli_flavour_choices_are_the_table() -> None:
-    from ovctl.cli import FlavorName
+    from ovctl.cli.typer_app import FlavorName
 
     assert [f.value for f in FlavorName] == list(wire.flavor_names())
 

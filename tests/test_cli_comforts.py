@@ -15,7 +15,8 @@ import typer.main
 from render_samples import EXAMPLE_ORG, EXAMPLE_STATE, REPO
 
 from ovctl import __version__
-from ovctl.cli import app, main
+from ovctl.cli import main
+from ovctl.cli.typer_app import app
 from ovctl.console import Console
 
 

@@ -52,7 +52,7 @@ def test_a_run_builds_only_the_command_it_names() -> None:
     of that command (help, usage) is what the whole app shows."""
     from typer.testing import CliRunner
 
-    from ovctl.cli import _app_for, app
+    from ovctl.cli.typer_app import _app_for, app
 
     names = [c.name or c.callback.__name__.replace("_", "-") for c in app.registered_commands]
     groups = [g.name for g in app.registered_groups]

@@ -23,7 +23,7 @@ def test_cli_reference_is_up_to_date() -> None:
 def test_cli_reference_covers_every_command() -> None:
     import typer.main
 
-    from ovctl.cli import app
+    from ovctl.cli.typer_app import app
 
     text = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
     group = typer.main.get_command(app)

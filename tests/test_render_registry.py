@@ -9,7 +9,7 @@ import sys
 import pytest
 from render_samples import guarded_plan
 
-from ovctl import cli
+from ovctl.cli import typer_app as cli
 from ovctl.core.errors import UsageError
 from ovctl.render import PLAN_FORMATS, plan_format_names, plan_renderer, render_plan
 
@@ -41,7 +41,7 @@ def test_unknown_format_is_a_usage_error_naming_the_known_ones():
 
 
 def test_reading_the_format_names_imports_no_renderer():
-    code = ("import json, sys; import ovctl.cli; "
+    code = ("import json, sys; import ovctl.cli.typer_app; "
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith('ovctl.render'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == ["ovctl.render"]

@@ -1,37 +1,25 @@
-"""The thin command line: parse options, pass them to one library call, map errors to exit codes.
+"""The full command line, read by typer: every command, its options, help and shell completion.
 
-Every command body imports its implementation lazily, so ``ovctl --help`` never loads the YAML,
-HTTP or sandbox stacks. ``main`` is the one place where errors become exit codes
-(``ovctl.exitcodes.ExitCode``): an OvctlError prints its lines to stderr and exits 1, a guard
-that blocks an apply exits 3 (like ``plan --detailed-exitcode``); usage mistakes also exit 1 (2 is
-reserved for ``plan --detailed-exitcode``'s "changes pending").
-
-``main`` builds one ``Console`` (streams, terminal test, environment) and hands it to every command
-through the parser's context object; a caller (a test) may pass its own.
+Each command function passes its options to one library call (``ovctl.commands.<name>.run``),
+importing it lazily, so ``ovctl --help`` never loads the YAML, HTTP or sandbox stacks. Errors are
+not handled here: ``ovctl.cli.main`` is the one place where they become exit codes. The commands a
+pipeline runs most are usually read by ``ovctl.cli.quick`` instead, which hands every command line
+it does not fully understand to this parser.
 """
 
 from __future__ import annotations
 
+import copy
 import gc
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
 
-# Start-up allocates only objects that live as long as the process (modules, classes, functions):
-# no collection during these imports can free anything, yet each full one walks all of them. So
-# none runs until they are done, and then they are frozen out of every later collection.
-_GC_WAS_ENABLED = gc.isenabled()
-gc.disable()
+import typer
 
-import copy  # noqa: E402
-import sys  # noqa: E402
-from enum import Enum  # noqa: E402
-from pathlib import Path  # noqa: E402
-from typing import Annotated, Optional  # noqa: E402
-
-import typer  # noqa: E402
-
-from ovctl.account import settings, wire  # noqa: E402
-from ovctl.console import Console  # noqa: E402
-from ovctl.exitcodes import ExitCode  # noqa: E402
-from ovctl.render import PLAN_FORMATS  # noqa: E402
+from ovctl.account import settings, wire
+from ovctl.console import Console
+from ovctl.render import PLAN_FORMATS
 
 app = typer.Typer(
     name="ovctl",
@@ -412,28 +400,6 @@ def sandbox_serve(
     _exit(run(db=db, host=host, port=port, api_key=api_key, seed=seed, console=_console(ctx)))
 
 
-def _exit_code_of_parser_error(e: Exception, console: Console) -> int | None:
-    """Exit code for the command-line parser's own exceptions (click's, or typer's vendored copy)."""
-    names = {c.__name__ for c in type(e).__mro__}
-    if "Exit" in names and hasattr(e, "exit_code"):
-        return int(e.exit_code)
-    if "Abort" in names:
-        console.warn("Aborted.")
-        return ExitCode.ERROR
-    if "ClickException" in names and hasattr(e, "show"):
-        e.show(file=console.err)
-        return ExitCode.ERROR
-    return None
-
-
-def _exit_code_of_error(e: Exception) -> int:
-    """A blocked apply (a guard fired, no --force) exits BLOCKED, as ``plan --detailed-exitcode``
-    does; every other OvctlError exits with its own code (ERROR)."""
-    from ovctl.core.errors import GuardError
-
-    return ExitCode.BLOCKED if isinstance(e, GuardError) else int(getattr(e, "exit_code", ExitCode.ERROR))
-
-
 def _app_for(argv: list[str]) -> typer.Typer:
     """``app`` holding only the command (or group) that ``argv`` names, else ``app`` itself.
 
@@ -457,52 +423,8 @@ def _app_for(argv: list[str]) -> typer.Typer:
     return narrowed
 
 
-# ONE_SHOT_GC: a command runs with the cyclic garbage collector off (restored when it returns, so a
-# caller's own collector is left as it was; ``sandbox serve`` turns it back on). A command's data is
-# plain (dicts, lists, records: freed by reference counting, never in cycles), yet the collector
-# walks it again and again while it grows: at 50,000 members, 680 collections took 0.39 s of a
-# 3.8 s plan, and 0.5 s of an apply at 20,000. With it off, apply, plan, validate and a ruamel
-# round trip each left fewer than 400 unreachable objects at exit, and the same peak memory
-# (docs/performance.md).
-
-
-def main(argv: list[str] | None = None, console: Console | None = None) -> int:
-    """Console entry point: the one place where errors become exit codes."""
-    from ovctl.core.errors import OvctlError
-
-    console = console or Console()
-    args = list(sys.argv[1:] if argv is None else argv)
-    collecting = gc.isenabled()
-    gc.disable()  # see ONE_SHOT_GC
-    try:
-        rv = _app_for(args)(args=args, prog_name="ovctl", standalone_mode=False, obj=console)
-        return rv if isinstance(rv, int) else ExitCode.OK
-    except OvctlError as e:
-        for line in e.lines():
-            console.warn(line)
-        return _exit_code_of_error(e)
-    except KeyboardInterrupt:
-        console.warn("Interrupted.")
-        return ExitCode.INTERRUPTED
-    except Exception as e:
-        code = _exit_code_of_parser_error(e, console)
-        if code is not None:
-            return code
-        if isinstance(e, BrokenPipeError):  # `ovctl plan ... | head`
-            return ExitCode.OK
-        if console.environ.get("OVCTL_DEBUG"):
-            raise
-        console.warn(f"error: internal error ({type(e).__name__}: {e}); this is a bug in ovctl — "
-                     "set OVCTL_DEBUG=1 for a traceback and report it.")
-        return ExitCode.ERROR
-    finally:
-        if collecting:
-            gc.enable()
-
-
-gc.freeze()  # the start-up's objects: never scanned again
-if _GC_WAS_ENABLED:
-    gc.enable()
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+def run(args: list[str], console: Console) -> int:
+    """Read ``args`` with typer and run the command they name; click's and typer's own exceptions
+    (usage errors, ``Exit``, ``Abort``) and the commands' errors propagate to ``ovctl.cli.main``."""
+    rv = _app_for(args)(args=args, prog_name="ovctl", standalone_mode=False, obj=console)
+    return rv if isinstance(rv, int) else 0
