@@ -22,7 +22,7 @@ STATE = read_snapshot(ROOT / "examples/state.json")
 
 
 def _answer(data: dict[str, Any]) -> httpx.Response:
-    """The sandbox's own bytes for ``data`` (``sandbox.app._answer_body``'s fast path)."""
+    """The sandbox's own bytes for ``data`` (``sandbox.answers._answer_body``'s fast path)."""
     body = snapshot_text(data, indent=False)
     assert body is not None
     return httpx.Response(200, content=body)

@@ -90,7 +90,7 @@ def test_the_answer_is_jsonresponses_bytes_for_any_values() -> None:
     import random
 
     from ovctl.core.model import Snapshot, SnapMember, SnapTeam
-    from ovctl.sandbox.app import _answer_body
+    from ovctl.sandbox.answers import _answer_body
 
     class Text(str):
         pass

@@ -105,7 +105,8 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
     try:
         import uvicorn
 
-        from ovctl.sandbox.app import SnapshotAnswers, create_app
+        from ovctl.sandbox.answers import SnapshotAnswers
+        from ovctl.sandbox.app import create_app
     except ImportError as e:  # starlette / uvicorn live in the `sandbox` extra
         if (e.name or "").partition(".")[0] not in ("starlette", "uvicorn"):
             raise

@@ -190,6 +190,8 @@ class Store:
         # change data_version). Callers never mutate a loaded Snapshot (simulate copies its input).
         self._loaded: tuple[int, Snapshot] | None = None
         self._copies: WorkingCopies | None = None  # the next simulation's, made ahead (``prepare_copies``)
+        # (the account before the last sync, the account it left, the member positions it changed)
+        self._derived: tuple[Snapshot, Snapshot, list[int]] | None = None
         self._copies_lock = threading.Lock()
         with self.transaction() as db:
             row = db.execute("SELECT version FROM schema_version").fetchone()
@@ -419,7 +421,16 @@ class Store:
         db.executemany(self._INSERT_TEAM, team_rows)
         db.executemany("INSERT INTO team_people (team, email, role, position) VALUES (?, ?, ?, ?)", people)
         if previous is not None:  # what load_account would now read, without reading it (the read-back follows)
-            self._loaded = (db.execute("PRAGMA data_version").fetchone()[0], self._as_loaded(db, snap))
+            loaded = self._as_loaded(db, snap)
+            self._loaded = (db.execute("PRAGMA data_version").fetchone()[0], loaded)
+            self._derived = (previous, loaded, changed)
+
+    def derived(self, snap: Snapshot) -> tuple[Snapshot, list[int]] | None:
+        """When ``snap`` is the account the last sync saved: the account before it and the member
+        positions whose row it changed (every other member is equal to the one at its position
+        before). Handed out once. For the snapshot answer (``answers.SnapshotAnswers``)."""
+        derived, self._derived = self._derived, None
+        return (derived[0], derived[2]) if derived is not None and derived[1] is snap else None
 
     def _as_loaded(self, db: sqlite3.Connection, snap: Snapshot) -> Snapshot:
         """``snap`` as ``load_account`` reads it back once saved: people de-duplicated, properties and
