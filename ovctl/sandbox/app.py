@@ -11,13 +11,14 @@ concurrent syncs apply one after the other (no lost update) and both land in the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import hmac
 import json
 import math
 import re
 import threading
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -271,6 +272,10 @@ class CollectorPause:
                 gc.enable()
 
 
+def _nothing() -> None:
+    pass
+
+
 def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
                answers: SnapshotAnswers | None = None) -> ASGIApp:
     """The ASGI application serving ``store``; ``api_key`` is the only key accepted. ``answers``:
@@ -465,5 +470,13 @@ def create_app(store: Store, api_key: str, *, max_body: int = DEFAULT_MAX_BODY,
     async def internal_error(request: Request, exc: Exception) -> Response:
         return _error(500, f"internal error in the sandbox ({type(exc).__name__})")
 
-    inner = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: internal_error})
+    @contextlib.asynccontextmanager
+    async def warmed(app: Any) -> AsyncIterator[None]:
+        """Before the first request: the worker threads every route hands its store calls to
+        (anyio starts them on first use: ~15 ms that the first request of a new server waited)."""
+        await run_in_threadpool(_nothing)
+        yield
+
+    inner = Starlette(routes=routes, exception_handlers={HTTPException: http_error, Exception: internal_error},
+                      lifespan=warmed)
     return Gate(inner, api_key, faults)

@@ -145,7 +145,7 @@ def run(db: Path | None, host: str, port: int, api_key: str | None, seed: Path |
         if generated:
             console.say(f"API key (shown once): {key}")
         app = create_app(store, key, max_body=max_body, answers=answers)
-        config = uvicorn.Config(QuietDisconnects(app), log_level="warning", access_log=False, lifespan="off",
+        config = uvicorn.Config(QuietDisconnects(app), log_level="warning", access_log=False, lifespan="on",
                                 server_header=False)
         uvicorn.Server(config).run(sockets=[sock])
         return ExitCode.OK
