@@ -46,8 +46,11 @@ def as_read_back(raw: Any, expected: Snapshot) -> Snapshot:
     with their rows made ahead of time (``statefile.PreparedText``)."""
     from ovctl.files.statefile import PreparedText
 
-    members = known_members(raw, expected, PreparedText(expected).member_rows)
-    return carry_from_state(snapshot_from_dict(copy.deepcopy(raw), source="test", members=members), expected,
+    prepared = PreparedText(expected)
+    members = known_members(raw, expected, prepared.member_rows)
+    index = prepared.member_index if members is expected.members else None  # made ahead, as apply does
+    return carry_from_state(snapshot_from_dict(copy.deepcopy(raw), source="test", members=members,
+                                               member_index=index), expected,
                             from_export=False, members_known=members is not None)
 
 
@@ -185,3 +188,20 @@ def test_created_teams_take_the_accounts_ids() -> None:
     got = as_known(raw, predicted)
     assert not any(t.officevibe_id.startswith("new:") for t in got.teams)
     _same(got, _long_way(raw, predicted))
+
+
+def test_members_that_fail_their_check_get_no_index_and_fail_the_read_as_before() -> None:
+    """``member_index`` made ahead of time is None for members that share an email key or an
+    external id; the read then checks them itself and names the field, as it always did."""
+    from ovctl.core.errors import SnapshotError
+    from ovctl.core.snapshot import member_index
+
+    good = read_snapshot(STATES[0])
+    assert member_index(good.members) == {m.email.lower(): i for i, m in enumerate(good.members)}
+    for field, value in (("email", good.members[0].email.upper()), ("external_id", good.members[0].external_id)):
+        bad = copy.deepcopy(good)
+        setattr(bad.members[1], field, value)
+        assert member_index(bad.members) is None
+        raw = _wire(bad)
+        with pytest.raises(SnapshotError, match=f"members\\[1\\].{field}"):
+            snapshot_from_dict(raw, source="test", members=bad.members)

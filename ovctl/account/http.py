@@ -46,10 +46,12 @@ class HttpAccount:
 
     def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
                         expected_rows: list[dict[str, Any]] | None = None,
-                        expected_json: bytes | None = None) -> Snapshot:
+                        expected_json: bytes | None = None,
+                        expected_index: dict[str, int] | None = None) -> Snapshot:
         return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
                                     progress=self._progress, concurrency=self.export_concurrency,
-                                    expected_rows=expected_rows, expected_json=expected_json)
+                                    expected_rows=expected_rows, expected_json=expected_json,
+                                    expected_index=expected_index)
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
         return self.client.sync(body)

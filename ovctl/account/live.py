@@ -71,12 +71,13 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
 def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None, *, export_only: bool = False,
                     progress: Progress | None = None, concurrency: int = DEFAULT_EXPORT_CONCURRENCY,
                     expected_rows: list[dict[str, Any]] | None = None,
-                    expected_json: bytes | None = None) -> Snapshot:
+                    expected_json: bytes | None = None, expected_index: dict[str, int] | None = None) -> Snapshot:
     """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
     ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached.
     ``expected_rows``: ``expected.to_dict()["members"]`` when the caller already has it;
     ``expected_json``: those rows as compact JSON (a sandbox's answer that holds exactly that text
-    is then read without parsing its members: ``Client.sandbox_snapshot``)."""
+    is then read without parsing its members: ``Client.sandbox_snapshot``); ``expected_index``:
+    ``core.snapshot.member_index(expected.members)``, not checked again when they are read back."""
     from ovctl.account.client import KnownMembers
     from ovctl.core.snapshot import snapshot_from_dict
 
@@ -88,7 +89,8 @@ def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | No
         # the predicted members themselves: after a sync they are only compared and written
         # (apply's convergence check and state file), never changed
         known = expected.members if type(raw) is KnownMembers else known_members(raw, expected, expected_rows)
-        live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot", members=known)
+        live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot", members=known,
+                                  member_index=expected_index if known is expected.members else None)
         return carry_from_state(live, expected, from_export=False, members_known=known is not None)
     live, group_only = read_export(client, progress=progress, concurrency=concurrency)
     if final_payload is not None:

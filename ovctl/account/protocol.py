@@ -46,10 +46,12 @@ class Account(Protocol):
 
     def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
                         expected_rows: list[dict[str, Any]] | None = None,
-                        expected_json: bytes | None = None) -> Snapshot:
+                        expected_json: bytes | None = None,
+                        expected_index: dict[str, int] | None = None) -> Snapshot:
         """The account right after ovctl's syncs, gaps filled from ``expected`` (the simulated
         outcome); ``expected_rows``: its members' ``to_dict`` form, ``expected_json``: those rows
-        as compact JSON, when the caller has them."""
+        as compact JSON, ``expected_index``: ``core.snapshot.member_index`` of its members, when
+        the caller has them."""
         ...
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:

@@ -108,12 +108,14 @@ def _show(value: Any) -> str:
     return _kind(value)
 
 
-def snapshot_from_dict(data: Any, source: str = "", *, members: list[SnapMember] | None = None) -> Snapshot:
+def snapshot_from_dict(data: Any, source: str = "", *, members: list[SnapMember] | None = None,
+                       member_index: dict[str, int] | None = None) -> Snapshot:
     """Check ``data`` (parsed JSON/YAML) and build the Snapshot; raises SnapshotError naming the field.
 
     ``members``: the members ``data["members"]`` is already known to describe exactly (each equal
     to its entry's ``to_dict`` form, in order): taken as they are instead of being built again
-    (``account.live.known_members``); every other check still runs."""
+    (``account.live.known_members``); every other check still runs, except, with
+    ``member_index`` (what ``member_index(members)`` gave ahead of time), the members' own."""
     c = _Checker(source)
     doc = c.obj(data, "", _TOP)
     version = doc.get("format_version", FORMAT_VERSION)
@@ -128,7 +130,7 @@ def snapshot_from_dict(data: Any, source: str = "", *, members: list[SnapMember]
     else:
         members = list(members)
     teams = [_team(c, t, f"teams[{i}]") for i, t in enumerate(c.lst(doc.get("teams", []), "teams"))]
-    _check_teams(c, teams, _check_members(c, members))
+    _check_teams(c, teams, _check_members(c, members) if member_index is None else member_index)
     unknown_members, unknown_teams = _not_visible(c, doc.get("not_visible", {}), members, teams)
     return Snapshot(members=members, teams=teams, properties=properties, invite_new_members=invite,
                     protected=c.strings(doc, "protected", ""), applied_plans=c.strings(doc, "applied_plans", ""),
@@ -283,6 +285,18 @@ def _team(c: _Checker, raw: Any, path: str) -> SnapTeam:
                     name=c.text(d, "name", path, required=True), external_id=c.text(d, "external_id", path) or None,
                     parent=c.text(d, "parent", path) or None, managers=c.strings(d, "managers", path),
                     members=c.strings(d, "members", path), rule_based=c.boolean(d, "rule_based", path, False))
+
+
+def member_index(members: list[SnapMember]) -> dict[str, int] | None:
+    """The check ``snapshot_from_dict`` runs on its members, ahead of time: email key -> index when
+    no two members share an email key or an external id, else None (the check then runs in
+    ``snapshot_from_dict`` and says which). Why: apply makes it for the predicted members while the
+    account works on the sync, and the read-back that holds them needs it no more (~0.015 s at
+    20,000 members)."""
+    try:
+        return _check_members(_Checker(""), members)
+    except SnapshotError:
+        return None
 
 
 def _check_members(c: _Checker, members: list[SnapMember]) -> dict[str, int]:

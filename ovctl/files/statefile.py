@@ -20,7 +20,7 @@ from ovctl.files.atomic import atomic_write_bytes
 from ovctl.files.limits import FileRefused, read_text
 from ovctl.core.errors import SnapshotError
 from ovctl.core.model import Snapshot, lone_surrogate_field
-from ovctl.core.snapshot import same_member_form, snapshot_from_dict
+from ovctl.core.snapshot import member_index, same_member_form, snapshot_from_dict
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "state.schema.json"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800": a UTF-16 surrogate, lone unless paired
@@ -227,9 +227,10 @@ class PreparedText:
 
     ``member_rows``: the members' ``to_dict`` form, which the read-back compares the account's
     answer with (``account.live.known_members``); ``member_json``: the same as compact JSON, as a
-    sandbox writes them (None when orjson would not write them as json does)."""
+    sandbox writes them (None when orjson would not write them as json does); ``member_index``:
+    ``core.snapshot.member_index`` of the members, which the read-back then need not make."""
 
-    __slots__ = ("snapshot", "member_rows", "member_json", "_members_text")
+    __slots__ = ("snapshot", "member_rows", "member_json", "member_index", "_members_text")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
@@ -241,6 +242,7 @@ class PreparedText:
             # json's text of the list at the top level, moved one level in (each line two spaces more)
             text = jsontext.orjson_text(self.member_rows, jsontext.INDENT_2)
             self._members_text = None if text is None else text.replace(b"\n", b"\n  ")
+        self.member_index = member_index(snapshot.members)
 
     def text_of(self, snapshot: Snapshot) -> bytes | None:
         """``snapshot_to_bytes(snapshot)``, made from the prepared part when ``snapshot`` has the

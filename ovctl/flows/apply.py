@@ -356,7 +356,8 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
             ready = None
         after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None,
                                         expected_rows=None if ready is None else ready.member_rows,
-                                        expected_json=None if ready is None else ready.member_json)
+                                        expected_json=None if ready is None else ready.member_json,
+                                        expected_index=None if ready is None else ready.member_index)
     except ApiError as e:
         # The syncs went through: keep the ids they attached by recording what should now be there.
         done = None if stopped else applied_key(plan)
