@@ -64,6 +64,17 @@ def _body(rng: random.Random, people: dict[str, dict[str, Any]]) -> dict[str, An
             "teamMappings": [person("T0" if i % 2 else "T1", e) for i, e in enumerate(exts)]}
 
 
+def _served(tmp_path: Path, n: int) -> tuple[Store, SnapshotAnswers, dict[str, dict[str, Any]]]:
+    """A store seeded with ``n`` members, its answers prepared, and its members as sync rows."""
+    store = Store(tmp_path / "sandbox.db")
+    store.seed(_seed(n))
+    served = SnapshotAnswers(store)
+    served.prepare()
+    people = {m.external_id: member(m.external_id, m.email, m.first_name, m.last_name)
+              for m in store.load_account().members}
+    return store, served, people
+
+
 def _expected(store: Store) -> bytes:
     return JSONResponse(store.load_account().to_dict()).body
 
@@ -86,12 +97,7 @@ def spliced_count(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.mark.parametrize("seed", range(4))
 def test_every_answer_after_syncs_is_jsonresponses_bytes(tmp_path: Path, seed: int, spliced_count) -> None:
     rng = random.Random(seed)
-    store = Store(tmp_path / "sandbox.db")
-    store.seed(_seed(60))
-    served = SnapshotAnswers(store)
-    served.prepare()
-    people = {m.external_id: member(m.external_id, m.email, m.first_name, m.last_name)
-              for m in store.load_account().members}
+    store, served, people = _served(tmp_path, 60)
     for step in range(12):
         record = account.run_sync(store, "workleap", _body(rng, people))
         assert record.status == "applied", record.error
@@ -104,12 +110,7 @@ def test_every_answer_after_syncs_is_jsonresponses_bytes(tmp_path: Path, seed: i
 
 
 def test_an_answer_not_read_after_one_sync_is_encoded_whole(tmp_path: Path, spliced_count) -> None:
-    store = Store(tmp_path / "sandbox.db")
-    store.seed(_seed(20))
-    served = SnapshotAnswers(store)
-    served.prepare()
-    people = {m.external_id: member(m.external_id, m.email, m.first_name, m.last_name)
-              for m in store.load_account().members}
+    store, served, people = _served(tmp_path, 20)
     rng = random.Random(7)
     account.run_sync(store, "workleap", _body(rng, people))
     account.run_sync(store, "workleap", _body(rng, people))  # two syncs, no read between
