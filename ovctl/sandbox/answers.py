@@ -43,11 +43,10 @@ def _answer_body(data: dict[str, Any]) -> bytes:
 def _plain_rows(members: list[dict[str, Any]]) -> list[bytes] | None:
     """Each member's row (``to_dict``'s member objects) as JSONResponse writes it inside the
     answer, when every value is text or null (the properties' too); else None."""
-    kinds = set(map(type, chain.from_iterable(map(dict.values, members))))
-    if not kinds <= _PLAIN | {dict}:
-        return None
-    if dict in kinds and not set(map(type, chain.from_iterable(
-            map(dict.values, (v for m in members for v in m.values() if type(v) is dict))))) <= _PLAIN:
+    values = list(chain.from_iterable(map(dict.values, members)))
+    held = [v for v in values if type(v) is dict]  # the properties
+    if not (set(map(type, values)) <= _PLAIN | {dict}
+            and set(map(type, chain.from_iterable(map(dict.values, held)))) <= _PLAIN):
         return None
     try:
         return list(map(orjson.dumps, members))
