@@ -34,7 +34,7 @@ def _read(response: httpx.Response, members_json: bytes) -> Any:
 
 def test_the_predicted_members_are_not_parsed_and_the_rest_is() -> None:
     data = STATE.to_dict()
-    members_json = PreparedText(STATE).member_json
+    members_json = PreparedText(STATE).forms.json
     assert members_json is not None
     got = _read(_answer(data), members_json)
     assert type(got) is KnownMembers

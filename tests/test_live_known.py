@@ -47,8 +47,8 @@ def as_read_back(raw: Any, expected: Snapshot) -> Snapshot:
     from ovctl.files.statefile import PreparedText
 
     prepared = PreparedText(expected)
-    members = known_members(raw, expected, prepared.member_rows)
-    index = prepared.member_index if members is expected.members else None  # made ahead, as apply does
+    members = known_members(raw, expected, prepared.forms.rows)
+    index = prepared.forms.index if members is expected.members else None  # made ahead, as apply does
     return carry_from_state(snapshot_from_dict(copy.deepcopy(raw), source="test", members=members,
                                                member_index=index), expected,
                             from_export=False, members_known=members is not None)

@@ -57,7 +57,7 @@ def test_prepared_members_with_any_rest_give_the_usual_text(seed: int) -> None:
     prepared = PreparedText(snap)
     after = _read_back(snap, rng)
     assert prepared.text_of(after) == snapshot_to_bytes(after)
-    assert prepared.member_rows == snap.to_dict()["members"]
+    assert prepared.forms.rows == snap.to_dict()["members"]
 
 
 @pytest.mark.parametrize("path", STATES, ids=lambda p: p.name)

@@ -8,7 +8,7 @@ knows nothing of consoles or files.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ovctl.account import live
 from ovctl.account.client import Client
@@ -16,6 +16,9 @@ from ovctl.account.protocol import SyncResult
 from ovctl.account.settings import DEFAULT_EXPORT_CONCURRENCY, AccountSettings
 from ovctl.core.errors import ApiError
 from ovctl.core.model import Payload, PropertyDef, Snapshot
+
+if TYPE_CHECKING:
+    from ovctl.core.snapshot import MemberForms
 
 Notify = Callable[[str], None]
 
@@ -45,13 +48,10 @@ class HttpAccount:
                                   concurrency=self.export_concurrency)
 
     def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
-                        expected_rows: list[dict[str, Any]] | None = None,
-                        expected_json: bytes | None = None,
-                        expected_index: dict[str, int] | None = None) -> Snapshot:
+                        predicted: MemberForms | None = None) -> Snapshot:
         return live.pull_after_sync(self.client, expected, final_payload, export_only=self.export_only,
                                     progress=self._progress, concurrency=self.export_concurrency,
-                                    expected_rows=expected_rows, expected_json=expected_json,
-                                    expected_index=expected_index)
+                                    predicted=predicted)
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:
         return self.client.sync(body)

@@ -20,10 +20,13 @@ what the export cannot see.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ovctl.account.settings import DEFAULT_EXPORT_CONCURRENCY
 from ovctl.core.model import Payload, PropertyDef, SnapMember, Snapshot, SnapTeam, email_key
+
+if TYPE_CHECKING:
+    from ovctl.core.snapshot import MemberForms
 
 # Told how far a long read has got: (what, done, total or None).
 Progress = Callable[[str, int, "int | None"], None]
@@ -70,27 +73,27 @@ def pull_snapshot(client: Any, state: Snapshot | None, *,
 
 def pull_after_sync(client: Any, expected: Snapshot, final_payload: Payload | None, *, export_only: bool = False,
                     progress: Progress | None = None, concurrency: int = DEFAULT_EXPORT_CONCURRENCY,
-                    expected_rows: list[dict[str, Any]] | None = None,
-                    expected_json: bytes | None = None, expected_index: dict[str, int] | None = None) -> Snapshot:
+                    predicted: MemberForms | None = None) -> Snapshot:
     """The account right after ovctl's syncs. For a real account, the export's gaps are filled from
     ``expected`` (the simulated outcome of what was sent) and the ids just sent are attached.
-    ``expected_rows``: ``expected.to_dict()["members"]`` when the caller already has it;
-    ``expected_json``: those rows as compact JSON (a sandbox's answer that holds exactly that text
-    is then read without parsing its members: ``Client.sandbox_snapshot``); ``expected_index``:
-    ``core.snapshot.member_index(expected.members)``, not checked again when they are read back."""
+    ``predicted``: the forms of ``expected``'s members made ahead of time (used only when they are
+    of those very members): a sandbox's answer that holds exactly their JSON is read without
+    parsing them (``Client.sandbox_snapshot``), and they are not built or checked again."""
     from ovctl.account.client import KnownMembers
     from ovctl.core.snapshot import snapshot_from_dict
 
+    forms = predicted if predicted is not None and predicted.members is expected.members else None
     if client.is_default_endpoint or export_only:
         raw = None
     else:
-        raw = client.sandbox_snapshot(None if expected.unknown_members else expected_json)
+        raw = client.sandbox_snapshot(None if forms is None or expected.unknown_members else forms.json)
     if raw is not None:
         # the predicted members themselves: after a sync they are only compared and written
         # (apply's convergence check and state file), never changed
-        known = expected.members if type(raw) is KnownMembers else known_members(raw, expected, expected_rows)
+        known = (expected.members if type(raw) is KnownMembers
+                 else known_members(raw, expected, None if forms is None else forms.rows))
         live = snapshot_from_dict(raw, source=f"{client.endpoint}/sandbox/snapshot", members=known,
-                                  member_index=expected_index if known is expected.members else None)
+                                  member_index=forms.index if forms is not None and known is expected.members else None)
         return carry_from_state(live, expected, from_export=False, members_known=known is not None)
     live, group_only = read_export(client, progress=progress, concurrency=concurrency)
     if final_payload is not None:

@@ -8,9 +8,12 @@ small is what lets apply be tested and reasoned about without the transport's de
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ovctl.core.model import Payload, PropertyDef, ReportItem, Snapshot
+
+if TYPE_CHECKING:
+    from ovctl.core.snapshot import MemberForms
 
 
 @dataclass(slots=True)
@@ -45,13 +48,9 @@ class Account(Protocol):
         ...
 
     def read_after_sync(self, expected: Snapshot, final_payload: Payload | None, *,
-                        expected_rows: list[dict[str, Any]] | None = None,
-                        expected_json: bytes | None = None,
-                        expected_index: dict[str, int] | None = None) -> Snapshot:
+                        predicted: MemberForms | None = None) -> Snapshot:
         """The account right after ovctl's syncs, gaps filled from ``expected`` (the simulated
-        outcome); ``expected_rows``: its members' ``to_dict`` form, ``expected_json``: those rows
-        as compact JSON, ``expected_index``: ``core.snapshot.member_index`` of its members, when
-        the caller has them."""
+        outcome); ``predicted``: the forms of ``expected``'s members, when the caller made them."""
         ...
 
     def sync(self, body: dict[str, Any] | bytes) -> SyncResult:

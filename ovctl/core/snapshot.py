@@ -15,6 +15,7 @@ from collections.abc import Container
 from operator import itemgetter
 from typing import Any
 
+from ovctl.core import jsontext
 from ovctl.core.errors import SnapshotError
 from ovctl.core.shown import bounded, shown, shown_repr
 from ovctl.core.model import PROPERTY_TYPES, ROLES, STATUSES, PropertyDef, Snapshot, SnapMember, SnapTeam, email_key, normalize_property_value
@@ -297,6 +298,23 @@ def member_index(members: list[SnapMember]) -> dict[str, int] | None:
         return _check_members(_Checker(""), members)
     except SnapshotError:
         return None
+
+
+class MemberForms:
+    """``members`` in the forms a read of the account compares its answer with, made ahead of time
+    (apply makes them for the predicted members while the account works on the sync): ``rows``,
+    their ``to_dict`` form; ``json``, those rows as compact JSON as a sandbox writes them (None when
+    orjson would not write them as json does); ``index``, ``member_index(members)``. A read that
+    finds exactly these members in the answer then takes them without parsing, building or
+    checking them again (``account.live.pull_after_sync``)."""
+
+    __slots__ = ("members", "rows", "json", "index")
+
+    def __init__(self, members: list[SnapMember]) -> None:
+        self.members = members
+        self.rows: list[dict[str, Any]] = Snapshot(members=members).to_dict()["members"]
+        self.json = jsontext.orjson_text(self.rows) if jsontext.values_alike(self.rows) else None
+        self.index = member_index(members)
 
 
 def _check_members(c: _Checker, members: list[SnapMember]) -> dict[str, int]:

@@ -20,7 +20,7 @@ from ovctl.files.atomic import atomic_write_bytes
 from ovctl.files.limits import FileRefused, read_text
 from ovctl.core.errors import SnapshotError
 from ovctl.core.model import Snapshot, lone_surrogate_field
-from ovctl.core.snapshot import member_index, same_member_form, snapshot_from_dict
+from ovctl.core.snapshot import MemberForms, same_member_form, snapshot_from_dict
 
 SCHEMA_PATH = Path(__file__).parent.parent / "schemas" / "state.schema.json"
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # "\ud800": a UTF-16 surrogate, lone unless paired
@@ -225,24 +225,19 @@ class PreparedText:
     path); the account read back then holds the very predicted members, and its state file is
     the rest (teams, settings: the ids of created teams are only known then) around this part.
 
-    ``member_rows``: the members' ``to_dict`` form, which the read-back compares the account's
-    answer with (``account.live.known_members``); ``member_json``: the same as compact JSON, as a
-    sandbox writes them (None when orjson would not write them as json does); ``member_index``:
-    ``core.snapshot.member_index`` of the members, which the read-back then need not make."""
+    ``forms``: the members as the read-back compares the account's answer with them
+    (``core.snapshot.MemberForms``: rows, compact JSON, the members' check), made in the same wait."""
 
-    __slots__ = ("snapshot", "member_rows", "member_json", "member_index", "_members_text")
+    __slots__ = ("snapshot", "forms", "_members_text")
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        self.member_rows: list[dict[str, Any]] = replace(snapshot, teams=[]).to_dict()["members"]
+        self.forms = MemberForms(snapshot.members)
         self._members_text: bytes | None = None
-        self.member_json: bytes | None = None
-        if jsontext.values_alike(self.member_rows):
-            self.member_json = jsontext.orjson_text(self.member_rows)
+        if self.forms.json is not None:
             # json's text of the list at the top level, moved one level in (each line two spaces more)
-            text = jsontext.orjson_text(self.member_rows, jsontext.INDENT_2)
+            text = jsontext.orjson_text(self.forms.rows, jsontext.INDENT_2)
             self._members_text = None if text is None else text.replace(b"\n", b"\n  ")
-        self.member_index = member_index(snapshot.members)
 
     def text_of(self, snapshot: Snapshot) -> bytes | None:
         """``snapshot_to_bytes(snapshot)``, made from the prepared part when ``snapshot`` has the

@@ -351,13 +351,8 @@ def _apply_open(account: Account, loaded: Any, saved: Any, fl: wire.Flavor, stat
     expected = outcome.expected if outcome.expected is not None and not not_found else _expected(base, plan, sent_ok)
     try:
         progress("verifying: reading the account")
-        ready = outcome.prepared  # made for these very predicted members, or not used
-        if ready is not None and ready.snapshot.members is not expected.members:
-            ready = None
         after = account.read_after_sync(expected, plan.payloads[sent_ok - 1] if sent_ok else None,
-                                        expected_rows=None if ready is None else ready.member_rows,
-                                        expected_json=None if ready is None else ready.member_json,
-                                        expected_index=None if ready is None else ready.member_index)
+                                        predicted=None if outcome.prepared is None else outcome.prepared.forms)
     except ApiError as e:
         # The syncs went through: keep the ids they attached by recording what should now be there.
         done = None if stopped else applied_key(plan)
